@@ -1,0 +1,44 @@
+"""Constants of the Sigen Cloud integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+from homeassistant.const import Platform
+
+DOMAIN: Final = "sigen_cloud"
+LOGGER = logging.getLogger(__package__)
+
+PLATFORMS: Final = [
+    Platform.BINARY_SENSOR,
+    Platform.EVENT,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+
+# Config entry data keys (CONF_USERNAME / CONF_PASSWORD come from homeassistant.const).
+CONF_REGION: Final = "region"
+CONF_SERVER_URL: Final = "server_url"  # advanced: overrides the region's app API URL
+CONF_NB_URL: Final = "northbound_url"  # advanced: overrides the northbound API URL
+CONF_APP_KEY: Final = "app_key"
+CONF_APP_SECRET: Final = "app_secret"
+CONF_APP_IDENTIFIER: Final = "app_identifier"
+CONF_MQTT_HOST: Final = "mqtt_host"  # advanced: overrides the region's broker
+CONF_MQTT_PORT: Final = "mqtt_port"
+CONF_CA_CERT: Final = "ca_cert"  # PEM text
+CONF_CLIENT_CERT: Final = "client_cert"  # PEM text
+CONF_CLIENT_KEY: Final = "client_key"  # PEM text
+
+REGIONS: Final = ["eu", "cn", "apac", "us"]
+DEFAULT_REGION: Final = "eu"
+
+ENERGY_FLOW_INTERVAL: Final = timedelta(seconds=60)
+SLOW_REFRESH_INTERVAL: Final = timedelta(minutes=10)  # modes, smart loads, consumption
+RATE_LIMIT_BACKOFF: Final = timedelta(minutes=5)
+# Telemetry older than this (no push, no poll) makes push-only entities unavailable.
+TELEMETRY_STALE_AFTER: Final = timedelta(minutes=15)
+
+ATTR_STATION: Final = "station"

@@ -1,0 +1,64 @@
+"""sigen: an async client for Sigenergy's cloud.
+
+* :class:`Sigen` — the end-user ("app") API: station, energy flow, modes, smart loads.
+* :class:`NorthboundClient` — the developer API: onboarding, northbound modes.
+* :class:`SigenMQTT` — telemetry push and battery commands over MQTT with TLS.
+"""
+
+from .client import Sigen
+from .const import NBMode
+from .errors import (
+    SigenAccountLockedError,
+    SigenAPIError,
+    SigenAuthError,
+    SigenConnectionError,
+    SigenError,
+    SigenMQTTError,
+    SigenRateLimitError,
+    SigenTokenExpiredError,
+    SigenValidationError,
+)
+from .models import (
+    CurrentMode,
+    EnergyFlow,
+    NBEnergyFlow,
+    NBSummary,
+    NBSystem,
+    OnboardResult,
+    OperationalMode,
+    SmartLoad,
+    SmartLoadConsumption,
+    StationInfo,
+)
+from .mqtt import SigenMQTT
+from .northbound import NorthboundClient
+from .telemetry import AlarmEvent, BatteryCommand, SystemData, TelemetryData
+
+__all__ = [
+    "AlarmEvent",
+    "BatteryCommand",
+    "CurrentMode",
+    "EnergyFlow",
+    "NBEnergyFlow",
+    "NBMode",
+    "NBSummary",
+    "NBSystem",
+    "NorthboundClient",
+    "OnboardResult",
+    "OperationalMode",
+    "Sigen",
+    "SigenAPIError",
+    "SigenAccountLockedError",
+    "SigenAuthError",
+    "SigenConnectionError",
+    "SigenError",
+    "SigenMQTT",
+    "SigenMQTTError",
+    "SigenRateLimitError",
+    "SigenTokenExpiredError",
+    "SigenValidationError",
+    "StationInfo",
+    "SystemData",
+    "TelemetryData",
+]
+__version__ = "0.1.0"

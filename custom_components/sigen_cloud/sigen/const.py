@@ -1,0 +1,111 @@
+"""Constants of Sigenergy's cloud: hosts, headers, modes and error codes."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Final
+
+REGIONS: Final = ("eu", "cn", "apac", "us")
+
+REGION_BASE_URLS: Final[dict[str, str]] = {
+    "eu": "https://api-eu.sigencloud.com/",
+    "cn": "https://api-cn.sigencloud.com/",
+    "apac": "https://api-apac.sigencloud.com/",
+    "us": "https://api-us.sigencloud.com/",
+}
+
+# Value of the ``client-server`` header per region (apac answers to "aus").
+CLIENT_SERVER_BY_REGION: Final[dict[str, str]] = {
+    "eu": "eu",
+    "cn": "cn",
+    "apac": "aus",
+    "us": "us",
+}
+
+NB_BASE_URLS: Final[dict[str, str]] = {
+    "eu": "https://openapi-eu.sigencloud.com/",
+    "cn": "https://openapi-cn.sigencloud.com/",
+    "apac": "https://openapi-apac.sigencloud.com/",
+    "us": "https://openapi-us.sigencloud.com/",
+}
+
+MQTT_BROKERS: Final[dict[str, str]] = {
+    "eu": "mqtt-eu.sigencloud.com",
+    "cn": "mqtt-cn.sigencloud.com",
+    "apac": "mqtt-apac.sigencloud.com",
+    "us": "mqtt-us.sigencloud.com",
+}
+MQTT_PORT: Final = 8883
+
+# The cloud's firewall answers 403 to any User-Agent containing "aiohttp".
+DEFAULT_USER_AGENT: Final = "sigen-cloud/0.1 (+https://github.com/sigen-cloud/sigen-cloud)"
+
+# OAuth client of the app API (HTTP Basic sigen:sigen).
+OAUTH_CLIENT_ID: Final = "sigen"
+OAUTH_CLIENT_SECRET: Final = "sigen"
+
+
+class NBMode(IntEnum):
+    """Operating modes known to the northbound (developer) API."""
+
+    MSC = 0  # Maximum self-consumption
+    FFG = 5  # Fully feed-in to grid
+    VPP = 6  # Virtual power plant (a northbound controller has the battery)
+    NBI = 8  # North-bound interface (a third-party controller)
+
+
+# Error codes of the northbound API (``code`` in the envelope).
+CODE_OK: Final = 0
+CODE_PARAM_ILLEGAL: Final = 1000
+CODE_CURRENT_LIMITED: Final = 1110
+CODE_PENDING_REVIEW: Final = 1116
+CODE_ACCESS_RESTRICTION: Final = 1201
+CODE_ACCOUNT_LOCKED: Final = 11002
+CODE_AUTH_FAILED: Final = 11003
+RATE_LIMIT_CODES: Final = frozenset({CODE_CURRENT_LIMITED, CODE_ACCESS_RESTRICTION, 429})
+
+ERROR_MESSAGES: Final[dict[int, str]] = {
+    1000: "parameter illegal",
+    1101: "wrong serial number",
+    1102: "registration incomplete",
+    1103: "the system is in another VPP",
+    1104: "the device is offline",
+    1105: "the firmware does not support VPP",
+    1106: "station not found",
+    1107: "only AIO systems and inverters are supported",
+    1108: "station information not found",
+    1109: "remote call failed",
+    1110: "the interface is current-limited",
+    1111: "the station is not permitted",
+    1112: "the system is in another VPP (Evergen)",
+    1116: "waiting for the owner's approval",
+    1201: "access restriction (rate limit)",
+    1301: "client not found",
+    1302: "station status anomaly",
+    1303: "client already exists",
+    1304: "firmware mismatch",
+    1401: "no permission for this station",
+    1402: "no permission",
+    1501: "command failed",
+    1502: "internal error",
+    1503: "anti-backflow is enabled",
+    1504: "peak shaving is enabled",
+    1600: "invitation invalid",
+    1601: "account system error",
+    1602: "account already registered",
+    1603: "account not reviewed yet",
+    1604: "developer not approved",
+    11002: "account locked after too many failed logins; wait a few minutes",
+    11003: "authentication failed",
+}
+
+BATTERY_COMMAND_MODES: Final = (
+    "charge",
+    "discharge",
+    "idle",
+    "selfConsumption",
+    "selfConsumption-grid",
+)
+CHARGE_PRIORITY_TYPES: Final = ("PV", "GRID")
+DISCHARGE_PRIORITY_TYPES: Final = ("PV", "BATTERY")
+MAX_COMMANDS_PER_BATCH: Final = 24
