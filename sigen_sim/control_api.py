@@ -1,0 +1,238 @@
+"""The simulator's own control API under ``/_sim/`` (JSON), for the demo and e2e tests.
+
+| method | path | body / effect |
+|---|---|---|
+| GET | `/_sim/state` | clock, stations, onboarding, faults, MQTT |
+| GET | `/_sim/credentials` | demo account, app key/secret/identifier, URLs |
+| POST | `/_sim/advance` | `{"seconds": N}` moves simulated time |
+| POST | `/_sim/onboarding/{systemId}/approve` | the owner approves the onboarding |
+| GET / POST / DELETE | `/_sim/faults` | list / add (`{"kind": ...}`) / clear all |
+| DELETE | `/_sim/faults/{id}` | remove one rule |
+| POST | `/_sim/clear` | faults, request log, rate limits and lockouts cleared |
+| GET / DELETE | `/_sim/requests` | request log (`?path_contains=&method=`) / clear it |
+| POST | `/_sim/password` | `{"password": ...}` change the account password |
+| POST | `/_sim/stations/{systemId}/mode` | `{"mode": int, "profileId": int}` |
+| POST | `/_sim/stations/{systemId}/smart-loads/{path}` | `{"on": bool}` |
+| POST | `/_sim/telemetry` | `{"systemId": optional}` publish one period message now |
+| POST | `/_sim/alarm` | `{"systemId", "code", "status"}` publish an alarm |
+| POST | `/_sim/broker/restart` | `{"downFor": seconds}` |
+| POST | `/_sim/mqtt/drop` | disconnect the MQTT clients |
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from .simulator import Simulator
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _ok(data: Any = None) -> web.Response:
+    return web.json_response({"ok": True, "data": data})
+
+
+def _error(message: str, status: int = 400) -> web.Response:
+    return web.json_response({"ok": False, "error": message}, status=status)
+
+
+class ControlApi:
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+
+    def register(self, app: web.Application) -> None:
+        r = app.router
+        r.add_get("/_sim/state", self.state)
+        r.add_get("/_sim/credentials", self.credentials)
+        r.add_post("/_sim/advance", self.advance)
+        r.add_post("/_sim/onboarding/{system_id}/approve", self.approve)
+        r.add_get("/_sim/faults", self.faults_list)
+        r.add_post("/_sim/faults", self.faults_add)
+        r.add_delete("/_sim/faults", self.faults_clear)
+        r.add_delete("/_sim/faults/{rule_id}", self.faults_remove)
+        r.add_post("/_sim/clear", self.clear)
+        r.add_get("/_sim/requests", self.requests)
+        r.add_delete("/_sim/requests", self.requests_clear)
+        r.add_post("/_sim/password", self.password)
+        r.add_post("/_sim/stations/{system_id}/mode", self.station_mode)
+        r.add_post("/_sim/stations/{system_id}/smart-loads/{path}", self.smart_load)
+        r.add_post("/_sim/telemetry", self.telemetry)
+        r.add_post("/_sim/alarm", self.alarm)
+        r.add_post("/_sim/broker/restart", self.broker_restart)
+        r.add_post("/_sim/mqtt/drop", self.mqtt_drop)
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        text = await request.text()
+        if not text.strip():
+            return {}
+        body = json.loads(text)
+        if not isinstance(body, dict):
+            raise TypeError("the body must be a JSON object")
+        return body
+
+    async def state(self, request: web.Request) -> web.Response:
+        sim = self.sim
+        return _ok(
+            {
+                "time": sim.clock.now(),
+                "localTime": sim.clock.local().isoformat(),
+                "timeScale": sim.clock.time_scale,
+                "stations": [s.state() for s in sim.stations],
+                "onboarding": dict(sim.onboarding),
+                "onboarded": [s.system_id for s in sim.stations if sim.onboarded(s.system_id)],
+                "faults": sim.faults.to_dict(),
+                "mqtt": None
+                if sim.mqtt is None
+                else {
+                    "host": sim.mqtt.host,
+                    "port": sim.mqtt.port,
+                    "received": len(sim.mqtt.received),
+                },
+                "requests": len(sim.request_log),
+            }
+        )
+
+    async def credentials(self, request: web.Request) -> web.Response:
+        sim = self.sim
+        return _ok(
+            {
+                "apiUrl": sim.api_url,
+                "nbUrl": sim.nb_url,
+                "username": sim.username,
+                "password": sim.password,
+                "appKey": sim.app_key,
+                "appSecret": sim.app_secret,
+                "appIdentifier": sim.app_identifier,
+                "systemIds": [s.system_id for s in sim.stations],
+                "stationIds": [s.station_id for s in sim.stations],
+            }
+        )
+
+    async def advance(self, request: web.Request) -> web.Response:
+        try:
+            seconds = float((await self._body(request)).get("seconds", 0))
+            await self.sim.advance(seconds)
+        except (ValueError, TypeError) as err:
+            return _error(f"cannot advance: {err}")
+        return _ok({"time": self.sim.clock.now()})
+
+    async def approve(self, request: web.Request) -> web.Response:
+        try:
+            self.sim.approve_onboarding(request.match_info["system_id"])
+        except KeyError as err:
+            return _error(str(err), 404)
+        return _ok()
+
+    async def faults_list(self, request: web.Request) -> web.Response:
+        return _ok(self.sim.faults.to_dict())
+
+    async def faults_add(self, request: web.Request) -> web.Response:
+        try:
+            rule = self.sim.faults.add_from_dict(await self._body(request))
+        except (ValueError, TypeError) as err:
+            return _error(f"bad fault: {err}")
+        return _ok(None if rule is None else rule.to_dict())
+
+    async def faults_clear(self, request: web.Request) -> web.Response:
+        self.sim.faults.clear()
+        return _ok()
+
+    async def faults_remove(self, request: web.Request) -> web.Response:
+        try:
+            rule_id = int(request.match_info["rule_id"])
+        except ValueError:
+            return _error("the rule id must be an integer")
+        if not self.sim.faults.remove(rule_id):
+            return _error(f"no fault rule {rule_id}", 404)
+        return _ok()
+
+    async def clear(self, request: web.Request) -> web.Response:
+        self.sim.faults.clear()
+        self.sim.request_log.clear()
+        self.sim.reset_rate_limits()
+        self.sim.tokens.clear_locks()
+        return _ok()
+
+    async def requests(self, request: web.Request) -> web.Response:
+        entries = self.sim.requests(request.query.get("path_contains"), request.query.get("method"))
+        return _ok([e.to_dict() for e in entries])
+
+    async def requests_clear(self, request: web.Request) -> web.Response:
+        self.sim.request_log.clear()
+        return _ok()
+
+    async def password(self, request: web.Request) -> web.Response:
+        try:
+            new = (await self._body(request)).get("password")
+        except (ValueError, TypeError) as err:
+            return _error(str(err))
+        if not isinstance(new, str) or not new:
+            return _error("'password' must be a non-empty string")
+        self.sim.change_password(new)
+        return _ok()
+
+    async def station_mode(self, request: web.Request) -> web.Response:
+        station = self.sim.station_by_system_id(request.match_info["system_id"])
+        if station is None:
+            return _error("unknown system", 404)
+        try:
+            body = await self._body(request)
+            station.set_mode(int(body["mode"]), int(body.get("profileId", -1)))
+        except (KeyError, ValueError, TypeError) as err:
+            return _error(f"cannot set the mode: {err}")
+        return _ok(station.state())
+
+    async def smart_load(self, request: web.Request) -> web.Response:
+        station = self.sim.station_by_system_id(request.match_info["system_id"])
+        if station is None:
+            return _error("unknown system", 404)
+        try:
+            body = await self._body(request)
+            station.set_smart_load(int(request.match_info["path"]), bool(body.get("on", True)))
+        except (KeyError, ValueError, TypeError) as err:
+            return _error(f"cannot switch the smart load: {err}")
+        return _ok(station.state())
+
+    async def telemetry(self, request: web.Request) -> web.Response:
+        if self.sim.mqtt is None:
+            return _error("MQTT is not enabled", 409)
+        try:
+            system_id = (await self._body(request)).get("systemId")
+        except (ValueError, TypeError) as err:
+            return _error(str(err))
+        await self.sim.publish_telemetry(system_id)
+        return _ok()
+
+    async def alarm(self, request: web.Request) -> web.Response:
+        if self.sim.mqtt is None:
+            return _error("MQTT is not enabled", 409)
+        try:
+            body = await self._body(request)
+            system_id = str(body.get("systemId", self.sim.stations[0].system_id))
+            code = str(body.get("code", "1001"))
+            status = str(body.get("status", "generation"))
+        except (ValueError, TypeError) as err:
+            return _error(str(err))
+        await self.sim.mqtt.publish_alarm(system_id, code, status)
+        return _ok()
+
+    async def broker_restart(self, request: web.Request) -> web.Response:
+        if self.sim.mqtt is None:
+            return _error("MQTT is not enabled", 409)
+        try:
+            down_for = float((await self._body(request)).get("downFor", 0.0))
+        except (ValueError, TypeError) as err:
+            return _error(str(err))
+        await self.sim.restart_broker(down_for)
+        return _ok()
+
+    async def mqtt_drop(self, request: web.Request) -> web.Response:
+        if self.sim.mqtt is None:
+            return _error("MQTT is not enabled", 409)
+        await self.sim.mqtt.drop_clients()
+        return _ok()

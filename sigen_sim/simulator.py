@@ -1,0 +1,410 @@
+"""The :class:`Simulator`: one aiohttp server with the app API, the northbound API and the
+control API, the station model, fault injection, the request log and (optionally) MQTT."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from aiohttp import web
+
+from .app_api import AppApi, unauthorized
+from .clock import SimClock
+from .faults import (
+    FIREWALL_403_HTML,
+    POST_KINDS,
+    PRE_KINDS,
+    RATE_LIMIT_MESSAGES,
+    FaultInjector,
+    drop_keys,
+)
+from .model import SimStation
+from .request_log import LoggedRequest, RequestLog, redact_body, redact_headers, redact_query
+from .tokens import TokenStore
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from .mqtt_side import MqttSide
+
+_LOGGER = logging.getLogger(__name__)
+
+OnboardState = Literal["pending", "approved"]
+
+
+@dataclass
+class SimConfig:
+    """Everything that can be tuned about a simulator instance."""
+
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 = a free port
+    stations: int = 1
+    username: str = "demo@sigen.invalid"
+    password: str = "demo-password"
+    app_key: str = "sim-app-key"
+    app_secret: str = "sim-app-secret"
+    app_identifier: str = "sim-app"
+    user_id: int = 1000001
+    login_includes_user_id: bool = False
+    # clock and model
+    time_scale: float = 1.0  # simulated seconds per real second (0 = only advance() moves time)
+    start_time: float | None = None  # simulated epoch seconds at start (None = now)
+    timezone: str = "Europe/Dublin"
+    seed: int = 1234
+    initial_soc: float = 50.0
+    pv_capacity: float = 10.3
+    battery_capacity: float = 10.0
+    telemetry_pv_key: str = "pvPowerW"  # or "PV power" (a variant seen in a real capture)
+    commands_need_remote_mode: bool = False
+    # auth
+    access_token_lifetime: float = 43199.0
+    refresh_token_lifetime: float = 30 * 86400.0
+    nb_token_lifetime: float = 43199.0
+    login_error_style: Literal["envelope", "oauth"] = "envelope"
+    lockout_attempts: int = 5
+    lockout_window: float = 3600.0
+    lockout_duration: float = 180.0
+    # northbound
+    nb_rate_limits: bool = True
+    nb_rate_limit_interval: float = 300.0
+    nb_system_items_as_strings: bool = False
+    auto_approve: bool = False
+    # faults
+    block_aiohttp_user_agent: bool = True
+    # MQTT
+    mqtt: bool = False
+    require_client_cert: bool = False
+    telemetry_interval: float = 300.0
+    state_dir: str | None = None
+
+
+class Simulator:
+    """A local Sigen cloud. ``async with Simulator(SimConfig()) as sim: ...``."""
+
+    def __init__(self, config: SimConfig | None = None) -> None:
+        self.config = config or SimConfig()
+        cfg = self.config
+        if cfg.stations < 1:
+            raise ValueError("a simulator needs at least one station")
+        self.clock = SimClock(
+            start=cfg.start_time, time_scale=cfg.time_scale, timezone=cfg.timezone
+        )
+        self.stations: list[SimStation] = [
+            SimStation(
+                i,
+                self.clock,
+                seed=cfg.seed,
+                pv_capacity=cfg.pv_capacity,
+                battery_capacity=cfg.battery_capacity,
+                initial_soc=cfg.initial_soc,
+                telemetry_pv_key=cfg.telemetry_pv_key,
+                commands_need_remote_mode=cfg.commands_need_remote_mode,
+            )
+            for i in range(cfg.stations)
+        ]
+        self.tokens = TokenStore(
+            self.clock,
+            access_lifetime=cfg.access_token_lifetime,
+            refresh_lifetime=cfg.refresh_token_lifetime,
+            nb_lifetime=cfg.nb_token_lifetime,
+            lockout_attempts=cfg.lockout_attempts,
+            lockout_window=cfg.lockout_window,
+            lockout_duration=cfg.lockout_duration,
+        )
+        self.faults = FaultInjector(self, block_aiohttp_user_agent=cfg.block_aiohttp_user_agent)
+        self.request_log = RequestLog()
+        self.username = cfg.username
+        self.password = cfg.password
+        self.app_key = cfg.app_key
+        self.app_secret = cfg.app_secret
+        self.app_identifier = cfg.app_identifier
+        self.onboarding: dict[str, OnboardState] = {}
+        self._onboarded: set[str] = set()
+        self._nb_rate: dict[tuple[str, str], float] = {}
+        self.mqtt: MqttSide | None = None
+        self.host = cfg.host
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+        self._started = False
+
+    # ------------------------------------------------------------------ URLs
+    @property
+    def api_url(self) -> str:
+        """App API base URL (ends with "/")."""
+        return f"http://{self.host}:{self.port}/"
+
+    @property
+    def nb_url(self) -> str:
+        """Northbound base URL (same server; paths start with /openapi/)."""
+        return f"http://{self.host}:{self.port}/"
+
+    @property
+    def control_url(self) -> str:
+        return f"http://{self.host}:{self.port}/_sim/"
+
+    @property
+    def mqtt_host(self) -> str:
+        if self.mqtt is None:
+            raise RuntimeError("MQTT is not enabled (SimConfig(mqtt=True))")
+        return self.mqtt.host
+
+    @property
+    def mqtt_port(self) -> int:
+        if self.mqtt is None:
+            raise RuntimeError("MQTT is not enabled (SimConfig(mqtt=True))")
+        return self.mqtt.port
+
+    @property
+    def certs(self) -> Any:
+        if self.mqtt is None:
+            raise RuntimeError("MQTT is not enabled (SimConfig(mqtt=True))")
+        return self.mqtt.certs
+
+    @property
+    def mqtt_received(self) -> list[tuple[str, Any]]:
+        return [] if self.mqtt is None else self.mqtt.received
+
+    # ------------------------------------------------------------------ lookups
+    def station_by_id(self, station_id: int | str) -> SimStation | None:
+        try:
+            sid = int(station_id)
+        except (TypeError, ValueError):
+            return None
+        return next((s for s in self.stations if s.station_id == sid), None)
+
+    def station_by_system_id(self, system_id: str) -> SimStation | None:
+        return next((s for s in self.stations if s.system_id == system_id), None)
+
+    # ------------------------------------------------------------------ onboarding
+    def onboarded(self, system_id: str) -> bool:
+        """Telemetry flows only for onboarded, owner-approved systems."""
+        return system_id in self._onboarded
+
+    def onboard(self, system_id: str) -> tuple[bool, list[int]]:
+        """Northbound onboard of one system: (result, codeList)."""
+        if self.station_by_system_id(system_id) is None:
+            return False, [1106]
+        if self.config.auto_approve:
+            self.onboarding[system_id] = "approved"
+        if self.onboarding.get(system_id) == "approved":
+            self._onboarded.add(system_id)
+            return True, []
+        self.onboarding[system_id] = "pending"
+        return False, [1116]
+
+    def offboard(self, system_id: str) -> tuple[bool, list[int]]:
+        if self.station_by_system_id(system_id) is None:
+            return False, [1106]
+        self._onboarded.discard(system_id)
+        return True, []
+
+    def approve_onboarding(self, system_id: str) -> None:
+        """The owner accepts the onboarding request (a pending onboard completes)."""
+        if self.station_by_system_id(system_id) is None:
+            raise KeyError(f"No simulated system {system_id!r}")
+        was_pending = self.onboarding.get(system_id) == "pending"
+        self.onboarding[system_id] = "approved"
+        if was_pending:
+            self._onboarded.add(system_id)
+
+    # ------------------------------------------------------------------ account
+    def change_password(self, new_password: str) -> None:
+        """The owner changed the password elsewhere; old logins fail from now on."""
+        self.password = new_password
+
+    def nb_rate_ok(self, bucket: str, key: str) -> bool:
+        """One call per ``nb_rate_limit_interval`` simulated seconds per (bucket, key)."""
+        if not self.config.nb_rate_limits:
+            return True
+        now = self.clock.now()
+        last = self._nb_rate.get((bucket, key))
+        if last is not None and now - last < self.config.nb_rate_limit_interval:
+            return False
+        self._nb_rate[(bucket, key)] = now
+        return True
+
+    def reset_rate_limits(self) -> None:
+        self._nb_rate.clear()
+
+    # ------------------------------------------------------------------ time
+    async def advance(self, seconds: float) -> None:
+        """Move simulated time forward; the model integrates up to the new time."""
+        self.clock.advance(seconds)
+        for station in self.stations:
+            station.sync()
+            await asyncio.sleep(0)
+        hook = getattr(self.mqtt, "on_time_advanced", None)
+        if hook is not None:
+            await hook(seconds)
+
+    # ------------------------------------------------------------------ MQTT delegation
+    async def publish_telemetry(self, system_id: str | None = None) -> None:
+        if self.mqtt is None:
+            raise RuntimeError("MQTT is not enabled (SimConfig(mqtt=True))")
+        await self.mqtt.publish_telemetry(system_id)
+
+    async def restart_broker(self, down_for: float = 0.0) -> None:
+        if self.mqtt is None:
+            raise RuntimeError("MQTT is not enabled (SimConfig(mqtt=True))")
+        await self.mqtt.restart_broker(down_for)
+
+    # ------------------------------------------------------------------ request log
+    def requests(
+        self, path_contains: str | None = None, method: str | None = None
+    ) -> list[LoggedRequest]:
+        return self.request_log.filter(path_contains, method)
+
+    def count(self, path_contains: str | None = None, method: str | None = None) -> int:
+        return self.request_log.count(path_contains, method)
+
+    # ------------------------------------------------------------------ lifecycle
+    def build_app(self) -> web.Application:
+        from .control_api import ControlApi  # noqa: PLC0415
+        from .northbound_api import NorthboundApi  # noqa: PLC0415
+
+        app = web.Application(middlewares=[self._middleware])
+        AppApi(self).register(app)
+        NorthboundApi(self).register(app)
+        ControlApi(self).register(app)
+        return app
+
+    async def start(self) -> None:
+        if self._started:
+            raise RuntimeError("the simulator is already running")
+        self._started = True
+        try:
+            self._runner = web.AppRunner(
+                self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+            )
+            await self._runner.setup()
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.config.host, self.config.port))
+            self.port = sock.getsockname()[1]
+            site = web.SockSite(self._runner, sock)
+            await site.start()
+            if self.config.mqtt:
+                from .mqtt_side import MqttSide  # noqa: PLC0415
+
+                self.mqtt = MqttSide(self, require_client_cert=self.config.require_client_cert)
+                await self.mqtt.start()
+        except BaseException:
+            await self.stop()
+            raise
+        _LOGGER.debug("Sigen simulator listening on %s", self.api_url)
+
+    async def stop(self) -> None:
+        """Stop everything this simulator started (broker included); safe to call twice."""
+        self.faults.release_hangs()
+        mqtt, self.mqtt = self.mqtt, None
+        if mqtt is not None:
+            try:
+                await mqtt.stop()
+            except Exception:
+                _LOGGER.exception("Stopping the simulator's MQTT side failed")
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+        self._started = False
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------ middleware
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        path = request.path
+        if path.startswith("/_sim/"):
+            resp: web.StreamResponse = await handler(request)
+            return resp
+        raw = await request.text() if request.body_exists else ""
+        entry = LoggedRequest(
+            method=request.method,
+            path=path,
+            query=redact_query(dict(request.query)),
+            headers=redact_headers(dict(request.headers)),
+            body=redact_body(raw, request.content_type),
+            time=self.clock.now(),
+        )
+        self.request_log.append(entry)
+        resp = await self._answer(request, handler)
+        entry.status = resp.status
+        return resp
+
+    async def _answer(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        faults = self.faults
+        method, path = request.method, request.path
+        if faults.latency > 0:
+            await asyncio.sleep(faults.latency)
+        user_agent = request.headers.get("User-Agent", "")
+        if faults.block_aiohttp_user_agent and "aiohttp" in user_agent.lower():
+            return web.Response(status=403, text=FIREWALL_403_HTML, content_type="text/html")
+        rule = faults.take(PRE_KINDS, method, path)
+        if rule is not None:
+            if rule.kind == "timeout":
+                await faults.hang()
+                return web.json_response(
+                    {"code": 504, "msg": "Gateway Timeout", "data": None}, status=504
+                )
+            if rule.kind == "rate_limit":
+                if rule.code is None:
+                    return web.json_response(
+                        {"code": 429, "msg": "Too Many Requests", "data": None},
+                        status=429,
+                        headers={"Retry-After": "60"},
+                    )
+                return web.json_response(
+                    {"code": rule.code, "msg": RATE_LIMIT_MESSAGES[rule.code], "data": None}
+                )
+            if rule.status == 401:
+                return unauthorized("injected fault")
+            return web.json_response(
+                {
+                    "timestamp": int(self.clock.now() * 1000),
+                    "status": rule.status,
+                    "error": "Injected fault",
+                    "path": path,
+                },
+                status=rule.status,
+            )
+        try:
+            resp: web.StreamResponse = await handler(request)
+        except web.HTTPException as exc:
+            resp = exc
+        except Exception:
+            _LOGGER.exception("Simulator handler for %s %s failed", method, path)
+            resp = web.json_response(
+                {"code": 500, "msg": "internal error", "data": None}, status=500
+            )
+        post = faults.take(POST_KINDS, method, path)
+        if post is not None and isinstance(resp, web.Response) and resp.text:
+            text = resp.text
+            if post.kind == "malformed":
+                return web.Response(
+                    status=resp.status,
+                    text=text[: max(1, len(text) // 2)],
+                    content_type="application/json",
+                )
+            try:
+                body = json.loads(text)
+            except ValueError:
+                return resp
+            if isinstance(body, dict) and "data" in body:
+                body["data"] = drop_keys(body["data"], post.keys)
+            else:
+                body = drop_keys(body, post.keys)
+            return web.json_response(body, status=resp.status)
+        return resp
