@@ -42,7 +42,7 @@ DEFAULT_USER_AGENT: Final = "sigen-cloud/0.1 (+https://github.com/sigen-cloud/si
 
 # OAuth client of the app API (HTTP Basic sigen:sigen).
 OAUTH_CLIENT_ID: Final = "sigen"
-OAUTH_CLIENT_SECRET: Final = "sigen"
+OAUTH_CLIENT_SECRET: Final = "sigen"  # noqa: S105 - the public client of the web app
 
 
 class NBMode(IntEnum):
@@ -109,3 +109,27 @@ BATTERY_COMMAND_MODES: Final = (
 CHARGE_PRIORITY_TYPES: Final = ("PV", "GRID")
 DISCHARGE_PRIORITY_TYPES: Final = ("PV", "BATTERY")
 MAX_COMMANDS_PER_BATCH: Final = 24
+
+# --- REST clients (library side) -------------------------------------------------------
+
+#: Seconds to wait after a rate-limit answer that does not say how long (codes 1110/1201
+#: limit most northbound endpoints to one call per 5 minutes).
+DEFAULT_RATE_LIMIT_RETRY_AFTER: Final = 300.0
+#: Seconds to wait after an HTTP 429 without a Retry-After header.
+DEFAULT_HTTP_429_RETRY_AFTER: Final = 60.0
+
+#: The app API's access token is refreshed this many seconds before it expires.
+APP_TOKEN_REFRESH_MARGIN: Final = 60.0
+#: The northbound token (no refresh token) is renewed by logging in again this many
+#: seconds before it expires.
+NB_TOKEN_RENEW_MARGIN: Final = 600.0
+DEFAULT_REQUEST_TIMEOUT: Final = 30.0
+
+#: Headers of the mySigen web app (§1.2 of the API notes), sent with every app request.
+WEB_APP_VERSION: Final = "3.5.2"
+APP_LANG: Final = "en_US"
+
+#: ``operationMode`` of the app API for custom energy profiles (with their profileId).
+APP_MODE_CUSTOM_PROFILE: Final = 9
+#: ``profileId`` of the default (non-profile) modes.
+APP_DEFAULT_PROFILE_ID: Final = -1

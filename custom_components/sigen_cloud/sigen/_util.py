@@ -1,0 +1,547 @@
+"""Helpers shared by the REST clients, the models and the MQTT side.
+
+Parsing helpers never raise on bad input: they return ``None`` (the caller decides
+whether a missing value matters). The HTTP helpers turn every way a request can fail
+into one of the library's exceptions with a message a human can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import aiohttp
+
+from .const import (
+    CODE_ACCOUNT_LOCKED,
+    CODE_AUTH_FAILED,
+    CODE_OK,
+    DEFAULT_RATE_LIMIT_RETRY_AFTER,
+    ERROR_MESSAGES,
+    RATE_LIMIT_CODES,
+)
+from .errors import (
+    MAX_BODY_CHARS,
+    SigenAccountLockedError,
+    SigenAPIError,
+    SigenAuthError,
+    SigenConnectionError,
+    SigenError,
+    SigenRateLimitError,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+#: How deep :func:`decode_nested_json` follows nested JSON strings and containers.
+MAX_JSON_DEPTH: Final = 32
+
+_NUMBER_RE = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\d\s].*)?$")
+_POWER_FACTORS: Final = {"w": 0.001, "kw": 1.0, "mw": 1000.0, "gw": 1_000_000.0}
+_ENERGY_FACTORS: Final = {"wh": 0.001, "kwh": 1.0, "mwh": 1000.0, "gwh": 1_000_000.0}
+_SECRET_KEYS_RE = re.compile(
+    r"""(["']?\b(?:access_?token|refresh_?token|accesstoken|refreshtoken|password|"""
+    r"""app_?secret|secret|key|token)["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,&}]+)""",
+    re.IGNORECASE,
+)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _split_number(value: object) -> tuple[float, str] | None:
+    """Return ``(number, unit)`` for numbers and strings like ``"4.79 kWh"``."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+        unit = ""
+    elif isinstance(value, str):
+        match = _NUMBER_RE.match(value.replace(",", "") if value.count(",") else value)
+        if match is None:
+            return None
+        try:
+            number = float(match.group(1))
+        except ValueError:  # pragma: no cover - the regex only matches valid floats
+            return None
+        unit = (match.group(2) or "").strip()
+    else:
+        return None
+    if math.isnan(number) or math.isinf(number):
+        return None
+    return number, unit
+
+
+def parse_number(value: object) -> float | None:
+    """Return ``value`` as a float, or ``None`` if it holds no usable number.
+
+    Accepts numbers and numeric strings with or without a unit: ``"4.79 kWh"`` → 4.79,
+    ``"-4151.0"`` → -4151.0, ``12`` → 12.0. ``None``, ``""``, ``"--"``, booleans, NaN and
+    infinities give ``None``, never 0. The unit is dropped as is; use
+    :func:`parse_power_kw` or :func:`parse_energy_kwh` to convert one.
+    """
+    parsed = _split_number(value)
+    return None if parsed is None else parsed[0]
+
+
+def parse_int(value: object) -> int | None:
+    """Return ``value`` as an int (``"6.0"`` → 6), or ``None``; fractions are not rounded."""
+    number = parse_number(value)
+    if number is None or not number.is_integer():
+        return None
+    return int(number)
+
+
+def parse_bool(value: object) -> bool | None:
+    """Return ``value`` as a bool: true/false, 1/0, "on"/"off", "yes"/"no"; else ``None``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value in (0, 1):
+            return bool(value)
+        return None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "1", "1.0", "on", "yes", "y"):
+            return True
+        if text in ("false", "0", "0.0", "off", "no", "n"):
+            return False
+    return None
+
+
+def parse_str(value: object) -> str | None:
+    """Return ``value`` as a non-empty string (numbers are formatted), else ``None``."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer() and not math.isinf(value):
+        return str(int(value))
+    return None
+
+
+def parse_str_list(value: object) -> list[str]:
+    """Return the non-empty strings of a list (anything else gives ``[]``)."""
+    if not isinstance(value, list):
+        return []
+    return [text for item in value if (text := parse_str(item)) is not None]
+
+
+def _parse_with_unit(value: object, factors: Mapping[str, float], default: str) -> float | None:
+    parsed = _split_number(value)
+    if parsed is None:
+        return None
+    number, unit = parsed
+    unit = (unit or default).replace(" ", "").lower()
+    factor = factors.get(unit)
+    if factor is None:
+        _LOGGER.debug("Unknown unit %r, keeping the number as it is", unit)
+        factor = factors[default]
+    return number * factor
+
+
+def parse_power_kw(value: object) -> float | None:
+    """Return a power in kW: ``"0.00 kW"`` → 0.0, ``"500 W"`` → 0.5, ``1.5`` → 1.5 (kW)."""
+    return _parse_with_unit(value, _POWER_FACTORS, "kw")
+
+
+def parse_energy_kwh(value: object) -> float | None:
+    """Return an energy in kWh: ``"4.79 kWh"`` → 4.79, ``"1.2 MWh"`` → 1200.0."""
+    return _parse_with_unit(value, _ENERGY_FACTORS, "kwh")
+
+
+def decode_nested_json(data: object, _depth: int = 0) -> Any:
+    """Decode the cloud's (sometimes double-encoded) ``data`` into plain Python.
+
+    ``data`` may be an object, a JSON string holding an object or list, or a list of
+    JSON strings; containers are walked recursively, so a JSON string inside a dict
+    value (like a device's ``attrMap``) is decoded too. Strings that are not JSON
+    objects or lists stay strings (``"pfh24"`` and ``"123"`` are left alone). Past
+    :data:`MAX_JSON_DEPTH` levels the value is returned as it is.
+    """
+    if _depth >= MAX_JSON_DEPTH:
+        return data
+    if isinstance(data, str):
+        text = data.strip()
+        if len(text) >= 2 and (text[0], text[-1]) in (("{", "}"), ("[", "]"), ('"', '"')):
+            try:
+                decoded = json.loads(text)
+            except (ValueError, RecursionError):
+                return data
+            if isinstance(decoded, str) and decoded == data:
+                return data
+            return decode_nested_json(decoded, _depth + 1)
+        return data
+    if isinstance(data, list):
+        return [decode_nested_json(item, _depth + 1) for item in data]
+    if isinstance(data, dict):
+        return {key: decode_nested_json(value, _depth + 1) for key, value in data.items()}
+    return data
+
+
+def method_suffix(label: str) -> str:
+    """Turn a mode label or load name into a method-name suffix.
+
+    Lower-cased, spaces and dashes become ``_``, every other character that is not an
+    ASCII letter, digit or ``_`` is dropped: ``"Sigen AI Mode"`` → ``"sigen_ai_mode"``,
+    ``"Maximum Self-Powered"`` → ``"maximum_self_powered"``.
+    """
+    text = label.strip().lower().replace(" ", "_").replace("-", "_")
+    return re.sub(r"[^a-z0-9_]", "", text)
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def redact(text: str) -> str:
+    """Hide token, password and secret values in a text (a body, a URL, a form)."""
+    return _SECRET_KEYS_RE.sub(lambda m: f"{m.group(1)}***", text)
+
+
+def mask_email(email: str) -> str:
+    """Show an account name in logs without revealing it: ``"d***@sigen.invalid"``."""
+    name, at, domain = email.partition("@")
+    if not at:
+        return (name[:1] + "***") if name else "***"
+    return f"{name[:1]}***@{domain}"
+
+
+def truncate(text: str, limit: int = MAX_BODY_CHARS) -> str:
+    """Shorten ``text`` to ``limit`` characters, marking the cut."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _snippet(text: str, limit: int = 200) -> str:
+    return truncate(" ".join(redact(text).split()), limit)
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+def join_url(base_url: str, path: str) -> str:
+    """Join a base URL (with or without a trailing ``/``) and a relative path."""
+    return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def normalize_base_url(url: str) -> str:
+    """Check a base URL and give it a trailing ``/``."""
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise SigenError(f"The server URL must start with http:// or https://, got {url!r}")
+    return url.rstrip("/") + "/"
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta seconds only), or ``None``."""
+    if value is None:
+        return None
+    number = parse_number(value)
+    if number is None or number < 0:
+        return None
+    return number
+
+
+@dataclass(frozen=True, slots=True)
+class HttpAnswer:
+    """One HTTP answer: status, headers (lower-case names), text and decoded JSON."""
+
+    status: int
+    headers: Mapping[str, str]
+    text: str
+    payload: Any
+    is_json: bool
+
+
+def is_firewall_block(status: int, text: str, content_type: str) -> bool:
+    """Tell the CloudFront firewall's 403 page from a 403 of the API itself."""
+    if status != 403:
+        return False
+    lowered = text.lower()
+    return (
+        "html" in content_type.lower()
+        or "request blocked" in lowered
+        or "cloudfront" in lowered
+        or lowered.lstrip().startswith("<")
+    )
+
+
+def firewall_error(what: str, answer: HttpAnswer, user_agent: str) -> SigenAPIError:
+    """The error for the firewall's 403, with the reason and what to change."""
+    if "aiohttp" in user_agent.lower():
+        why = (
+            f"it rejects any User-Agent containing 'aiohttp', and this request sent "
+            f"User-Agent {user_agent!r}; use the library's default User-Agent or a "
+            "browser-like one"
+        )
+    else:
+        why = (
+            f"it rejects some User-Agents (any containing 'aiohttp'); this request sent "
+            f"User-Agent {user_agent!r}. If the User-Agent is fine, the firewall may be "
+            "blocking this network address"
+        )
+    return SigenAPIError(
+        f"{what}: the Sigen cloud's firewall blocked the request (HTTP 403 "
+        f"'Request blocked'): {why}",
+        status_code=403,
+        response_body=redact(answer.text),
+    )
+
+
+async def fetch(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    what: str,
+    request_timeout: float,
+    headers: Mapping[str, str],
+    params: Mapping[str, str] | None = None,
+    json_body: Any = None,
+    form: Mapping[str, str] | None = None,
+    auth: aiohttp.BasicAuth | None = None,
+) -> HttpAnswer:
+    """Send one request and read the answer; network failures become exceptions.
+
+    Raises :class:`SigenConnectionError` when the server cannot be reached or does not
+    answer within ``request_timeout`` seconds. HTTP errors are *not* raised here: the callers
+    decide (see :func:`check_http`). ``what`` names the operation for messages.
+    """
+    kwargs: dict[str, Any] = {
+        "headers": dict(headers),
+        "timeout": aiohttp.ClientTimeout(total=request_timeout),
+    }
+    if params is not None:
+        kwargs["params"] = dict(params)
+    if json_body is not None:
+        kwargs["json"] = json_body
+    if form is not None:
+        kwargs["data"] = dict(form)
+    if auth is not None:
+        kwargs["auth"] = auth
+    try:
+        async with session.request(method, url, **kwargs) as response:
+            raw = await response.read()
+            status = response.status
+            resp_headers = {key.lower(): value for key, value in response.headers.items()}
+            charset = response.charset or "utf-8"
+    except TimeoutError as err:
+        raise SigenConnectionError(
+            f"{what}: the Sigen cloud did not answer within {request_timeout:g} s"
+        ) from err
+    except aiohttp.ClientError as err:
+        raise SigenConnectionError(
+            f"{what}: cannot reach the Sigen cloud ({type(err).__name__}: {err})"
+        ) from err
+    except (OSError, ValueError) as err:
+        raise SigenConnectionError(
+            f"{what}: the request failed ({type(err).__name__}: {err})"
+        ) from err
+    try:
+        text = raw.decode(charset, errors="replace")
+    except LookupError:
+        text = raw.decode("utf-8", errors="replace")
+    payload: Any = None
+    is_json = False
+    stripped = text.strip()
+    if stripped:
+        try:
+            payload = json.loads(stripped)
+            is_json = True
+        except (ValueError, RecursionError):
+            payload = None
+    _LOGGER.debug("%s %s → HTTP %s (%d bytes)", method, _path_of(url), status, len(raw))
+    return HttpAnswer(status, resp_headers, text, payload, is_json)
+
+
+def _path_of(url: str) -> str:
+    """The path of a URL without its query (queries may hold ids, never secrets)."""
+    return url.split("?", 1)[0]
+
+
+def check_http(
+    what: str,
+    answer: HttpAnswer,
+    *,
+    user_agent: str,
+    default_retry_after: float = DEFAULT_RATE_LIMIT_RETRY_AFTER,
+) -> None:
+    """Raise for HTTP-level failures: firewall 403, 429, 5xx, other 4xx, non-JSON.
+
+    401 is left to the caller (it triggers a token renewal), as is a JSON 4xx answer
+    carrying the cloud's envelope with a non-zero ``code`` (see :func:`check_envelope`).
+    """
+    status = answer.status
+    content_type = answer.headers.get("content-type", "")
+    body = redact(answer.text)
+    if is_firewall_block(status, answer.text, content_type):
+        raise firewall_error(what, answer, user_agent)
+    if status == 429:
+        retry_after = parse_retry_after(answer.headers.get("retry-after"))
+        if retry_after is None:
+            retry_after = default_retry_after
+        raise SigenRateLimitError(
+            f"{what}: the Sigen cloud is rate limiting us (HTTP 429); retry in {retry_after:g} s",
+            retry_after=retry_after,
+            status_code=429,
+            response_body=body,
+        )
+    if status >= 500:
+        raise SigenAPIError(
+            f"{what}: the Sigen cloud had a server error (HTTP {status}): {_snippet(answer.text)}"
+            if answer.text.strip()
+            else f"{what}: the Sigen cloud had a server error (HTTP {status})",
+            status_code=status,
+            response_body=body,
+        )
+    if not answer.is_json:
+        if status >= 400:
+            raise SigenAPIError(
+                f"{what}: the Sigen cloud refused the request (HTTP {status}): "
+                f"{_snippet(answer.text) or 'empty answer'}",
+                status_code=status,
+                response_body=body,
+            )
+        raise SigenAPIError(
+            f"{what}: the Sigen cloud's answer is not JSON (HTTP {status}, "
+            f"{content_type or 'no content type'}): {_snippet(answer.text) or 'empty answer'}",
+            status_code=status,
+            response_body=body,
+        )
+    if status >= 400 and status != 401 and envelope_code(answer.payload) in (None, CODE_OK):
+        raise SigenAPIError(
+            f"{what}: the Sigen cloud refused the request (HTTP {status}): {_snippet(answer.text)}",
+            status_code=status,
+            response_body=body,
+        )
+
+
+def envelope_code(payload: object) -> int | None:
+    """The ``code`` of a ``{"code", "msg", "data"}`` envelope, or ``None`` without one."""
+    if not isinstance(payload, dict) or "code" not in payload:
+        return None
+    code = payload["code"]
+    parsed = parse_int(code)
+    if parsed is None:
+        # A code we cannot read is not success either.
+        return -1
+    return parsed
+
+
+def envelope_message(payload: object) -> str | None:
+    """The ``msg`` (or ``message``) of an envelope."""
+    if not isinstance(payload, dict):
+        return None
+    for key in ("msg", "message", "error_description", "error"):
+        text = parse_str(payload.get(key))
+        if text is not None:
+            return text
+    return None
+
+
+def error_for_code(
+    what: str,
+    code: int,
+    message: str | None,
+    *,
+    status_code: int | None = None,
+    response_body: str | None = None,
+    retry_after: float | None = None,
+    default_retry_after: float = DEFAULT_RATE_LIMIT_RETRY_AFTER,
+) -> SigenError:
+    """Map one of the cloud's error codes to the library's exception."""
+    known = ERROR_MESSAGES.get(code)
+    server = f" (the cloud said: {message})" if message and message != known else ""
+    meaning = known or message or "unknown error"
+    body = redact(response_body) if response_body is not None else None
+    if code == CODE_ACCOUNT_LOCKED:
+        return SigenAccountLockedError(
+            f"{what}: the Sigen account is locked after too many failed logins "
+            f"(code {code}); wait a few minutes and check the password{server}"
+        )
+    if code == CODE_AUTH_FAILED:
+        return SigenAuthError(f"{what}: authentication failed (code {code}){server}")
+    if code in RATE_LIMIT_CODES:
+        wait = retry_after if retry_after is not None else default_retry_after
+        return SigenRateLimitError(
+            f"{what}: the Sigen cloud limits how often this may be called "
+            f"(code {code}: {meaning}){server}; retry in {wait:g} s",
+            retry_after=wait,
+            status_code=status_code,
+            response_body=body,
+            code=code,
+        )
+    return SigenAPIError(
+        f"{what}: the Sigen cloud answered with error code {code}: {meaning}{server}",
+        status_code=status_code,
+        response_body=body,
+        code=code,
+    )
+
+
+def check_envelope(
+    what: str,
+    answer: HttpAnswer,
+    *,
+    default_retry_after: float = DEFAULT_RATE_LIMIT_RETRY_AFTER,
+) -> Any:
+    """Return the decoded ``data`` of a successful envelope, or raise the mapped error.
+
+    An answer without a ``code`` counts as success; its ``data`` (or the whole object
+    when it has neither ``code`` nor ``data``) is returned. ``data`` is decoded by
+    :func:`decode_nested_json`.
+    """
+    payload = answer.payload
+    if isinstance(payload, str):
+        payload = decode_nested_json(payload)
+    code = envelope_code(payload)
+    if code is not None and code != CODE_OK:
+        retry_after = parse_retry_after(answer.headers.get("retry-after"))
+        raise error_for_code(
+            what,
+            code,
+            envelope_message(payload),
+            status_code=answer.status,
+            response_body=answer.text,
+            retry_after=retry_after,
+            default_retry_after=default_retry_after,
+        )
+    if isinstance(payload, dict):
+        data = payload.get("data") if code is not None else payload.get("data", payload)
+        return decode_nested_json(data)
+    return decode_nested_json(payload)
+
+
+def expect_dict(what: str, data: object, answer: HttpAnswer | None = None) -> dict[str, Any]:
+    """Return ``data`` if it is a JSON object, else raise a clear :class:`SigenAPIError`."""
+    if isinstance(data, dict):
+        return data
+    raise SigenAPIError(
+        f"{what}: expected a JSON object in the answer's data, got {_describe(data)}",
+        status_code=answer.status if answer else None,
+        response_body=redact(answer.text) if answer else None,
+    )
+
+
+def expect_list(what: str, data: object, answer: HttpAnswer | None = None) -> list[Any]:
+    """Return ``data`` as a list (``None`` → ``[]``), else raise :class:`SigenAPIError`."""
+    if data is None:
+        return []
+    if isinstance(data, list):
+        return data
+    raise SigenAPIError(
+        f"{what}: expected a JSON list in the answer's data, got {_describe(data)}",
+        status_code=answer.status if answer else None,
+        response_body=redact(answer.text) if answer else None,
+    )
+
+
+def _describe(data: object) -> str:
+    if data is None:
+        return "nothing (null)"
+    text = _snippet(json.dumps(data, default=str) if not isinstance(data, str) else data, 80)
+    return f"{type(data).__name__} {text}"
