@@ -1,0 +1,407 @@
+"""A real mosquitto broker for the simulator: TLS on 127.0.0.1, passwords, ACL, persistence.
+
+:class:`MosquittoBroker` writes a configuration into a private directory and runs
+``/usr/sbin/mosquitto -c mosquitto.conf`` as a child process:
+
+* one TLS listener on ``127.0.0.1`` and a free port (kept across restarts), with the
+  simulator's server certificate; ``require_certificate true`` when mutual TLS is asked;
+* ``allow_anonymous false``; users, passwords and ACLs come from mosquitto's
+  dynamic-security plugin, whose JSON file is written here (passwords hashed in
+  mosquitto's ``$7$`` PBKDF2-SHA512 format). :meth:`set_password` changes a password
+  while the broker runs through the plugin's control topic and returns once the broker
+  confirmed it (no reload, no race). The plugin (rather than ``acl_file``, which
+  mosquitto only applies when delivering) checks subscriptions when they are made;
+* ACL: each app key may subscribe only to its exact ``openapi/{period,change,alarm}/
+  {key}/{system_id}`` filters (``subscribeLiteral``: a wildcard filter is refused with
+  SUBACK 0x80) and publish only to ``openapi/subscription/#`` and
+  ``openapi/instruction/#``; an internal privileged user (random password) may do
+  everything: the simulator's publisher;
+* persistence (queued QoS 1 messages of persistent sessions survive a restart) and a
+  log file (:attr:`log_path`).
+
+Start/stop/restart work by PID; readiness is a connect loop, not a sleep. The process
+is also killed at interpreter exit if nobody stopped it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import base64
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import secrets
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from .certs import CertBundle, CertPair
+
+_LOGGER = logging.getLogger(__name__)
+
+MOSQUITTO = "/usr/sbin/mosquitto"
+PUBLISHER_USERNAME = "sim-publisher"
+HASH_ITERATIONS = 1000
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 5.0
+
+
+CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
+PLUGIN_PATHS = (
+    "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+    "/usr/lib/x86_64-linux-gnu/mosquitto/mosquitto_dynamic_security.so",
+    "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+    "/usr/lib/mosquitto_dynamic_security.so",
+    "/usr/local/lib/mosquitto_dynamic_security.so",
+)
+
+
+def _find_plugin() -> str:
+    for path in PLUGIN_PATHS:
+        if os.path.exists(path):
+            return path
+    return PLUGIN_PATHS[0]
+
+
+class BrokerError(RuntimeError):
+    """The broker could not be started, reloaded or stopped."""
+
+
+def hash_password(password: str, *, iterations: int = HASH_ITERATIONS) -> str:
+    """A password hash in mosquitto's ``$7$`` (PBKDF2-SHA512) format."""
+    salt = secrets.token_bytes(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations, dklen=64)
+    return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class MosquittoBroker:
+    """One mosquitto process with TLS, a password file and an ACL (see module doc)."""
+
+    def __init__(
+        self,
+        certs: CertBundle,
+        directory: str | Path,
+        *,
+        require_client_cert: bool = False,
+        server_cert: CertPair | None = None,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        executable: str = MOSQUITTO,
+    ) -> None:
+        self.certs = certs
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.require_client_cert = require_client_cert
+        self.server_cert = server_cert or certs.server
+        self.host = host
+        self.port = port or free_port(host)
+        self.executable = executable
+        self.publisher_username = PUBLISHER_USERNAME
+        self.publisher_password = secrets.token_urlsafe(24)
+        self.config_path = self.directory / "mosquitto.conf"
+        self.dynsec_path = self.directory / "dynamic-security.json"
+        self.plugin_path = _find_plugin()
+        self.log_path = self.directory / "mosquitto.log"
+        self.persistence_dir = self.directory / "data"
+        self.persistence_dir.mkdir(exist_ok=True, mode=0o700)
+        self._passwords: dict[str, str] = {self.publisher_username: self.publisher_password}
+        self._hashes: dict[str, tuple[str, str]] = {}  # user -> (password, hash)
+        self._app_topics: dict[str, set[str]] = {}
+        self._process: subprocess.Popen[bytes] | None = None
+        self._started = False  # once started, the port never changes
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The end of the broker's log (for error messages and test failures)."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    # ------------------------------------------------------------- configuration
+
+    def set_app_systems(self, app_key: str, system_ids: Iterable[str]) -> None:
+        """Grant ``app_key`` its exact period/change/alarm topics for ``system_ids``.
+
+        Call before :meth:`start` (the simulator knows its stations by then).
+        """
+        self._app_topics[app_key] = set(system_ids)
+        self._passwords.setdefault(app_key, secrets.token_urlsafe(24))
+        self._write_files()
+
+    def _app_acls(self, app_key: str) -> list[dict[str, object]]:
+        acls: list[dict[str, object]] = []
+        for system_id in sorted(self._app_topics.get(app_key, ())):
+            for kind in ("period", "change", "alarm"):
+                topic = f"openapi/{kind}/{app_key}/{system_id}"
+                # subscribeLiteral: the filter must be this exact text, wildcards included,
+                # so "openapi/period/key/+" or "#" are refused at SUBSCRIBE time.
+                acls.append({"acltype": "subscribeLiteral", "topic": topic, "allow": True})
+                acls.append({"acltype": "publishClientReceive", "topic": topic, "allow": True})
+        for topic in ("openapi/subscription/#", "openapi/instruction/#"):
+            acls.append({"acltype": "publishClientSend", "topic": topic, "allow": True})
+        return acls
+
+    def _write_files(self) -> None:
+        everything = ("#", "$CONTROL/dynamic-security/#")
+        roles: list[dict[str, object]] = [
+            {
+                "rolename": "sim-publisher",
+                "acls": [
+                    {"acltype": acltype, "topic": topic, "allow": True}
+                    for topic in everything
+                    for acltype in (
+                        "publishClientSend",
+                        "publishClientReceive",
+                        "subscribePattern",
+                        "unsubscribePattern",
+                    )
+                ],
+            }
+        ]
+        clients: list[dict[str, object]] = []
+        for username, password in self._passwords.items():
+            cached = self._hashes.get(username)
+            if cached is None or cached[0] != password:
+                cached = self._hashes[username] = (password, hash_password(password))
+            rolename = "sim-publisher" if username == self.publisher_username else f"app-{username}"
+            clients.append(
+                {
+                    "username": username,
+                    "encoded_password": cached[1],
+                    "roles": [{"rolename": rolename}],
+                }
+            )
+            if username != self.publisher_username:
+                roles.append({"rolename": rolename, "acls": self._app_acls(username)})
+        dynsec = {
+            "clients": clients,
+            "roles": roles,
+            "defaultACLAccess": {
+                "publishClientSend": False,
+                "publishClientReceive": False,
+                "subscribe": False,
+                "unsubscribe": True,
+            },
+        }
+        self._write(self.dynsec_path, json.dumps(dynsec, indent=1))
+
+        server = self.server_cert
+        config = [
+            "# Written by sigen_sim.broker for the simulator",
+            "per_listener_settings false",
+            "allow_anonymous false",
+            f"plugin {self.plugin_path}",
+            f"plugin_opt_config_file {self.dynsec_path}",
+            "persistence true",
+            f"persistence_location {self.persistence_dir}/",
+            "autosave_interval 1",
+            "autosave_on_changes true",
+            "max_queued_messages 10000",
+            f"log_dest file {self.log_path}",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            "log_type information",
+            "log_type subscribe",
+            "connection_messages true",
+            "log_timestamp_format %Y-%m-%dT%H:%M:%S",
+            f"listener {self.port} {self.host}",
+            f"cafile {self.certs.ca_path}",
+            f"certfile {server.cert_path}",
+            f"keyfile {server.key_path}",
+            f"require_certificate {'true' if self.require_client_cert else 'false'}",
+        ]
+        if os.geteuid() == 0:
+            config.insert(1, "user root")  # keep access to the 0600 key files
+        self._write(self.config_path, "\n".join(config) + "\n")
+
+    @staticmethod
+    def _write(path: Path, text: str) -> None:
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        tmp.replace(path)
+
+    async def set_password(self, username: str, password: str) -> None:
+        """Set (or change) a user's password; effective when this returns.
+
+        While the broker runs this goes through the dynamic-security control topic
+        (as the privileged user) and waits for the broker's answer.
+        """
+        if self._passwords.get(username) == password:
+            return
+        known = username in self._passwords
+        self._passwords[username] = password
+        self._write_files()
+        if not self.running:
+            return  # read at the next start
+        if known:
+            command: dict[str, object] = {
+                "command": "setClientPassword",
+                "username": username,
+                "password": password,
+            }
+            commands = [command]
+        else:
+            commands = [
+                {
+                    "command": "createRole",
+                    "rolename": f"app-{username}",
+                    "acls": self._app_acls(username),
+                },
+                {
+                    "command": "createClient",
+                    "username": username,
+                    "password": password,
+                    "roles": [{"rolename": f"app-{username}"}],
+                },
+            ]
+        await self._control(commands)
+
+    async def _control(self, commands: list[dict[str, object]]) -> None:
+        """Send dynamic-security commands and wait for their answers."""
+        import aiomqtt  # noqa: PLC0415  (only needed while running)
+
+        context = ssl.create_default_context(cafile=str(self.certs.ca_path))
+        context.verify_flags &= ~ssl.VERIFY_X509_STRICT
+        if self.require_client_cert:
+            context.load_cert_chain(self.certs.client_cert_path, self.certs.client_key_path)
+        async with aiomqtt.Client(
+            self.host,
+            self.port,
+            username=self.publisher_username,
+            password=self.publisher_password,
+            identifier=f"sim-broker-control-{secrets.token_hex(4)}",
+            tls_context=context,
+            timeout=START_TIMEOUT,
+        ) as client:
+            await client.subscribe(f"{CONTROL_TOPIC}/response", qos=1)
+            await client.publish(CONTROL_TOPIC, json.dumps({"commands": commands}), qos=1)
+            async with asyncio.timeout(START_TIMEOUT):
+                async for message in client.messages:
+                    payload = message.payload
+                    if not isinstance(payload, bytes | bytearray):
+                        continue
+                    responses = json.loads(payload).get("responses", [])
+                    errors = [r.get("error") for r in responses if r.get("error")]
+                    if errors:
+                        raise BrokerError(f"mosquitto refused {commands[0]['command']}: {errors}")
+                    return
+
+    # --------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        """Start mosquitto and wait until its port accepts connections."""
+        if self.running:
+            return
+        self._write_files()
+        for attempt in range(3):
+            self._spawn()
+            atexit.register(self.kill)
+            try:
+                await self._wait_ready()
+            except BrokerError:
+                self.kill()
+                if attempt == 2 or self._started or "Address already in use" not in self.log_tail():
+                    raise
+                self.port = free_port(self.host)  # taken before the first start: move
+                self._write_files()
+            else:
+                self._started = True
+                _LOGGER.debug("mosquitto pid %s listening on %s:%s", self.pid, self.host, self.port)
+                return
+
+    def _spawn(self) -> None:
+        log = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            self._process = subprocess.Popen(
+                [self.executable, "-c", str(self.config_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        finally:
+            os.close(log)
+
+    async def _wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            process = self._process
+            if process is None or process.poll() is not None:
+                raise BrokerError(f"mosquitto exited at start:\n{self.log_tail()}")
+            try:
+                _, writer = await asyncio.open_connection(self.host, self.port)
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise BrokerError(
+                        f"mosquitto did not listen on {self.host}:{self.port}:\n{self.log_tail()}"
+                    ) from None
+                await asyncio.sleep(0.01)
+                continue
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+            return
+
+    async def stop(self) -> None:
+        """Stop mosquitto (SIGTERM, then SIGKILL); it saves its persistence file first."""
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            deadline = time.monotonic() + STOP_TIMEOUT
+            # A child process offers no event to await: poll it.
+            while process.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        self.kill()
+
+    async def restart(self, down_for: float = 0.0) -> None:
+        """Stop, stay down ``down_for`` seconds, start again on the same port."""
+        await self.stop()
+        if down_for > 0:
+            await asyncio.sleep(down_for)
+        await self.start()
+
+    def kill(self) -> None:
+        """Stop the process now, synchronously (also used at interpreter exit)."""
+        process = self._process
+        if process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        self._process = None
+        atexit.unregister(self.kill)
