@@ -1,0 +1,177 @@
+"""``python -m sigen_sim``: run the simulated Sigen cloud until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from .simulator import SimConfig, Simulator
+
+_LOGGER = logging.getLogger("sigen_sim")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m sigen_sim",
+        description="A local simulator of the Sigen cloud (app API, northbound API, MQTT).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="HTTP port (default: a free one)")
+    parser.add_argument("--stations", type=int, default=1, help="number of stations (default 1)")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="simulated seconds per real second (default 1; 0 freezes time)",
+    )
+    parser.add_argument(
+        "--mqtt",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the MQTT broker and publisher (default on)",
+    )
+    parser.add_argument(
+        "--require-client-cert",
+        action="store_true",
+        help="the broker requires a client certificate (mutual TLS)",
+    )
+    parser.add_argument(
+        "--state-dir",
+        help="write the certificates and credentials.json into this directory",
+    )
+    parser.add_argument(
+        "--auto-approve", action="store_true", help="approve northbound onboarding immediately"
+    )
+    parser.add_argument(
+        "--no-rate-limits", action="store_true", help="switch off the northbound rate limits"
+    )
+    parser.add_argument("--seed", type=int, default=1234, help="random seed of the model")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return parser.parse_args(argv)
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    path.chmod(0o600)
+
+
+def write_state(sim: Simulator, state_dir: Path) -> dict[str, Any]:
+    """Write certificates (when MQTT runs) and ``credentials.json`` (mode 0600)."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    creds: dict[str, Any] = {
+        "api_url": sim.api_url,
+        "nb_url": sim.nb_url,
+        "control_url": sim.control_url,
+        "username": sim.username,
+        "password": sim.password,
+        "app_key": sim.app_key,
+        "app_secret": sim.app_secret,
+        "app_identifier": sim.app_identifier,
+        "station_ids": [s.station_id for s in sim.stations],
+        "system_ids": [s.system_id for s in sim.stations],
+        "mqtt": None,
+    }
+    if sim.mqtt is not None:
+        certs = sim.certs
+        ca = state_dir / "ca.pem"
+        cert = state_dir / "client.pem"
+        key = state_dir / "client.key"
+        _write_private(ca, certs.ca_pem)
+        _write_private(cert, certs.client_cert_pem)
+        _write_private(key, certs.client_key_pem)
+        creds["mqtt"] = {
+            "host": sim.mqtt_host,
+            "port": sim.mqtt_port,
+            "require_client_cert": sim.config.require_client_cert,
+            "ca_cert_path": str(ca),
+            "client_cert_path": str(cert),
+            "client_key_path": str(key),
+        }
+    _write_private(state_dir / "credentials.json", json.dumps(creds, indent=2) + "\n")
+    return creds
+
+
+def banner(sim: Simulator) -> str:
+    lines = [
+        "Sigen cloud simulator running",
+        f"  app API:        {sim.api_url}",
+        f"  northbound API: {sim.nb_url}openapi/",
+        f"  control API:    {sim.control_url}",
+    ]
+    if sim.mqtt is not None:
+        mtls = " (client certificate required)" if sim.config.require_client_cert else ""
+        lines.append(f"  MQTT (TLS):     {sim.mqtt_host}:{sim.mqtt_port}{mtls}")
+    lines += [
+        "Demo credentials",
+        f"  username:       {sim.username}",
+        f"  password:       {sim.password}",
+        f"  app key:        {sim.app_key}",
+        f"  app secret:     {sim.app_secret}",
+        f"  app identifier: {sim.app_identifier}",
+        "  stations:       " + ", ".join(f"{s.station_id} ({s.system_id})" for s in sim.stations),
+        "Press Ctrl+C to stop.",
+    ]
+    return "\n".join(lines)
+
+
+async def run(args: argparse.Namespace) -> int:
+    config = SimConfig(
+        host=args.host,
+        port=args.port,
+        stations=args.stations,
+        time_scale=args.time_scale,
+        mqtt=args.mqtt,
+        require_client_cert=args.require_client_cert,
+        auto_approve=args.auto_approve,
+        nb_rate_limits=not args.no_rate_limits,
+        seed=args.seed,
+        state_dir=args.state_dir,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    sim = Simulator(config)
+    try:
+        await sim.start()
+    except Exception as err:
+        print(f"The simulator could not start: {err}", file=sys.stderr)
+        return 1
+    try:
+        if args.state_dir:
+            write_state(sim, Path(args.state_dir))
+        print(banner(sim), flush=True)
+        if args.state_dir:
+            print(f"State written to {args.state_dir}", flush=True)
+        await stop.wait()
+    finally:
+        await sim.stop()
+        print("Simulator stopped.", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.stations < 1:
+        print("--stations must be at least 1", file=sys.stderr)
+        return 2
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
