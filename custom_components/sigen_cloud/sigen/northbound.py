@@ -1,0 +1,485 @@
+"""Client of Sigen's northbound (developer) REST API, ``/openapi/...``.
+
+Two ways to log in: with the owner's account (``NorthboundClient(base_url, username,
+password)``, plain password) or with a developer application's key and secret
+(``await NorthboundClient.from_app_key(...)``). Tokens last about 12 hours and have no
+refresh token: the client logs in again 10 minutes before expiry, and once more when
+the cloud says the token is no longer valid (HTTP 401 or code 11003).
+
+The cloud often double-encodes ``data`` (a JSON string, or a list of JSON strings);
+every answer is decoded whatever its form.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+import aiohttp
+
+from ._util import (
+    HttpAnswer,
+    check_envelope,
+    check_http,
+    envelope_code,
+    envelope_message,
+    expect_dict,
+    expect_list,
+    fetch,
+    join_url,
+    mask_email,
+    normalize_base_url,
+    parse_int,
+    parse_number,
+    parse_str,
+)
+from .const import (
+    CODE_AUTH_FAILED,
+    DEFAULT_RATE_LIMIT_RETRY_AFTER,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_USER_AGENT,
+    NB_BASE_URLS,
+    NB_TOKEN_RENEW_MARGIN,
+    NBMode,
+)
+from .errors import (
+    SigenAccountLockedError,
+    SigenAPIError,
+    SigenAuthError,
+    SigenError,
+    SigenTokenExpiredError,
+    SigenValidationError,
+)
+from .models import NBEnergyFlow, NBSummary, NBSystem, OnboardResult
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Modes the REST ``instruction/settings`` endpoint accepts; VPP and NBI go over MQTT.
+REST_SWITCHABLE_MODES = (NBMode.MSC, NBMode.FFG)
+_DEFAULT_TOKEN_LIFETIME = 43_200.0
+
+
+def _system_path(system_id: str) -> str:
+    return quote(system_id, safe="")
+
+
+def _check_system_id(system_id: object) -> str:
+    if not isinstance(system_id, str) or not system_id.strip():
+        raise SigenValidationError(
+            f"A system id must be a non-empty string like 'SIMSYS00000001', got {system_id!r}"
+        )
+    return system_id.strip()
+
+
+def _check_system_ids(ids: str | Iterable[str]) -> list[str]:
+    items = [ids] if isinstance(ids, str) else list(ids)
+    if not items:
+        raise SigenValidationError("Give at least one system id")
+    return [_check_system_id(item) for item in items]
+
+
+class NorthboundClient:
+    """The northbound (developer) API: systems, energy flow, summary, modes, onboarding.
+
+    ``session`` is an :class:`aiohttp.ClientSession` to use (never closed by this
+    client); without one the client creates its own, closed by :meth:`close` or
+    ``async with``.
+    """
+
+    def __init__(
+        self,
+        base_url: str = NB_BASE_URLS["eu"],
+        username: str | None = None,
+        password: str | None = None,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        app_key: str | None = None,
+        app_secret: str | None = None,
+        user_agent: str = DEFAULT_USER_AGENT,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    ) -> None:
+        if app_key is not None or app_secret is not None:
+            if not app_key or not app_secret:
+                raise SigenValidationError("Logging in with an app key needs both key and secret")
+            if username is not None or password is not None:
+                raise SigenValidationError(
+                    "Give either an account (username, password) or an app key and secret, not both"
+                )
+        elif not username or not password:
+            raise SigenValidationError(
+                "The northbound API needs an account's username and password, or use "
+                "NorthboundClient.from_app_key(...) with a developer app key and secret"
+            )
+        if request_timeout <= 0:
+            raise SigenValidationError("request_timeout must be a positive number of seconds")
+        self.base_url = normalize_base_url(base_url)
+        self._username = username
+        self._password = password
+        self._app_key = app_key
+        self._app_secret = app_secret
+        self._user_agent = user_agent
+        self._timeout = float(request_timeout)
+        self._session = session
+        self._owns_session = session is None
+        self._access_token: str | None = None
+        self._token_type = "Bearer"  # noqa: S105 - a token scheme, not a secret
+        self._token_expires_at: float | None = None
+        self._renew_at: float | None = None
+        self._auth_lock = asyncio.Lock()
+
+    @classmethod
+    async def from_app_key(
+        cls,
+        *,
+        base_url: str = NB_BASE_URLS["eu"],
+        app_key: str,
+        app_secret: str,
+        session: aiohttp.ClientSession | None = None,
+        user_agent: str = DEFAULT_USER_AGENT,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    ) -> Self:
+        """Create a client for a developer application and log in with its key.
+
+        The key and secret are kept to log in again when the token nears expiry.
+        """
+        client = cls(
+            base_url,
+            session=session,
+            app_key=app_key,
+            app_secret=app_secret,
+            user_agent=user_agent,
+            request_timeout=request_timeout,
+        )
+        try:
+            await client.login()
+        except BaseException:
+            await client.close()
+            raise
+        return client
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the HTTP session if this client created it (a given one stays open)."""
+        if self._owns_session and self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or (self._owns_session and self._session.closed):
+            self._session = aiohttp.ClientSession()
+            self._owns_session = True
+        return self._session
+
+    # ------------------------------------------------------------------ tokens
+
+    @property
+    def access_token(self) -> str | None:
+        """The current access token (the MQTT broker's password), or ``None``."""
+        return self._access_token
+
+    @property
+    def token_expires_at(self) -> float | None:
+        """When the current token expires, epoch seconds (``None`` before login)."""
+        return self._token_expires_at
+
+    @property
+    def uses_app_key(self) -> bool:
+        """Whether this client logs in with a developer app key (else an account)."""
+        return self._app_key is not None
+
+    def _token_fresh(self) -> bool:
+        return (
+            self._access_token is not None
+            and self._renew_at is not None
+            and time.time() < self._renew_at
+        )
+
+    async def login(self) -> None:
+        """Log in (key or account) and store the token; raises on failure.
+
+        :class:`SigenAuthError` for wrong credentials (code 11003),
+        :class:`SigenAccountLockedError` after too many failures (11002),
+        :class:`SigenRateLimitError`, :class:`SigenConnectionError`,
+        :class:`SigenAPIError` for anything else.
+        """
+        async with self._auth_lock:
+            await self._login_locked()
+
+    async def ensure_token(self) -> str:
+        """Return a valid token, logging in again when it expires within 10 minutes."""
+        if self._token_fresh() and self._access_token is not None:
+            return self._access_token
+        async with self._auth_lock:
+            if not self._token_fresh():
+                await self._login_locked()
+            assert self._access_token is not None
+            return self._access_token
+
+    async def _relogin_after_rejection(self, rejected_token: str | None) -> None:
+        async with self._auth_lock:
+            if self._access_token is not None and self._access_token != rejected_token:
+                return  # another request already logged in again
+            self._access_token = None
+            await self._login_locked()
+
+    async def _login_locked(self) -> None:
+        if self._app_key is not None and self._app_secret is not None:
+            what = "Logging in to the Sigen northbound API with the app key"
+            hint = "check the app key and app secret"
+            key = base64.b64encode(f"{self._app_key}:{self._app_secret}".encode()).decode()
+            path = "openapi/auth/login/key"
+            body: dict[str, str] = {"key": key}
+            _LOGGER.debug("Logging in to the northbound API with an app key")
+        else:
+            assert self._username is not None
+            assert self._password is not None
+            what = "Logging in to the Sigen northbound API"
+            hint = "check the account's e-mail address and password"
+            path = "openapi/auth/login/password"
+            body = {"username": self._username, "password": self._password}
+            _LOGGER.debug("Logging in to the northbound API as %s", mask_email(self._username))
+        answer = await fetch(
+            self._get_session(),
+            "POST",
+            join_url(self.base_url, path),
+            what=what,
+            request_timeout=self._timeout,
+            headers=self._headers(None),
+            json_body=body,
+        )
+        if answer.status in (400, 401) and answer.is_json:
+            code = envelope_code(answer.payload)
+            if code in (None, 0, 401, CODE_AUTH_FAILED):
+                message = envelope_message(answer.payload)
+                raise SigenAuthError(
+                    f"{what}: the cloud refused the credentials (HTTP {answer.status}"
+                    + (f": {message}" if message else "")
+                    + f"); {hint}"
+                )
+        check_http(what, answer, user_agent=self._user_agent)
+        try:
+            data = check_envelope(what, answer, default_retry_after=DEFAULT_RATE_LIMIT_RETRY_AFTER)
+        except SigenAccountLockedError:
+            raise
+        except SigenAuthError as err:
+            raise SigenAuthError(f"{err}; {hint}") from err
+        self._store_token(what, data, answer)
+
+    def _store_token(self, what: str, data: Any, answer: HttpAnswer) -> None:
+        if isinstance(data, str):
+            # A bare token string (not seen, but cheap to accept).
+            data = {"accessToken": data}
+        token_data = expect_dict(what, data, answer)
+        token = parse_str(token_data.get("accessToken", token_data.get("access_token")))
+        if token is None:
+            raise SigenAPIError(
+                f"{what}: the answer has no access token (fields: "
+                f"{', '.join(sorted(token_data)) or 'none'})",
+                status_code=answer.status,
+            )
+        lifetime = parse_number(token_data.get("expiresIn", token_data.get("expires_in")))
+        if lifetime is None or lifetime <= 0:
+            lifetime = _DEFAULT_TOKEN_LIFETIME
+        now = time.time()
+        self._access_token = token
+        self._token_type = parse_str(token_data.get("tokenType")) or "Bearer"
+        self._token_expires_at = now + lifetime
+        self._renew_at = now + max(lifetime - NB_TOKEN_RENEW_MARGIN, lifetime / 2)
+        _LOGGER.debug("Northbound token valid for %d s", int(lifetime))
+
+    def _headers(self, token: str | None) -> dict[str, str]:
+        headers = {
+            "User-Agent": self._user_agent,
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+        }
+        if token is not None:
+            scheme = "Bearer" if self._token_type.lower() == "bearer" else self._token_type
+            headers["Authorization"] = f"{scheme} {token}"
+        return headers
+
+    # ------------------------------------------------------------------ requests
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        json_body: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> tuple[Any, HttpAnswer]:
+        """Send an authenticated request; log in again once if the token is refused."""
+        await self.ensure_token()
+        for attempt in range(2):
+            token = self._access_token
+            answer = await fetch(
+                self._get_session(),
+                method,
+                join_url(self.base_url, path),
+                what=what,
+                request_timeout=self._timeout,
+                headers=self._headers(token),
+                json_body=json_body,
+                params=params,
+            )
+            if answer.status == 401 or envelope_code(answer.payload) == CODE_AUTH_FAILED:
+                if attempt == 0:
+                    _LOGGER.debug("%s: token refused, logging in again", what)
+                    await self._relogin_after_rejection(token)
+                    continue
+                raise SigenTokenExpiredError(
+                    f"{what}: the cloud refused the token again right after a new login "
+                    f"(HTTP {answer.status}); the credentials may have lost access"
+                )
+            check_http(what, answer, user_agent=self._user_agent)
+            data = check_envelope(what, answer, default_retry_after=DEFAULT_RATE_LIMIT_RETRY_AFTER)
+            return data, answer
+        raise SigenError(f"{what}: unreachable")  # pragma: no cover
+
+    # ------------------------------------------------------------------ endpoints
+
+    async def get_systems(self) -> list[NBSystem]:
+        """All systems the credentials may access (``GET /openapi/system``)."""
+        what = "Reading the northbound system list"
+        data, answer = await self._request("GET", "openapi/system", what=what)
+        if isinstance(data, dict):
+            # Some variants wrap the list (paging): accept {"list"|"records"|"rows": [...]}.
+            for key in ("list", "records", "rows", "systems"):
+                if isinstance(data.get(key), list):
+                    data = data[key]
+                    break
+            else:
+                data = [data]
+        systems: list[NBSystem] = []
+        for item in expect_list(what, data, answer):
+            try:
+                systems.append(NBSystem.from_dict(item))
+            except SigenAPIError as err:
+                _LOGGER.warning("%s: skipping an unreadable system: %s", what, err)
+        return systems
+
+    async def get_energy_flow(self, system_id: str) -> NBEnergyFlow:
+        """Live power flow of a system (kW; grid + = import, battery + = discharge)."""
+        system_id = _check_system_id(system_id)
+        what = f"Reading the northbound energy flow of {system_id}"
+        data, answer = await self._request(
+            "GET", f"openapi/systems/{_system_path(system_id)}/energyFlow", what=what
+        )
+        return NBEnergyFlow.from_dict(expect_dict(what, data, answer))
+
+    async def get_summary(self, system_id: str) -> NBSummary:
+        """Generation totals of a system (kWh)."""
+        system_id = _check_system_id(system_id)
+        what = f"Reading the northbound summary of {system_id}"
+        data, answer = await self._request(
+            "GET", f"openapi/systems/{_system_path(system_id)}/summary", what=what
+        )
+        return NBSummary.from_dict(expect_dict(what, data, answer))
+
+    async def query_mode(self, system_id: str) -> int:
+        """The system's energy-storage operation mode (an :class:`NBMode` value).
+
+        The cloud allows this about once per 5 minutes per system; more often raises
+        :class:`SigenRateLimitError` (code 1201) with ``retry_after``.
+        """
+        system_id = _check_system_id(system_id)
+        what = f"Reading the northbound mode of {system_id}"
+        data, answer = await self._request(
+            "GET", f"openapi/instruction/{_system_path(system_id)}/settings", what=what
+        )
+        mode = (
+            parse_int(data.get("energyStorageOperationMode"))
+            if isinstance(data, dict)
+            else parse_int(data)
+        )
+        if mode is None:
+            raise SigenAPIError(
+                f"{what}: the answer has no readable energyStorageOperationMode",
+                status_code=answer.status,
+                response_body=answer.text,
+            )
+        return mode
+
+    async def switch_mode(self, system_id: str, mode: NBMode | int) -> None:
+        """Switch the system to MSC (0) or FFG (5) over REST.
+
+        VPP (6) and NBI (8) cannot be set over REST: use :meth:`SigenMQTT.switch_mode`.
+        """
+        system_id = _check_system_id(system_id)
+        if isinstance(mode, bool) or not isinstance(mode, int):
+            raise SigenValidationError(f"The northbound mode must be an NBMode, got {mode!r}")
+        try:
+            nb_mode = NBMode(mode)
+        except ValueError:
+            known = ", ".join(f"{m.name} ({m.value})" for m in NBMode)
+            raise SigenValidationError(
+                f"Unknown northbound mode {mode!r}; known modes: {known}"
+            ) from None
+        if nb_mode not in REST_SWITCHABLE_MODES:
+            raise SigenValidationError(
+                f"The northbound REST API can only switch to MSC (0) or FFG (5), not "
+                f"{nb_mode.name} ({nb_mode.value}); use SigenMQTT.switch_mode for VPP and NBI"
+            )
+        what = f"Switching {system_id} to the northbound mode {nb_mode.name}"
+        await self._request(
+            "PUT",
+            "openapi/instruction/settings",
+            what=what,
+            json_body={"systemId": system_id, "energyStorageOperationMode": int(nb_mode)},
+        )
+
+    async def onboard(self, ids: str | Iterable[str]) -> list[OnboardResult]:
+        """Ask to onboard systems; each result says done, refused or ``pending``
+        (code 1116: the owner must approve in the app or by e-mail)."""
+        return await self._board("onboard", _check_system_ids(ids))
+
+    async def offboard(self, ids: str | Iterable[str]) -> list[OnboardResult]:
+        """Offboard systems (stop receiving their data)."""
+        return await self._board("offboard", _check_system_ids(ids))
+
+    async def _board(self, action: str, ids: list[str]) -> list[OnboardResult]:
+        what = f"Asking to {action} {', '.join(ids)}"
+        data, answer = await self._request(
+            "POST", f"openapi/board/{action}", what=what, json_body=ids
+        )
+        if isinstance(data, dict):
+            data = [data]
+        if data is None or isinstance(data, bool):
+            # An answer without per-system results: code 0 means every id was accepted.
+            return [OnboardResult(system_id=sid, result=data is not False) for sid in ids]
+        results: list[OnboardResult] = []
+        for item in expect_list(what, data, answer):
+            try:
+                results.append(OnboardResult.from_dict(item))
+            except SigenAPIError as err:
+                _LOGGER.warning("%s: skipping an unreadable result: %s", what, err)
+        for result in results:
+            if not result.result:
+                _LOGGER.info("%s: %s", action.capitalize(), result.description)
+        return results
+
+    def __repr__(self) -> str:
+        how = "app key" if self.uses_app_key else "account"
+        return f"<NorthboundClient {self.base_url} ({how})>"
+
+
+__all__ = ["REST_SWITCHABLE_MODES", "NorthboundClient"]
