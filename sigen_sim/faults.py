@@ -100,6 +100,8 @@ class FaultInjector:
         self.hang_seconds = 600.0
         self.rules: list[FaultRule] = []
         self._release: asyncio.Event | None = None
+        self._hang_started: asyncio.Event | None = None
+        self.hanging = 0  # requests currently held by a timeout fault
 
     # ------------------------------------------------------------------ setters
     def set_latency(self, seconds: float) -> None:
@@ -127,13 +129,22 @@ class FaultInjector:
         """Answer HTTP ``status`` (401, 500, 502, 503, ...) on matching requests."""
         return self._add(FaultRule("status", pattern, method, count, status=status))
 
-    def unauthorized(self, pattern: str, *, count: int | None = None) -> FaultRule:
-        return self.http_error(pattern, 401, count=count)
+    def unauthorized(
+        self, pattern: str, *, count: int | None = None, method: str | None = None
+    ) -> FaultRule:
+        """Answer HTTP 401 (as for an expired token) on matching requests."""
+        return self.http_error(pattern, 401, count=count, method=method)
 
     def server_error(
-        self, pattern: str, status: int = 500, *, count: int | None = None
+        self,
+        pattern: str,
+        status: int = 500,
+        *,
+        count: int | None = None,
+        method: str | None = None,
     ) -> FaultRule:
-        return self.http_error(pattern, status, count=count)
+        """Answer an HTTP 5xx on matching requests."""
+        return self.http_error(pattern, status, count=count, method=method)
 
     def timeout(
         self, pattern: str, *, count: int | None = None, method: str | None = None
@@ -212,8 +223,24 @@ class FaultInjector:
         if self._release is None:
             self._release = asyncio.Event()
         event = self._release
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout=self.hang_seconds)
+        self.hanging += 1
+        if self._hang_started is not None:
+            self._hang_started.set()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout=self.hang_seconds)
+        finally:
+            self.hanging -= 1
+
+    async def wait_hanging(self) -> None:
+        """Return once at least one request is held by a timeout fault (for tests)."""
+        if self.hanging:
+            return
+        self._hang_started = asyncio.Event()
+        try:
+            await self._hang_started.wait()
+        finally:
+            self._hang_started = None
 
     def take(self, kinds: tuple[str, ...], method: str, path: str) -> FaultRule | None:
         """The first matching rule of ``kinds``; consumes one of its ``count``."""

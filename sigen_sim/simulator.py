@@ -382,8 +382,10 @@ class Simulator:
             )
         try:
             resp: web.StreamResponse = await handler(request)
-        except web.HTTPException as exc:
-            resp = exc
+        except web.HTTPException as exc:  # 404, 405, ...: a JSON answer like the cloud's
+            resp = web.json_response(
+                {"code": exc.status, "msg": exc.reason, "data": None}, status=exc.status
+            )
         except Exception:
             _LOGGER.exception("Simulator handler for %s %s failed", method, path)
             resp = web.json_response(
