@@ -186,7 +186,7 @@ class SimStation:
             return 0.0
         elevation = math.sin(math.pi * (hour - sunrise) / (sunset - sunrise))
         clouds = 0.75 + 0.25 * _smooth_noise(self.seed, "cloud", t, 900.0)
-        return max(0.0, self.pv_capacity * 0.85 * elevation**1.3 * clouds)
+        return max(0.0, self.pv_capacity * 0.85 * math.pow(elevation, 1.3) * clouds)
 
     def household_kw(self, t: float) -> float:
         """Base household load with morning/evening peaks and noise (no smart loads)."""

@@ -43,6 +43,8 @@ class NorthboundApi:
 
     # ------------------------------------------------------------------ helpers
     def _env(self, data: Any = None, code: int = 0, msg: str = "success") -> web.Response:
+        if self.sim.config.nb_double_encode_all and isinstance(data, dict | list):
+            data = json.dumps(data)  # the variant where every ``data`` is a JSON string
         return web.json_response(
             {"code": code, "msg": msg, "timestamp": int(self.sim.clock.now()), "data": data}
         )

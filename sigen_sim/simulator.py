@@ -71,7 +71,8 @@ class SimConfig:
     # northbound
     nb_rate_limits: bool = True
     nb_rate_limit_interval: float = 300.0
-    nb_system_items_as_strings: bool = False
+    nb_system_items_as_strings: bool = False  # /openapi/system items as JSON strings
+    nb_double_encode_all: bool = False  # every northbound ``data`` object as a JSON string
     auto_approve: bool = False
     # faults
     block_aiohttp_user_agent: bool = True

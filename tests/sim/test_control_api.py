@@ -89,8 +89,9 @@ async def test_faults_through_control_api(sim: Simulator, session: aiohttp.Clien
     await ctl(session, sim, "POST", "faults", {"kind": "telemetry_malformed"})
     assert sim.faults.telemetry_malformed
     assert (await ctl(session, sim, "DELETE", "faults"))[0] == 200
-    assert sim.faults.latency == 0
-    assert not sim.faults.telemetry_malformed
+    cleared = sim.faults.to_dict()
+    assert cleared["latency"] == 0
+    assert not cleared["telemetryMalformed"]
     status, res = await ctl(session, sim, "POST", "faults", {"kind": "bogus", "pattern": "x"})
     assert status == 400
     assert "bogus" in res["error"]

@@ -204,6 +204,18 @@ async def test_system_list_items_as_strings(sim: Simulator, session: aiohttp.Cli
     assert json.loads(res["data"][0])["systemId"] == "SIMSYS00000001"
 
 
+@pytest.mark.sim_config(nb_double_encode_all=True, nb_system_items_as_strings=True)
+async def test_everything_double_encoded(sim: Simulator, session: aiohttp.ClientSession) -> None:
+    token = await nb_login(session, sim)
+    _, res = await call(session, sim, "GET", "openapi/system", token)
+    items = json.loads(res["data"])
+    assert json.loads(items[0])["systemId"] == "SIMSYS00000001"
+    _, res = await call(session, sim, "GET", "openapi/systems/SIMSYS00000001/energyFlow", token)
+    assert "pvPower" in json.loads(res["data"])
+    _, res = await call(session, sim, "POST", "openapi/board/onboard", token, ["SIMSYS00000001"])
+    assert json.loads(res["data"])[0]["codeList"] == [1116]
+
+
 async def test_energy_flow_and_summary(sim: Simulator, session: aiohttp.ClientSession) -> None:
     token = await nb_login(session, sim)
     _, res = await call(session, sim, "GET", "openapi/systems/SIMSYS00000001/energyFlow", token)
