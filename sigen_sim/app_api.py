@@ -159,6 +159,8 @@ class AppApi:
             old = tokens.lookup(str(form.get("refresh_token", "")), "refresh")
             if old is None:
                 return self._login_error(locked=False, reason="Invalid refresh token")
+            if not self.sim.config.rotate_refresh_tokens:
+                return self._issue(old.subject, refresh_token=old.value)
             tokens.revoke(old.value)
             return self._issue(old.subject)
         return web.json_response(
@@ -169,13 +171,14 @@ class AppApi:
             status=400,
         )
 
-    def _issue(self, subject: str) -> web.Response:
+    def _issue(self, subject: str, *, refresh_token: str | None = None) -> web.Response:
         access = self.sim.tokens.issue("app", subject)
-        refresh = self.sim.tokens.issue("refresh", subject)
+        if refresh_token is None:
+            refresh_token = self.sim.tokens.issue("refresh", subject).value
         data: dict[str, Any] = {
             "access_token": access.value,
             "token_type": "bearer",
-            "refresh_token": refresh.value,
+            "refresh_token": refresh_token,
             "expires_in": int(self.sim.tokens.access_lifetime),
             "scope": "server",
         }
@@ -187,7 +190,10 @@ class AppApi:
     async def station_home(self, request: web.Request) -> web.Response:
         if not self._auth(request):
             return unauthorized()
-        return envelope(self.sim.stations[0].station_home())
+        data = self.sim.stations[0].station_home()
+        if self.sim.config.station_id_as_string:
+            data["stationId"] = str(data["stationId"])
+        return envelope(data)
 
     async def energy_flow(self, request: web.Request) -> web.Response:
         if not self._auth(request):

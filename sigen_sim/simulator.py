@@ -64,7 +64,11 @@ class SimConfig:
     access_token_lifetime: float = 43199.0
     refresh_token_lifetime: float = 30 * 86400.0
     nb_token_lifetime: float = 43199.0
+    # bad app-API credentials: HTTP 200 envelope with code 11003 ("envelope") or
+    # HTTP 400 {"error": "invalid_grant"} ("oauth"); lockout is code 11002 in both
     login_error_style: Literal["envelope", "oauth"] = "envelope"
+    rotate_refresh_tokens: bool = True  # False: a refresh answers the same refresh token
+    station_id_as_string: bool = False  # station/home stationId as "2024..." (a variant)
     lockout_attempts: int = 5
     lockout_window: float = 3600.0
     lockout_duration: float = 180.0

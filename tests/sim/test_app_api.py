@@ -153,6 +153,24 @@ async def test_refresh_rotates_tokens(sim: Simulator, session: aiohttp.ClientSes
     assert again["code"] == 11003
 
 
+@pytest.mark.sim_config(rotate_refresh_tokens=False)
+async def test_refresh_without_rotation(sim: Simulator, session: aiohttp.ClientSession) -> None:
+    _, body = await app_login_raw(session, sim)
+    refresh = body["data"]["refresh_token"]
+    form = {"grant_type": "refresh_token", "refresh_token": refresh}
+    for _ in range(2):
+        _, new = await token_request(session, sim, form)
+        assert new["code"] == 0
+        assert new["data"]["refresh_token"] == refresh
+
+
+@pytest.mark.sim_config(station_id_as_string=True)
+async def test_station_id_as_string_variant(sim: Simulator, session: aiohttp.ClientSession) -> None:
+    token = await app_login(session, sim)
+    _, body = await get(session, sim, "device/owner/station/home", token)
+    assert body["data"]["stationId"] == "20240523012345"
+
+
 async def test_refresh_with_unknown_token(sim: Simulator, session: aiohttp.ClientSession) -> None:
     form = {"grant_type": "refresh_token", "refresh_token": "nope"}
     _, body = await token_request(session, sim, form)
@@ -516,3 +534,25 @@ async def test_consumption_needs_matching_smart_load_id(
 
 async def test_basic_header_constant() -> None:
     assert BASIC == "Basic c2lnZW46c2lnZW4="
+
+
+@pytest.mark.parametrize(
+    ("plain", "encrypted"),
+    [
+        ("password", "jK6OsIMmFy05SBGXEUD9pA=="),
+        ("Secret123!", "1dCSUK+Vx2IsrbSLDMSZRw=="),
+        ("0123456789abcdef", "paQt1PwhakURXgKUcqkosG0swN6DK3H6WwocCV0XhYs="),
+    ],
+)
+def test_password_decryption_matches_published_vectors(plain: str, encrypted: str) -> None:
+    from sigen_sim.app_api import decrypt_password
+
+    assert decrypt_password(encrypted) == plain
+    assert encrypt(plain) == encrypted
+
+
+@pytest.mark.parametrize("garbage", ["", "!!!", "YWJj", "\u00e9"])
+def test_password_decryption_rejects_garbage(garbage: str) -> None:
+    from sigen_sim.app_api import decrypt_password
+
+    assert decrypt_password(garbage) is None
