@@ -1,0 +1,79 @@
+"""The library as a package: ``import sigen`` works on its own, exports what the
+contract names, ships ``py.typed`` and never imports Home Assistant."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sigen
+
+PACKAGE_DIR = Path(sigen.__file__).parent
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_public_names() -> None:
+    from sigen import NBMode, NorthboundClient, Sigen, SigenMQTT, TelemetryData
+
+    assert Sigen.__module__ == "sigen.client"
+    assert NorthboundClient.__module__ == "sigen.northbound"
+    assert SigenMQTT.__module__ == "sigen.mqtt"
+    assert TelemetryData.__module__ == "sigen.telemetry"
+    assert NBMode.VPP == 6
+    for name in sigen.__all__:
+        assert getattr(sigen, name) is not None, name
+    assert isinstance(sigen.__version__, str)
+
+
+def test_installed_from_the_integration() -> None:
+    """``pip install -e .`` maps ``sigen`` onto custom_components/sigen_cloud/sigen."""
+    assert PACKAGE_DIR == REPO / "custom_components" / "sigen_cloud" / "sigen"
+    assert (PACKAGE_DIR / "py.typed").is_file()
+
+
+def _library_modules() -> list[Path]:
+    return sorted(PACKAGE_DIR.glob("*.py"))
+
+
+@pytest.mark.parametrize("path", _library_modules(), ids=lambda p: p.name)
+def test_no_home_assistant_and_relative_imports_only(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: inside the package
+                continue
+            names = [node.module or ""]
+        else:
+            continue
+        for name in names:
+            top = name.split(".")[0]
+            assert top != "homeassistant", f"{path.name} imports {name}"
+            assert top not in ("sigen", "custom_components"), (
+                f"{path.name} imports {name}: use a relative import"
+            )
+
+
+def test_import_in_a_clean_interpreter() -> None:
+    code = (
+        "import sys\n"
+        "from sigen import Sigen, NorthboundClient, SigenMQTT, TelemetryData, NBMode\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'homeassistant')\n"
+        "assert not bad, bad\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter, fixed code
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd="/",
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
