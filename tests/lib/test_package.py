@@ -77,3 +77,15 @@ def test_import_in_a_clean_interpreter() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_everything_imported_by_init_is_exported() -> None:
+    """mypy --strict treats names missing from ``__all__`` as private to the package."""
+    tree = ast.parse((PACKAGE_DIR / "__init__.py").read_text(encoding="utf-8"))
+    imported = {
+        alias.asname or alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.level
+        for alias in node.names
+    }
+    assert imported <= set(sigen.__all__), sorted(imported - set(sigen.__all__))

@@ -57,6 +57,8 @@ __all__ = [
     "SigenRateLimitError",
     "SigenTokenExpiredError",
     "SigenValidationError",
+    "SmartLoad",
+    "SmartLoadConsumption",
     "StationInfo",
     "SystemData",
     "TelemetryData",
