@@ -345,6 +345,12 @@ async def fetch(
         text = raw.decode(charset, errors="replace")
     except LookupError:
         text = raw.decode("utf-8", errors="replace")
+    _LOGGER.debug("%s %s → HTTP %s (%d bytes)", method, _path_of(url), status, len(raw))
+    return answer_from_text(status, resp_headers, text)
+
+
+def answer_from_text(status: int, headers: Mapping[str, str], text: str) -> HttpAnswer:
+    """Build an :class:`HttpAnswer`, decoding the text as JSON when it is JSON."""
     payload: Any = None
     is_json = False
     stripped = text.strip()
@@ -354,8 +360,7 @@ async def fetch(
             is_json = True
         except (ValueError, RecursionError):
             payload = None
-    _LOGGER.debug("%s %s → HTTP %s (%d bytes)", method, _path_of(url), status, len(raw))
-    return HttpAnswer(status, resp_headers, text, payload, is_json)
+    return HttpAnswer(status, {k.lower(): v for k, v in headers.items()}, text, payload, is_json)
 
 
 def _path_of(url: str) -> str:
