@@ -497,3 +497,14 @@ async def test_readme_example_works_as_written(sim: Simulator) -> None:
 
     assert isinstance(printed[0], StationInfo)
     assert printed[2] == "Maximum Self-Powered"
+
+
+@pytest.mark.sim_config(time_scale=0, station_id_as_string=True)
+async def test_station_id_sent_as_a_string(api: Sigen, sim: Simulator) -> None:
+    assert api.station is not None
+    assert api.station.raw["stationId"] == STATION_ID
+    assert api.station_id == STATION_ID
+    await api.set_operational_mode_tou()
+    assert sim.stations[0].mode == 2
+    await api.enable_smart_load_immersion()
+    assert sim.stations[0].smart_load(1).on is True

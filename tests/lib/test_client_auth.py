@@ -255,3 +255,14 @@ async def test_no_secret_in_logs_or_errors(
     for token in tokens:
         assert token not in text
     assert "d***@sigen.invalid" in text  # what the debug log shows instead
+
+
+@pytest.mark.parametrize("rotate", [True, False])
+async def test_repeated_refreshes(sim: Simulator, rotate: bool) -> None:
+    sim.config.rotate_refresh_tokens = rotate
+    async with Sigen(sim.username, sim.password, base_url=sim.api_url) as api:
+        await api.async_initialize()
+        for _ in range(3):
+            sim.tokens.expire("app")
+            await api.get_energy_flow()
+    assert _grants(sim) == ["password", "refresh_token", "refresh_token", "refresh_token"]
