@@ -94,6 +94,9 @@ class ControlApi:
                     "received": len(sim.mqtt.received),
                 },
                 "requests": len(sim.request_log),
+                "activeTokens": {
+                    kind: len(sim.tokens.active(kind)) for kind in ("app", "refresh", "nb")
+                },
             }
         )
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from .simulator import Simulator
+    from .tokens import TokenKind
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -110,9 +111,12 @@ class FaultInjector:
             raise ValueError("latency must be >= 0")
         self.latency = float(seconds)
 
-    def expire_tokens(self) -> None:
-        """Every issued token (app access/refresh, northbound) expires now."""
-        self._sim.tokens.expire_all()
+    def expire_tokens(self, kind: TokenKind | None = None) -> None:
+        """Issued tokens expire now: all, or one kind ("app", "refresh", "nb")."""
+        if kind is None:
+            self._sim.tokens.expire_all()
+        else:
+            self._sim.tokens.expire(kind)
 
     def _add(self, rule: FaultRule) -> FaultRule:
         self.rules.append(rule)
@@ -265,7 +269,10 @@ class FaultInjector:
             self.set_latency(float(spec.get("seconds", 0.0)))
             return None
         if kind == "expire_tokens":
-            self.expire_tokens()
+            token_kind = spec.get("tokenKind")
+            if token_kind not in (None, "app", "refresh", "nb"):
+                raise ValueError(f"unknown tokenKind {token_kind!r} (app, refresh or nb)")
+            self.expire_tokens(token_kind)
             return None
         if kind == "block_aiohttp":
             self.block_aiohttp_user_agent = bool(spec.get("enabled", True))

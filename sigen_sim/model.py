@@ -11,7 +11,7 @@ import hashlib
 import logging
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from .clock import SimClock
@@ -322,7 +322,7 @@ class SimStation:
             sl.month_kwh += kwh
             sl.lifetime_kwh += kwh
 
-    def _roll_day(self, old: Any, new: Any) -> None:
+    def _roll_day(self, old: date, new: date) -> None:
         self.pv_day_kwh = 0.0
         for sl in self.smart_loads:
             sl.today_kwh = 0.0
@@ -597,10 +597,3 @@ def _parse_command(item: dict[str, Any], system_id: str, now: float) -> BatteryC
         raw=dict(item),
         received_at=now,
     )
-
-
-def local_midnight_after(clock: SimClock, t: float) -> float:
-    """Epoch seconds of the next local midnight after ``t`` (helper for tests)."""
-    local = clock.local(t)
-    nxt = datetime(local.year, local.month, local.day, tzinfo=clock.tz).timestamp() + 86400
-    return nxt

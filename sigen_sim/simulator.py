@@ -29,6 +29,7 @@ from .tokens import TokenStore
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from .certs import CertBundle
     from .mqtt_side import MqttSide
 
 _LOGGER = logging.getLogger(__name__)
@@ -164,7 +165,8 @@ class Simulator:
         return self.mqtt.port
 
     @property
-    def certs(self) -> Any:
+    def certs(self) -> CertBundle:
+        """The MQTT side's certificates (CA, server, client; PEM text and paths)."""
         if self.mqtt is None:
             raise RuntimeError("MQTT is not enabled (SimConfig(mqtt=True))")
         return self.mqtt.certs

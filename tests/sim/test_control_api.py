@@ -35,6 +35,7 @@ async def test_state_and_credentials(sim: Simulator, session: aiohttp.ClientSess
     assert state["stations"][0]["systemId"] == "SIMSYS00000001"
     assert state["mqtt"] is None
     assert state["onboarded"] == []
+    assert state["activeTokens"] == {"app": 0, "refresh": 0, "nb": 0}
     _, res = await ctl(session, sim, "GET", "credentials")
     creds = res["data"]
     assert creds["username"] == sim.username

@@ -80,6 +80,33 @@ async def test_expire_tokens_now(sim: Simulator, session: aiohttp.ClientSession)
     assert (await get(session, sim, HOME, token))[0] == 200
 
 
+async def test_expire_one_kind_of_token(sim: Simulator, session: aiohttp.ClientSession) -> None:
+    token = await app_login(session, sim)
+    nb_token = await nb_login(session, sim)
+    sim.faults.expire_tokens("nb")
+    assert not sim.tokens.nb_token_valid(nb_token)
+    assert (await get(session, sim, HOME, token))[0] == 200
+    sim.faults.add_from_dict({"kind": "expire_tokens", "tokenKind": "app"})
+    assert (await get(session, sim, HOME, token))[0] == 401
+    with pytest.raises(ValueError, match="tokenKind"):
+        sim.faults.add_from_dict({"kind": "expire_tokens", "tokenKind": "bogus"})
+
+
+async def test_handler_crash_is_a_500_and_logged(
+    sim: Simulator, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = await app_login(session, sim)
+
+    def boom() -> dict[str, Any]:
+        raise RuntimeError("model exploded")
+
+    sim.stations[0].energy_flow = boom  # type: ignore[method-assign]
+    status, text = await get(session, sim, FLOW, token, id="20240523012345")
+    assert status == 500
+    assert json.loads(text) == {"code": 500, "msg": "internal error", "data": None}
+    assert "model exploded" in caplog.text
+
+
 @pytest.mark.parametrize("status", [401, 500, 502, 503])
 async def test_http_errors_for_n_requests(
     sim: Simulator, session: aiohttp.ClientSession, status: int

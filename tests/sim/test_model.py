@@ -67,6 +67,25 @@ async def test_pv_day_energy_resets_at_local_midnight() -> None:
     assert station.nb_summary()["lifetimePowerGeneration"] == pytest.approx(lifetime, abs=0.01)
 
 
+async def test_month_and_year_counters_roll_over() -> None:
+    new_year_eve = datetime(2026, 12, 31, 12, tzinfo=TZ).timestamp()
+    sim = Simulator(config(start_time=new_year_eve))
+    station = sim.stations[0]
+    station.set_smart_load(1, True)
+    await sim.advance(6 * HOUR)
+    assert station.pv_month_kwh > 0
+    assert station.pv_year_kwh > 0
+    assert station.smart_load(1).month_kwh == pytest.approx(18.0, abs=0.01)
+    await sim.advance(7 * HOUR)  # 01:00 on 1 January
+    assert station.pv_month_kwh == 0.0
+    assert station.pv_year_kwh == 0.0
+    assert station.smart_load(1).month_kwh == pytest.approx(3.0, abs=0.01)
+    assert station.smart_load(1).lifetime_kwh == pytest.approx(39.0, abs=0.01)
+    summary = station.nb_summary()
+    assert summary["annualPowerGeneration"] == 0.0
+    assert summary["lifetimePowerGeneration"] > 1394.38
+
+
 async def test_self_consumption_at_night_and_noon() -> None:
     sim = Simulator(config(start_time=MIDNIGHT + 2 * HOUR, initial_soc=60))
     station = sim.stations[0]
