@@ -7,11 +7,12 @@ every sample (values are rounded to 2 decimals first, then the grid is the remai
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from .clock import SimClock
@@ -43,6 +44,7 @@ STEP_SECONDS = 15.0
 TOU_CHEAP_HOURS = (1, 5)  # local hours [start, end): charge from the grid
 
 
+@functools.lru_cache(maxsize=8192)
 def _noise(seed: int, key: str, bucket: int) -> float:
     """Deterministic pseudo-random number in [0, 1) for (seed, key, time bucket)."""
     digest = hashlib.blake2b(f"{seed}:{key}:{bucket}".encode(), digest_size=8).digest()
@@ -174,12 +176,21 @@ class SimStation:
         self.battery_discharge_kwh = 0.0
         self.load_kwh = 0.0
         self._t = clock.now()
-        self._date = clock.local(self._t).date()
+        self._local_cache: tuple[float, datetime] | None = None
+        self._date = self._local(self._t).date()
+
+    def _local(self, t: float) -> datetime:
+        """Local time of ``t`` (one-entry cache: a step asks several times)."""
+        cache = self._local_cache
+        if cache is None or cache[0] != t:
+            cache = (t, self.clock.local(t))
+            self._local_cache = cache
+        return cache[1]
 
     # ---------------------------------------------------------------- physics inputs
     def pv_kw(self, t: float) -> float:
         """PV power following a day curve (sunrise 06:00, sunset 20:00 local) with clouds."""
-        local = self.clock.local(t)
+        local = self._local(t)
         hour = local.hour + local.minute / 60 + local.second / 3600
         sunrise, sunset = 6.0, 20.0
         if hour <= sunrise or hour >= sunset:
@@ -190,7 +201,7 @@ class SimStation:
 
     def household_kw(self, t: float) -> float:
         """Base household load with morning/evening peaks and noise (no smart loads)."""
-        local = self.clock.local(t)
+        local = self._local(t)
         hour = local.hour + local.minute / 60
         morning = 0.8 * math.exp(-(((hour - 7.5) / 1.0) ** 2))
         evening = 1.5 * math.exp(-(((hour - 19.0) / 1.5) ** 2))
@@ -276,7 +287,7 @@ class SimStation:
         elif self.mode == MODE_FFG:
             battery = 0.0
         elif self.mode == MODE_TOU:
-            hour = self.clock.local(t).hour
+            hour = self._local(t).hour
             cheap = TOU_CHEAP_HOURS[0] <= hour < TOU_CHEAP_HOURS[1]
             # charge from the grid in the cheap window
             battery = max_ch if cheap else self_consume()
@@ -294,7 +305,7 @@ class SimStation:
             self._t += dt
 
     def _step(self, t: float, dt: float) -> None:
-        day = self.clock.local(t).date()
+        day = self._local(t).date()
         if day != self._date:
             self._roll_day(self._date, day)
             self._date = day
@@ -528,7 +539,7 @@ class SimStation:
             "systemId": self.system_id,
             "name": self.name,
             "time": self._t,
-            "localTime": self.clock.local(self._t).isoformat(),
+            "localTime": self._local(self._t).isoformat(),
             "mode": self.mode,
             "profileId": self.profile_id,
             "modeLabel": self.mode_label(),
