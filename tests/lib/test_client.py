@@ -508,3 +508,15 @@ async def test_station_id_sent_as_a_string(api: Sigen, sim: Simulator) -> None:
     assert sim.stations[0].mode == 2
     await api.enable_smart_load_immersion()
     assert sim.stations[0].smart_load(1).on is True
+
+
+async def test_stale_smart_load_id_is_looked_up_again(api: Sigen, sim: Simulator) -> None:
+    await api.get_smart_load_consumption(1)
+    load = sim.stations[0].smart_load(1)
+    load.smart_load_id += 1000  # the load was re-created in the app
+    usage = await api.get_smart_load_consumption(1)
+    assert usage.today is not None
+    assert sim.count("/device/tp-device/smart-loads", "GET") == 2
+    assert [r.status for r in sim.requests("real-time-consumption")] == [200, 200, 200]
+    (_, refused, _) = [r.query["smartLoadId"] for r in sim.requests("real-time-consumption")]
+    assert refused == str(load.smart_load_id - 1000)

@@ -774,18 +774,36 @@ class Sigen:
     async def get_smart_load_consumption(
         self, load_path: int | SmartLoad, station_id: StationId | None = None
     ) -> SmartLoadConsumption:
-        """Energy used by a smart load today, this month and in total (kWh)."""
+        """Energy used by a smart load today, this month and in total (kWh).
+
+        The load's ``smartLoadId`` is looked up once and cached; if the cloud refuses a
+        cached id (the load was re-created), it is looked up again once.
+        """
         sid = self._station(station_id)
         path = self._load_path(load_path)
-        smart_load_id = await self._smart_load_id(sid, path)
         what = f"Reading the consumption of smart load {path} of station {sid}"
-        data, answer = await self._request(
-            "GET",
-            "data-process/sigen/station/statistics/real-time-consumption",
-            what=what,
-            params={"stationId": sid, "loadPath": str(path), "smartLoadId": str(smart_load_id)},
-        )
-        return SmartLoadConsumption.from_dict(expect_dict(what, data, answer))
+        for attempt in range(2):
+            cached = (sid, path) in self._smart_load_ids
+            smart_load_id = await self._smart_load_id(sid, path)
+            try:
+                data, answer = await self._request(
+                    "GET",
+                    "data-process/sigen/station/statistics/real-time-consumption",
+                    what=what,
+                    params={
+                        "stationId": sid,
+                        "loadPath": str(path),
+                        "smartLoadId": str(smart_load_id),
+                    },
+                )
+            except SigenAPIError as err:
+                if attempt or not cached or isinstance(err, SigenRateLimitError):
+                    raise
+                _LOGGER.debug("%s: the cached smartLoadId was refused, looking it up again", what)
+                self._smart_load_ids.pop((sid, path), None)
+                continue
+            return SmartLoadConsumption.from_dict(expect_dict(what, data, answer))
+        raise SigenError(f"{what}: unreachable")  # pragma: no cover
 
     async def set_smart_load_state(
         self,
