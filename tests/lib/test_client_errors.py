@@ -420,3 +420,22 @@ async def test_client_reopens_its_own_session_after_close(sim: Simulator) -> Non
     await api.close()
     await api.get_energy_flow()  # a new session of its own
     await api.close()
+
+
+async def test_closed_given_session_is_explained(sim: Simulator) -> None:
+    session = aiohttp.ClientSession()
+    await session.close()
+    api = Sigen(sim.username, sim.password, base_url=sim.api_url, session=session)
+    with pytest.raises(SigenConnectionError, match="HTTP session given to the client is closed"):
+        await api.async_initialize()
+
+
+async def test_northbound_works_after_close_and_reopen(sim: Simulator) -> None:
+    api = Sigen(sim.username, sim.password, base_url=sim.api_url)
+    await api.async_initialize()
+    assert await api.nb_query_mode() == 0
+    await api.close()
+    assert api.northbound is None
+    sim.reset_rate_limits()
+    assert await api.nb_query_mode() == 0  # a new session and northbound login
+    await api.close()

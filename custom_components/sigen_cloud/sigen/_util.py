@@ -341,6 +341,12 @@ async def fetch(
         raise SigenConnectionError(
             f"{what}: the request failed ({type(err).__name__}: {err})"
         ) from err
+    except RuntimeError as err:
+        if not session.closed:
+            raise
+        raise SigenConnectionError(
+            f"{what}: the HTTP session given to the client is closed; give it an open one"
+        ) from err
     try:
         text = raw.decode(charset, errors="replace")
     except LookupError:

@@ -210,7 +210,8 @@ class Sigen:
     async def close(self) -> None:
         """Close the northbound client and the HTTP session if this client created it."""
         if self._northbound is not None:
-            await self._northbound.close()
+            northbound, self._northbound = self._northbound, None
+            await northbound.close()
         if self._owns_session and self._session is not None:
             session, self._session = self._session, None
             await session.close()

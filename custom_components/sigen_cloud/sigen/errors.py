@@ -76,7 +76,5 @@ class SigenRateLimitError(SigenAPIError):
         response_body: str | None = None,
         code: int | None = None,
     ) -> None:
-        super().__init__(
-            message, status_code=status_code, response_body=response_body, code=code
-        )
+        super().__init__(message, status_code=status_code, response_body=response_body, code=code)
         self.retry_after = retry_after
