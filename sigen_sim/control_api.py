@@ -13,6 +13,11 @@
 | POST | `/_sim/password` | `{"password": ...}` change the account password |
 | POST | `/_sim/stations/{systemId}/mode` | `{"mode": int, "profileId": int}` |
 | POST | `/_sim/stations/{systemId}/smart-loads/{path}` | `{"on": bool}` |
+| POST | `/_sim/stations` | a new station appears |
+| DELETE | `/_sim/stations/{systemId}` | a station disappears |
+| POST | `/_sim/stations/{systemId}/smart-loads` | `{"name", "powerKw"}` a new smart load |
+| DELETE | `/_sim/stations/{systemId}/smart-loads/{path}` | a smart load disappears |
+| POST | `/_sim/change` | `{"systemId", "values": optional}` publish a change message |
 | POST | `/_sim/telemetry` | `{"systemId": optional}` publish one period message now |
 | POST | `/_sim/alarm` | `{"systemId", "code", "status"}` publish an alarm |
 | POST | `/_sim/broker/restart` | `{"downFor": seconds}` |
@@ -61,6 +66,11 @@ class ControlApi:
         r.add_post("/_sim/password", self.password)
         r.add_post("/_sim/stations/{system_id}/mode", self.station_mode)
         r.add_post("/_sim/stations/{system_id}/smart-loads/{path}", self.smart_load)
+        r.add_post("/_sim/stations", self.station_add)
+        r.add_delete("/_sim/stations/{system_id}", self.station_remove)
+        r.add_post("/_sim/stations/{system_id}/smart-loads", self.smart_load_add)
+        r.add_delete("/_sim/stations/{system_id}/smart-loads/{path}", self.smart_load_remove)
+        r.add_post("/_sim/change", self.change)
         r.add_post("/_sim/telemetry", self.telemetry)
         r.add_post("/_sim/alarm", self.alarm)
         r.add_post("/_sim/broker/restart", self.broker_restart)
@@ -201,6 +211,60 @@ class ControlApi:
             return _error(f"cannot switch the smart load: {err}")
         return _ok(station.state())
 
+    async def station_add(self, request: web.Request) -> web.Response:
+        return _ok(self.sim.add_station().state())
+
+    async def station_remove(self, request: web.Request) -> web.Response:
+        try:
+            self.sim.remove_station(request.match_info["system_id"])
+        except KeyError as err:
+            return _error(str(err), 404)
+        except ValueError as err:
+            return _error(str(err))
+        return _ok()
+
+    async def smart_load_add(self, request: web.Request) -> web.Response:
+        station = self.sim.station_by_system_id(request.match_info["system_id"])
+        if station is None:
+            return _error("unknown system", 404)
+        try:
+            body = await self._body(request)
+            smart_load = station.add_smart_load(
+                str(body.get("name", "")), float(body.get("powerKw", 1.0)), on=bool(body.get("on"))
+            )
+        except (ValueError, TypeError) as err:
+            return _error(f"cannot add the smart load: {err}")
+        return _ok({"name": smart_load.name, "path": smart_load.path})
+
+    async def smart_load_remove(self, request: web.Request) -> web.Response:
+        station = self.sim.station_by_system_id(request.match_info["system_id"])
+        if station is None:
+            return _error("unknown system", 404)
+        try:
+            station.remove_smart_load(int(request.match_info["path"]))
+        except (KeyError, ValueError) as err:
+            return _error(f"cannot remove the smart load: {err}", 404)
+        return _ok()
+
+    async def change(self, request: web.Request) -> web.Response:
+        if self.sim.mqtt is None:
+            return _error("MQTT is not enabled", 409)
+        try:
+            body = await self._body(request)
+        except (ValueError, TypeError) as err:
+            return _error(str(err))
+        system_id = str(body.get("systemId", self.sim.stations[0].system_id))
+        values = body.get("values")
+        if values is not None and not isinstance(values, dict):
+            return _error("'values' must be an object of strings")
+        try:
+            await self.sim.publish_change(
+                system_id, None if values is None else {str(k): str(v) for k, v in values.items()}
+            )
+        except KeyError as err:
+            return _error(f"cannot publish the change: {err}", 404)
+        return _ok()
+
     async def telemetry(self, request: web.Request) -> web.Response:
         if self.sim.mqtt is None:
             return _error("MQTT is not enabled", 409)
@@ -221,7 +285,7 @@ class ControlApi:
             status = str(body.get("status", "generation"))
         except (ValueError, TypeError) as err:
             return _error(str(err))
-        await self.sim.mqtt.publish_alarm(system_id, code, status)
+        await self.sim.publish_alarm(system_id, code, status)
         return _ok()
 
     async def broker_restart(self, request: web.Request) -> web.Response:

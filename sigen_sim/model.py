@@ -372,6 +372,21 @@ class SimStation:
         self.sync()
         self.smart_load(path).on = on
 
+    def add_smart_load(self, name: str, power_kw: float, *, on: bool = False) -> SmartLoad:
+        """A new smart load appears on the station (next free path)."""
+        if not name or power_kw < 0:
+            raise ValueError("a smart load needs a name and a non-negative power")
+        self.sync()
+        path = max((sl.path for sl in self.smart_loads), default=0) + 1
+        smart_load = SmartLoad(name, path, float(power_kw), 7000 + self.index * 10 + path, on=on)
+        self.smart_loads.append(smart_load)
+        return smart_load
+
+    def remove_smart_load(self, path: int) -> None:
+        """A smart load disappears from the station."""
+        self.sync()
+        self.smart_loads.remove(self.smart_load(path))
+
     def smart_load(self, path: int) -> SmartLoad:
         for sl in self.smart_loads:
             if sl.path == path:

@@ -186,6 +186,35 @@ class Simulator:
     def station_by_system_id(self, system_id: str) -> SimStation | None:
         return next((s for s in self.stations if s.system_id == system_id), None)
 
+    def add_station(self) -> SimStation:
+        """A new station appears on the account (next ids). The MQTT broker's ACL is
+        fixed at start, so telemetry for it needs a simulator started with it."""
+        cfg = self.config
+        index = max(s.index for s in self.stations) + 1
+        station = SimStation(
+            index,
+            self.clock,
+            seed=cfg.seed,
+            pv_capacity=cfg.pv_capacity,
+            battery_capacity=cfg.battery_capacity,
+            initial_soc=cfg.initial_soc,
+            telemetry_pv_key=cfg.telemetry_pv_key,
+            commands_need_remote_mode=cfg.commands_need_remote_mode,
+        )
+        self.stations.append(station)
+        return station
+
+    def remove_station(self, system_id: str) -> None:
+        """A station disappears from the account (the first one cannot be removed)."""
+        station = self.station_by_system_id(system_id)
+        if station is None:
+            raise KeyError(f"No simulated system {system_id!r}")
+        if station is self.stations[0]:
+            raise ValueError("the account's home station cannot be removed")
+        self.stations.remove(station)
+        self._onboarded.discard(system_id)
+        self.onboarding.pop(system_id, None)
+
     # ------------------------------------------------------------------ onboarding
     def onboarded(self, system_id: str) -> bool:
         """Telemetry flows only for onboarded, owner-approved systems."""
@@ -258,6 +287,23 @@ class Simulator:
         if self.mqtt is None:
             raise RuntimeError("MQTT is not enabled (SimConfig(mqtt=True))")
         await self.mqtt.restart_broker(down_for)
+
+    async def publish_change(self, system_id: str, values: dict[str, str] | None = None) -> None:
+        """Push a ``change`` message (default: the station's current system values)."""
+        if self.mqtt is None:
+            raise RuntimeError("MQTT is not enabled (SimConfig(mqtt=True))")
+        station = self.station_by_system_id(system_id)
+        if station is None:
+            raise KeyError(f"No simulated system {system_id!r}")
+        await self.mqtt.publish_change(
+            system_id, station.system_values() if values is None else values
+        )
+
+    async def publish_alarm(self, system_id: str, code: str, status: str = "generation") -> None:
+        """Push an alarm (``status`` "generation" or "recovery")."""
+        if self.mqtt is None:
+            raise RuntimeError("MQTT is not enabled (SimConfig(mqtt=True))")
+        await self.mqtt.publish_alarm(system_id, code, status)
 
     # ------------------------------------------------------------------ request log
     def requests(

@@ -556,3 +556,21 @@ def test_password_decryption_rejects_garbage(garbage: str) -> None:
     from sigen_sim.app_api import decrypt_password
 
     assert decrypt_password(garbage) is None
+
+
+async def test_smart_loads_appear_in_the_card_list(
+    sim: Simulator, session: aiohttp.ClientSession
+) -> None:
+    token = await app_login(session, sim)
+    station = sim.stations[0]
+    sauna = station.add_smart_load("Sauna", 6.0, on=True)
+    station.remove_smart_load(1)
+    _, body = await get(
+        session, sim, "device/system/device/systemDevice/card", token, stationId="20240523012345"
+    )
+    assert [(c["name"], c["path"], c["manualSwitch"]) for c in body["data"]] == [
+        ("Pool pump", 2, 0),
+        ("Sauna", sauna.path, 1),
+    ]
+    with pytest.raises(ValueError, match="name"):
+        station.add_smart_load("", 1.0)

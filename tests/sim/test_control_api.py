@@ -152,3 +152,41 @@ async def test_mqtt_endpoints_without_mqtt(
     status, res = await ctl(session, sim, "POST", path, {})
     assert status == 409
     assert "MQTT" in res["error"]
+
+
+async def test_stations_and_smart_loads_appear_and_disappear(
+    sim: Simulator, session: aiohttp.ClientSession
+) -> None:
+    status, res = await ctl(session, sim, "POST", "stations")
+    assert status == 200
+    assert res["data"]["systemId"] == "SIMSYS00000002"
+    assert len(sim.stations) == 2
+    status, res = await ctl(
+        session, sim, "POST", "stations/SIMSYS00000002/smart-loads", {"name": "Sauna", "powerKw": 6}
+    )
+    assert status == 200
+    assert res["data"] == {"name": "Sauna", "path": 3}
+    assert sim.stations[1].smart_load(3).power_kw == 6.0
+    status, _ = await ctl(session, sim, "POST", "stations/SIMSYS00000002/smart-loads", {})
+    assert status == 400
+    status, _ = await ctl(session, sim, "POST", "stations/NOPE/smart-loads", {"name": "x"})
+    assert status == 404
+    assert (await ctl(session, sim, "DELETE", "stations/SIMSYS00000002/smart-loads/1"))[0] == 200
+    assert [sl.path for sl in sim.stations[1].smart_loads] == [2, 3]
+    assert (await ctl(session, sim, "DELETE", "stations/SIMSYS00000002/smart-loads/1"))[0] == 404
+    assert (await ctl(session, sim, "DELETE", "stations/NOPE/smart-loads/1"))[0] == 404
+    assert (await ctl(session, sim, "DELETE", "stations/SIMSYS00000002"))[0] == 200
+    assert len(sim.stations) == 1
+    assert (await ctl(session, sim, "DELETE", "stations/SIMSYS00000002"))[0] == 404
+    status, res = await ctl(session, sim, "DELETE", "stations/SIMSYS00000001")
+    assert status == 400
+    assert "home station" in res["error"]
+
+
+async def test_change_without_mqtt(sim: Simulator, session: aiohttp.ClientSession) -> None:
+    status, _ = await ctl(session, sim, "POST", "change", {})
+    assert status == 409
+    with pytest.raises(RuntimeError, match="MQTT"):
+        await sim.publish_change("SIMSYS00000001")
+    with pytest.raises(RuntimeError, match="MQTT"):
+        await sim.publish_alarm("SIMSYS00000001", "1001")

@@ -147,6 +147,12 @@ async def test_mqtt_delegation_from_python_and_control_api(
     assert await ctl(session, sim, "telemetry", {}) == 200
     assert await ctl(session, sim, "alarm", {"code": "1001", "status": "generation"}) == 200
     assert await ctl(session, sim, "mqtt/drop", {}) == 200
+    assert await ctl(session, sim, "change", {"values": {"chargeCutOffSOC%": "95.0"}}) == 200
+    assert await ctl(session, sim, "change", {"values": [1]}) == 400
+    await sim.publish_change(sim.stations[0].system_id)
+    await sim.publish_alarm(sim.stations[0].system_id, "1001", "recovery")
+    with pytest.raises(KeyError):
+        await sim.publish_change("NOPE")
     assert await ctl(session, sim, "broker/restart", {"downFor": 0}) == 200
     await sim.faults.restart_broker()
     assert sim.mqtt is not None
