@@ -311,6 +311,9 @@ async def test_login_answer_without_envelope(odd_server: tuple[str, dict[str, Ha
         ),
         (lambda: web.Response(status=204), SigenAPIError, "empty answer"),
         (lambda: _env(TOKEN, code="bad"), SigenAuthError, "the cloud refused it (code -1"),
+        (lambda: _env(None, code=4711), SigenAuthError, "check the e-mail address and password"),
+        (lambda: _env(None, code=1502), SigenAPIError, "error code 1502: internal error"),
+        (lambda: _env(None, code=503), SigenAPIError, "error code 503"),
     ],
 )
 async def test_odd_login_answers(

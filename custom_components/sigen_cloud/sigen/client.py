@@ -100,6 +100,8 @@ _BASIC_AUTH = "Basic " + base64.b64encode(
 ).decode("ascii")
 _DEFAULT_TOKEN_LIFETIME = 3600.0
 _USER_ID_KEYS = ("userId", "user_id", "uid", "accountId", "account_id")
+#: Login answer codes that do not mean "wrong credentials" (lock, server failures).
+_NOT_AUTH_LOGIN_CODES = frozenset({CODE_ACCOUNT_LOCKED, 500, 502, 503, 504, 1109, 1502})
 _DYNAMIC_PREFIXES = (MODE_METHOD_PREFIX, ENABLE_LOAD_PREFIX, DISABLE_LOAD_PREFIX)
 
 StationId = str | int
@@ -403,7 +405,9 @@ class Sigen:
         code = envelope_code(answer.payload)
         if code is not None and code != 0:
             message = envelope_message(answer.payload)
-            if code in RATE_LIMIT_CODES or code == CODE_ACCOUNT_LOCKED:
+            if code in RATE_LIMIT_CODES or code in _NOT_AUTH_LOGIN_CODES:
+                # a limit, a lock or a server-side failure: not a reason to re-enter the
+                # password
                 raise error_for_code(
                     what, code, message, status_code=answer.status, response_body=answer.text
                 )
