@@ -1,13 +1,46 @@
-"""Base entity of the Sigen Cloud integration."""
+"""Base entities of the Sigen Cloud integration, and helpers the platforms share."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .coordinator import SigenCoordinator
-from .data import StationData
+from .data import SigenConfigEntry, StationData
+from .sigen import (
+    NBMode,
+    SigenAPIError,
+    SigenAuthError,
+    SigenConnectionError,
+    SigenError,
+    SigenMQTTError,
+    SigenRateLimitError,
+    SigenValidationError,
+    SmartLoad,
+)
+
+# Modes the northbound REST API switches; the others go over MQTT.
+NB_REST_MODES = frozenset({NBMode.MSC, NBMode.FFG})
+
+
+def station_device_info(station_id: str, station: StationData | None) -> DeviceInfo:
+    """The device of a station."""
+    info = station.info if station else None
+    return DeviceInfo(
+        identifiers={(DOMAIN, station_id)},
+        manufacturer="Sigenergy",
+        model="SigenStor station",
+        name=f"Sigen station {station_id}",
+        serial_number=station.system_id if station else None,
+        configuration_url="https://app-eu.sigencloud.com/" if info else None,
+    )
 
 
 class SigenEntity(CoordinatorEntity[SigenCoordinator]):
@@ -19,15 +52,8 @@ class SigenEntity(CoordinatorEntity[SigenCoordinator]):
         super().__init__(coordinator)
         self.station_id = station_id
         self._attr_unique_id = f"{station_id}_{key}"
-        station = coordinator.data.stations.get(station_id)
-        info = station.info if station else None
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, station_id)},
-            manufacturer="Sigenergy",
-            model="SigenStor station",
-            name=f"Sigen station {station_id}",
-            serial_number=station.system_id if station else None,
-            configuration_url="https://app-eu.sigencloud.com/" if info else None,
+        self._attr_device_info = station_device_info(
+            station_id, coordinator.data.stations.get(station_id)
         )
 
     @property
@@ -39,3 +65,196 @@ class SigenEntity(CoordinatorEntity[SigenCoordinator]):
     def available(self) -> bool:
         """Available while the coordinator is and the station is still on the account."""
         return super().available and self.station is not None
+
+
+def smart_load_identifier(station_id: str, path: int) -> tuple[str, str]:
+    """Device registry identifier of a smart load's own device."""
+    return (DOMAIN, f"{station_id}_smart_load_{path}")
+
+
+class SigenSmartLoadEntity(SigenEntity):
+    """An entity of one smart load, on the load's own device (via the station's device).
+
+    Smart loads get their own devices so that a load that disappears from the account
+    takes all its entities with it when its device is removed.
+    """
+
+    def __init__(
+        self,
+        coordinator: SigenCoordinator,
+        station_id: str,
+        path: int,
+        key: str,
+        via_device_id: str,
+    ) -> None:
+        super().__init__(coordinator, station_id, f"smart_load_{path}_{key}")
+        self.path = path
+        load = self.smart_load
+        self._attr_device_info = DeviceInfo(
+            identifiers={smart_load_identifier(station_id, path)},
+            manufacturer="Sigenergy",
+            model="Smart load",
+            name=load.name if load else f"Smart load {path}",
+            via_device_id=via_device_id,
+        )
+
+    @property
+    def smart_load(self) -> SmartLoad | None:
+        """This entity's smart load in the coordinator's latest data."""
+        station = self.station
+        return station.smart_loads.get(self.path) if station else None
+
+    @property
+    def available(self) -> bool:
+        """Available while the load is still on the station."""
+        return super().available and self.smart_load is not None
+
+
+def current_smart_loads(coordinator: SigenCoordinator) -> set[tuple[str, int]]:
+    """Every (station id, load path) in the coordinator's data."""
+    return {
+        (station_id, path)
+        for station_id, station in coordinator.data.stations.items()
+        for path in station.smart_loads
+    }
+
+
+@callback
+def async_track_smart_loads(
+    hass: HomeAssistant,
+    entry: SigenConfigEntry,
+    add_load: Callable[[str, int, str], None],
+) -> None:
+    """Call ``add_load(station_id, path, via_device_id)`` for every smart load now and for
+    loads that appear later (``via_device_id`` is the station device's registry id).
+
+    Loads that disappear from the account lose their device, and with it every entity
+    of theirs on every platform. Devices of loads that vanished while Home Assistant
+    was not running are removed at start-up.
+    """
+    coordinator = entry.runtime_data.coordinator
+    device_registry = dr.async_get(hass)
+    known: set[tuple[str, int]] = set()
+
+    def remove(station_id: str, path: int) -> None:
+        device = device_registry.async_get_device_by_identifier(
+            smart_load_identifier(station_id, path), entry.entry_id
+        )
+        if device is not None:
+            LOGGER.info("Smart load %s of station %s is gone; removing it", path, station_id)
+            device_registry.async_remove_device(device.id)
+
+    @callback
+    def update() -> None:
+        current = current_smart_loads(coordinator)
+        for station_id, path in sorted(current - known):
+            station_device = device_registry.async_get_or_create(
+                config_entry_id=entry.entry_id,
+                **station_device_info(station_id, coordinator.data.stations.get(station_id)),
+            )
+            add_load(station_id, path, station_device.id)
+        for station_id, path in known - current:
+            remove(station_id, path)
+        known.clear()
+        known.update(current)
+
+    # Devices left over from loads that vanished while we were not running.
+    current = current_smart_loads(coordinator)
+    for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
+        for domain, identifier in device.identifiers:
+            if domain != DOMAIN or "_smart_load_" not in identifier:
+                continue
+            station_id, _, path = identifier.rpartition("_smart_load_")
+            if path.isdigit() and (station_id, int(path)) not in current:
+                remove(station_id, int(path))
+
+    update()
+    entry.async_on_unload(coordinator.async_add_listener(update))
+
+
+@asynccontextmanager
+async def sigen_errors(hass: HomeAssistant, entry: SigenConfigEntry) -> AsyncIterator[None]:
+    """Turn the library's errors into translated Home Assistant errors."""
+    try:
+        yield
+    except SigenValidationError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_request",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except SigenAuthError as err:
+        entry.async_start_reauth(hass)
+        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed") from err
+    except SigenRateLimitError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="rate_limited",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except SigenAPIError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="cloud_refused",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except SigenConnectionError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except SigenMQTTError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="mqtt_error",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except SigenError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_error",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+
+def has_developer_credentials(entry: SigenConfigEntry) -> bool:
+    """Whether the entry runs with developer credentials (northbound API and MQTT)."""
+    runtime = entry.runtime_data
+    return runtime.northbound is not None or runtime.mqtt is not None
+
+
+async def async_switch_northbound_mode(
+    hass: HomeAssistant, entry: SigenConfigEntry, station: StationData, mode: NBMode
+) -> None:
+    """Switch a station's northbound mode: MSC/FFG over REST, VPP/NBI over MQTT.
+
+    Raises translated errors; on success the new mode is shown at once.
+    """
+    runtime = entry.runtime_data
+    if not has_developer_credentials(entry):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="no_developer_credentials"
+        )
+    if station.system_id is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="no_system_id",
+            translation_placeholders={"station": station.station_id},
+        )
+    async with sigen_errors(hass, entry):
+        if mode in NB_REST_MODES:
+            if runtime.northbound is not None:
+                await runtime.northbound.switch_mode(station.system_id, mode)
+            else:
+                await runtime.client.nb_switch_mode(mode, station.system_id)
+        else:
+            if runtime.mqtt is None:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="mqtt_required",
+                    translation_placeholders={"mode": mode.name},
+                )
+            await runtime.mqtt.switch_mode(station.system_id, mode)
+    station.nb_mode = mode
+    runtime.coordinator.async_update_listeners()

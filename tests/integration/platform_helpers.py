@@ -1,0 +1,154 @@
+"""Helpers of the entity platform tests: set up one platform against the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.sigen_cloud.const import DOMAIN
+from custom_components.sigen_cloud.coordinator import SigenCoordinator
+
+from .conftest import account_data, account_id, developer_data
+
+# 2026-06-01 12:00 in Dublin (the simulator's time zone): the sun is up.
+NOON = 1780311600.0
+# The simulator's clock only moves on sim.advance(): every value is reproducible.
+FROZEN_SIM = {"time_scale": 0, "start_time": NOON, "nb_rate_limits": False}
+
+STATION_ID = "20240523012345"
+SYSTEM_ID = "SIMSYS00000001"
+PREFIX = f"sigen_station_{STATION_ID}"
+
+
+@contextmanager
+def only_platforms(*platforms: Platform) -> Iterator[None]:
+    """Set up only these platforms of the integration."""
+    with patch("custom_components.sigen_cloud.PLATFORMS", list(platforms)):
+        yield
+
+
+@contextmanager
+def all_entities_enabled() -> Iterator[None]:
+    """Create every entity enabled, also those disabled by default."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+    ):
+        yield
+
+
+async def add_entry(hass: HomeAssistant, sim: Any, *, developer: bool) -> MockConfigEntry:
+    """A config entry of the simulator's demo account (not set up)."""
+    data = account_data(sim)
+    if developer:
+        for station in sim.stations:
+            sim.approve_onboarding(station.system_id)
+        data |= developer_data(sim)
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="Sigen demo account", unique_id=await account_id(sim), data=data
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def setup_entry(
+    hass: HomeAssistant,
+    sim: Any,
+    *platforms: Platform,
+    developer: bool = False,
+    enable_all: bool = False,
+) -> MockConfigEntry:
+    """Add and set up an entry with only ``platforms``."""
+    entry = await add_entry(hass, sim, developer=developer)
+    with only_platforms(*platforms):
+        if enable_all:
+            with all_entities_enabled():
+                assert await hass.config_entries.async_setup(entry.entry_id)
+        else:
+            assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    return entry
+
+
+async def unload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Unload an entry (stops the MQTT listener)."""
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def coordinator_of(entry: MockConfigEntry) -> SigenCoordinator:
+    """The entry's coordinator."""
+    return entry.runtime_data.coordinator  # type: ignore[no-any-return]
+
+
+async def wait_for(
+    hass: HomeAssistant, predicate: Callable[[], bool], *, attempts: int = 400
+) -> None:
+    """Let the event loop run until ``predicate()`` holds (MQTT round trips)."""
+    for _ in range(attempts):
+        await hass.async_block_till_done()
+        if predicate():
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("condition not reached")
+
+
+async def wait_for_push(hass: HomeAssistant, sim: Any, entry: MockConfigEntry) -> None:
+    """Wait for the MQTT connection, then for a telemetry and a system data message.
+
+    The simulator publishes only to subscribed systems, and the subscription request
+    may still be on its way: publish until something arrives.
+    """
+    coordinator = coordinator_of(entry)
+    station = coordinator.data.stations[STATION_ID]
+    await wait_for(hass, lambda: coordinator.data.mqtt_connected)
+    for _ in range(40):
+        await sim.publish_telemetry()
+        await sim.mqtt.publish_change(SYSTEM_ID, sim.stations[0].system_values())
+        try:
+            await wait_for(
+                hass,
+                lambda: station.telemetry is not None and station.system is not None,
+                attempts=10,
+            )
+        except AssertionError:
+            continue
+        return
+    raise AssertionError("no push data arrived")
+
+
+def snapshot_entities(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    entry_id: str,
+    *,
+    volatile: Iterable[str] = (),
+) -> None:
+    """Snapshot every entity of the entry (registry entry and state).
+
+    The states of ``volatile`` entities (timestamps of now) are replaced by a marker.
+    """
+    volatile = set(volatile)
+    entries = er.async_entries_for_config_entry(entity_registry, entry_id)
+    assert entries
+    for entity_entry in sorted(entries, key=lambda e: e.entity_id):
+        assert entity_entry == snapshot(name=f"{entity_entry.entity_id}-entry")
+        state = hass.states.get(entity_entry.entity_id)
+        assert state, f"State not found for {entity_entry.entity_id}"
+        if entity_entry.entity_id in volatile:
+            assert state.state not in ("unknown", "unavailable")
+            assert {"state": "<volatile>", "attributes": dict(state.attributes)} == snapshot(
+                name=f"{entity_entry.entity_id}-state"
+            )
+        else:
+            assert state == snapshot(name=f"{entity_entry.entity_id}-state")

@@ -1,0 +1,152 @@
+"""Alarm events of the Sigen Cloud integration, pushed by the simulator over MQTT."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from homeassistant.components.event import ATTR_EVENT_TYPE
+from homeassistant.const import STATE_UNKNOWN, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import async_track_state_change_event
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.sigen_cloud.sigen import AlarmEvent
+
+from .platform_helpers import (
+    FROZEN_SIM,
+    PREFIX,
+    SYSTEM_ID,
+    coordinator_of,
+    setup_entry,
+    snapshot_entities,
+    unload,
+    wait_for,
+    wait_for_push,
+)
+
+pytestmark = pytest.mark.sim_config(**FROZEN_SIM)
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots with Home Assistant's serializer, stored in ``snapshots/``."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+EVENT = f"event.{PREFIX}_alarm"
+COUNT = f"sensor.{PREFIX}_active_alarms"
+
+
+def _alarm(code: str, status: str, ms: int) -> AlarmEvent:
+    return AlarmEvent.from_mqtt_payload(
+        [{"systemId": SYSTEM_ID, "alarmCode": code, "status": status, "changeTime": ms}]
+    )[0]
+
+
+async def test_alarm_event_from_the_simulator(
+    hass: HomeAssistant,
+    sim_mqtt: Any,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """An alarm raised and cleared on the broker fires generation and recovery events."""
+    entry = await setup_entry(hass, sim_mqtt, Platform.EVENT, Platform.SENSOR, developer=True)
+    await wait_for_push(hass, sim_mqtt, entry)
+    state = hass.states.get(EVENT)
+    assert state is not None
+    assert state.state == STATE_UNKNOWN
+    assert state.attributes["event_types"] == ["generation", "recovery"]
+    count = hass.states.get(COUNT)
+    assert count is not None
+    assert count.state == "0"
+
+    await sim_mqtt.mqtt.publish_alarm(SYSTEM_ID, "1001", "generation")
+    await wait_for(
+        hass,
+        lambda: (
+            (s := hass.states.get(EVENT)) is not None
+            and s.attributes.get(ATTR_EVENT_TYPE) == "generation"
+        ),
+    )
+    state = hass.states.get(EVENT)
+    assert state is not None
+    assert state.attributes["alarm_code"] == "1001"
+    assert datetime.fromisoformat(state.attributes["change_time"])
+    count = hass.states.get(COUNT)
+    assert count is not None
+    assert count.state == "1"
+
+    await sim_mqtt.mqtt.publish_alarm(SYSTEM_ID, "1001", "recovery")
+    await wait_for(
+        hass,
+        lambda: (
+            (s := hass.states.get(EVENT)) is not None
+            and s.attributes.get(ATTR_EVENT_TYPE) == "recovery"
+        ),
+    )
+    count = hass.states.get(COUNT)
+    assert count is not None
+    assert count.state == "0"
+    await unload(hass, entry)
+
+
+async def test_event_snapshot(
+    hass: HomeAssistant,
+    sim_mqtt: Any,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """The event entity, before any alarm."""
+    entry = await setup_entry(hass, sim_mqtt, Platform.EVENT, developer=True)
+    snapshot_entities(hass, entity_registry, snapshot, entry.entry_id)
+    await unload(hass, entry)
+
+
+async def test_alarms_between_updates_are_not_lost(hass: HomeAssistant, sim_mqtt: Any) -> None:
+    """Several alarms in one message each fire; repeated updates fire nothing new."""
+    entry = await setup_entry(hass, sim_mqtt, Platform.EVENT, developer=True)
+    coordinator = coordinator_of(entry)
+    fired: list[tuple[str, str]] = []
+
+    def record(event: Any) -> None:
+        new = event.data["new_state"]
+        if new is not None and new.state != STATE_UNKNOWN:
+            fired.append((new.attributes["event_type"], new.attributes["alarm_code"]))
+
+    unsub = async_track_state_change_event(hass, [EVENT], record)
+    t = int(datetime(2026, 6, 1, 11, 0, tzinfo=UTC).timestamp() * 1000)
+    coordinator.async_handle_alarm(
+        [_alarm("2001", "generation", t), _alarm("2002", "generation", t + 1)]
+    )
+    await hass.async_block_till_done()
+    # One raised, another cleared, in one message.
+    coordinator.async_handle_alarm(
+        [_alarm("2003", "generation", t + 2), _alarm("2001", "recovery", t + 4)]
+    )
+    await hass.async_block_till_done()
+    # A recovery of an alarm never seen raised, then an update with nothing new.
+    coordinator.async_handle_alarm(_alarm("2009", "recovery", t + 5))
+    await hass.async_block_till_done()
+    coordinator.async_update_listeners()
+    await hass.async_block_till_done()
+    unsub()
+
+    events = set(fired)
+    assert ("generation", "2001") in events
+    assert ("generation", "2002") in events
+    assert ("recovery", "2001") in events
+    assert ("generation", "2003") in events
+    assert ("recovery", "2009") in events
+    assert len([e for e in fired if e == ("recovery", "2009")]) == 1
+    await unload(hass, entry)
+
+
+async def test_no_event_without_developer_credentials(hass: HomeAssistant, sim: Any) -> None:
+    """Alarms come only over MQTT."""
+    entry = await setup_entry(hass, sim, Platform.EVENT)
+    assert hass.states.get(EVENT) is None
+    await unload(hass, entry)

@@ -1,0 +1,212 @@
+"""Selects of the Sigen Cloud integration: operational mode and northbound mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from homeassistant.components.select import ATTR_OPTION, ATTR_OPTIONS, SERVICE_SELECT_OPTION
+from homeassistant.components.select import DOMAIN as SELECT_DOMAIN
+from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.sigen_cloud.const import DOMAIN
+from custom_components.sigen_cloud.data import StationData
+from custom_components.sigen_cloud.select import current_mode_label, current_nb_mode
+from custom_components.sigen_cloud.sigen import CurrentMode, NBMode, OperationalMode
+
+from .platform_helpers import (
+    FROZEN_SIM,
+    PREFIX,
+    STATION_ID,
+    SYSTEM_ID,
+    coordinator_of,
+    setup_entry,
+    snapshot_entities,
+    unload,
+    wait_for,
+    wait_for_push,
+)
+
+pytestmark = pytest.mark.sim_config(**FROZEN_SIM)
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots with Home Assistant's serializer, stored in ``snapshots/``."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+MODE_ENTITY = f"select.{PREFIX}_operational_mode"
+NB_ENTITY = f"select.{PREFIX}_northbound_mode"
+
+
+async def _select(hass: HomeAssistant, entity_id: str, option: str) -> None:
+    await hass.services.async_call(
+        SELECT_DOMAIN,
+        SERVICE_SELECT_OPTION,
+        {ATTR_ENTITY_ID: entity_id, ATTR_OPTION: option},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+
+
+async def test_operational_mode_select(
+    hass: HomeAssistant,
+    sim: Any,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """The account's modes and profiles are the options; selecting one switches the station."""
+    entry = await setup_entry(hass, sim, Platform.SELECT)
+    snapshot_entities(hass, entity_registry, snapshot, entry.entry_id)
+    station = sim.stations[0]
+
+    await _select(hass, MODE_ENTITY, "Fully Fed to Grid")
+    assert station.mode == 5
+    state = hass.states.get(MODE_ENTITY)
+    assert state is not None
+    assert state.state == "Fully Fed to Grid"
+
+    # A custom profile: mode 9 with its profile id.
+    await _select(hass, MODE_ENTITY, "Storm Ready")
+    assert (station.mode, station.profile_id) == (9, 3939)
+    state = hass.states.get(MODE_ENTITY)
+    assert state is not None
+    assert state.state == "Storm Ready"
+    assert "Storm Ready" in state.attributes[ATTR_OPTIONS]
+    await unload(hass, entry)
+
+
+async def test_operational_mode_errors(hass: HomeAssistant, sim: Any) -> None:
+    """The cloud's refusal and unreachability come back translated."""
+    entry = await setup_entry(hass, sim, Platform.SELECT)
+    sim.faults.http_error("energy-profile/mode", 500, method="PUT")
+    with pytest.raises(HomeAssistantError) as err:
+        await _select(hass, MODE_ENTITY, "TOU")
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key in {"cloud_refused", "cannot_connect"}
+    assert sim.stations[0].mode == 0
+    sim.faults.clear()
+
+    sim.faults.rate_limit("energy-profile/mode", 1201, method="PUT")
+    with pytest.raises(HomeAssistantError) as err:
+        await _select(hass, MODE_ENTITY, "TOU")
+    assert err.value.translation_key == "rate_limited"
+    sim.faults.clear()
+
+    # HA itself rejects options that are not offered.
+    with pytest.raises(ServiceValidationError):
+        await _select(hass, MODE_ENTITY, "No such mode")
+
+    # No modes known (yet): unavailable.
+    coordinator = coordinator_of(entry)
+    coordinator.data.stations[STATION_ID].modes = []
+    coordinator.async_update_listeners()
+    await hass.async_block_till_done()
+    state = hass.states.get(MODE_ENTITY)
+    assert state is not None
+    assert state.state == STATE_UNAVAILABLE
+    await unload(hass, entry)
+
+
+async def test_operational_mode_option_vanished(hass: HomeAssistant, sim: Any) -> None:
+    """A mode that vanished between the poll and the call is a translated validation error."""
+    entry = await setup_entry(hass, sim, Platform.SELECT)
+    coordinator = coordinator_of(entry)
+    entity = hass.data["entity_components"][SELECT_DOMAIN].get_entity(MODE_ENTITY)
+    assert entity is not None
+    with pytest.raises(ServiceValidationError) as err:
+        await entity.async_select_option("Gone")
+    assert err.value.translation_key == "unknown_mode"
+    assert coordinator.data.stations[STATION_ID].modes
+    await unload(hass, entry)
+
+
+async def test_northbound_mode_select(
+    hass: HomeAssistant,
+    sim_mqtt: Any,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """MSC/FFG go through the northbound REST API, VPP/NBI over MQTT."""
+    entry = await setup_entry(hass, sim_mqtt, Platform.SELECT, developer=True)
+    snapshot_entities(hass, entity_registry, snapshot, entry.entry_id)
+    station = sim_mqtt.stations[0]
+
+    await _select(hass, NB_ENTITY, "ffg")
+    assert station.mode == 5
+    state = hass.states.get(NB_ENTITY)
+    assert state is not None
+    assert state.state == "ffg"
+
+    await _select(hass, NB_ENTITY, "vpp")
+    await wait_for(
+        hass,
+        lambda: any(topic == "openapi/instruction/mode" for topic, _ in sim_mqtt.mqtt_received),
+    )
+    payload = next(p for t, p in sim_mqtt.mqtt_received if t == "openapi/instruction/mode")
+    assert payload["systemId"] == SYSTEM_ID
+    assert str(payload["mode"]).upper() in {"VPP", "6"}
+    state = hass.states.get(NB_ENTITY)
+    assert state is not None
+    assert state.state == "vpp"
+    await unload(hass, entry)
+
+
+async def test_no_northbound_select_without_developer_credentials(
+    hass: HomeAssistant, sim: Any
+) -> None:
+    """The northbound mode needs developer credentials."""
+    entry = await setup_entry(hass, sim, Platform.SELECT)
+    assert hass.states.get(NB_ENTITY) is None
+    await unload(hass, entry)
+
+
+def test_current_mode_helpers() -> None:
+    """The current option from the current mode, and the northbound mode from telemetry."""
+    station = StationData(STATION_ID)
+    assert current_mode_label(station) is None
+    station.modes = [
+        OperationalMode("Maximum Self-Powered", 0, -1, False, "msp"),
+        OperationalMode("Summer", 9, 3126, True, "summer"),
+    ]
+    station.current_mode = CurrentMode(9, 3126, None)
+    assert current_mode_label(station) == "Summer"
+    station.current_mode = CurrentMode(0, -1, "Maximum Self-Powered")
+    assert current_mode_label(station) == "Maximum Self-Powered"
+    station.current_mode = CurrentMode(2, -1, None)
+    assert current_mode_label(station) is None
+
+    assert current_nb_mode(station) is None
+    station.nb_mode = NBMode.FFG
+    assert current_nb_mode(station) is NBMode.FFG
+
+
+async def test_northbound_from_telemetry(hass: HomeAssistant, sim_mqtt: Any) -> None:
+    """Without a queried mode the telemetry's operational mode is shown (when northbound)."""
+    entry = await setup_entry(hass, sim_mqtt, Platform.SELECT, developer=True)
+    await wait_for_push(hass, sim_mqtt, entry)
+    coordinator = coordinator_of(entry)
+    station = coordinator.data.stations[STATION_ID]
+    station.nb_mode = None
+    coordinator.async_update_listeners()
+    await hass.async_block_till_done()
+    state = hass.states.get(NB_ENTITY)
+    assert state is not None
+    assert state.state == "msc"  # the simulator starts in mode 0
+
+    sim_mqtt.stations[0].set_mode(1)  # Sigen AI mode: not a northbound mode
+    await sim_mqtt.publish_telemetry()
+    await wait_for(
+        hass,
+        lambda: station.telemetry is not None and station.telemetry.operational_mode == 1,
+    )
+    state = hass.states.get(NB_ENTITY)
+    assert state is not None
+    assert state.state == STATE_UNKNOWN
+    await unload(hass, entry)
