@@ -7,6 +7,7 @@ import binascii
 import json
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from Crypto.Cipher import AES
@@ -33,6 +34,16 @@ def decrypt_password(encrypted: str) -> str | None:
         return unpad(cipher.decrypt(raw), 16, style="pkcs7").decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError):
         return None
+
+
+async def read_text(request: web.Request) -> str:
+    """The request body as text; undecodable bytes are replaced, never an exception."""
+    return (await request.read()).decode("utf-8", errors="replace")
+
+
+async def read_form(request: web.Request) -> dict[str, str]:
+    """A form body as a dict of strings (garbage gives an empty or partial dict)."""
+    return {k: v for k, v in parse_qsl(await read_text(request), keep_blank_values=True)}
 
 
 def envelope(
@@ -140,7 +151,7 @@ class AppApi:
                 {"error": "unauthorized", "error_description": "Bad client credentials"},
                 status=401,
             )
-        form = await request.post()
+        form = await read_form(request)
         grant = str(form.get("grant_type", ""))
         tokens = self.sim.tokens
         if grant == "password":
@@ -236,8 +247,8 @@ class AppApi:
         if not self._auth(request):
             return unauthorized()
         try:
-            body = json.loads(await request.text())
-        except ValueError:
+            body = json.loads(await read_text(request))
+        except (ValueError, RecursionError):
             return param_illegal("param illegal: the body is not JSON")
         if not isinstance(body, dict):
             return param_illegal("param illegal: the body must be an object")

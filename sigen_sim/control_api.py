@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .app_api import read_text
+
 if TYPE_CHECKING:
     from .simulator import Simulator
 
@@ -77,10 +79,13 @@ class ControlApi:
         r.add_post("/_sim/mqtt/drop", self.mqtt_drop)
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
-        text = await request.text()
+        text = await read_text(request)
         if not text.strip():
             return {}
-        body = json.loads(text)
+        try:
+            body = json.loads(text)
+        except RecursionError as err:
+            raise ValueError("the body is nested too deeply") from err
         if not isinstance(body, dict):
             raise TypeError("the body must be a JSON object")
         return body

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .app_api import bearer_token, unauthorized
+from .app_api import bearer_token, read_form, read_text, unauthorized
 from .model import SimStation
 
 if TYPE_CHECKING:
@@ -59,10 +59,10 @@ class NorthboundApi:
         return self.sim.station_by_system_id(system_id)
 
     async def _json(self, request: web.Request) -> Any:
-        text = await request.text()
+        text = await read_text(request)
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
     async def _issue(self, subject: str) -> web.Response:
@@ -106,8 +106,7 @@ class NorthboundApi:
 
     async def login_password(self, request: web.Request) -> web.Response:
         if request.content_type == "application/x-www-form-urlencoded":
-            form = await request.post()
-            body: Any = {k: str(v) for k, v in form.items()}
+            body: Any = await read_form(request)
         else:
             body = await self._json(request)
         if not isinstance(body, dict):

@@ -63,7 +63,7 @@ def redact_body(body: str, content_type: str) -> str:
         return urlencode([(k, REDACTED if _is_secret_key(k) else v) for k, v in pairs])
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return body if len(body) <= 2048 else body[:2048] + "…"
     return json.dumps(redact_value(parsed), separators=(",", ":"))
 
@@ -85,7 +85,7 @@ class LoggedRequest:
         """The body parsed as JSON (None when it is not JSON)."""
         try:
             return json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
     def to_dict(self) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 
-from .app_api import AppApi, unauthorized
+from .app_api import AppApi, read_text, unauthorized
 from .clock import SimClock
 from .faults import (
     FIREWALL_403_HTML,
@@ -383,7 +383,7 @@ class Simulator:
         if path.startswith("/_sim/"):
             resp: web.StreamResponse = await handler(request)
             return resp
-        raw = await request.text() if request.body_exists else ""
+        raw = await read_text(request) if request.body_exists else ""
         entry = LoggedRequest(
             method=request.method,
             path=path,
