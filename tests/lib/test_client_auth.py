@@ -155,11 +155,22 @@ async def test_refresh_then_login_fail(api: Sigen, sim: Simulator) -> None:
     assert "token refresh failed" in message
     assert "Incorrect username or password" in message
     assert _grants(sim) == ["refresh_token", "password"]
-    # the next call tries one fresh login and fails plainly, without a storm
+    # data calls do not log in again with refused credentials (the account would lock)
     sim.request_log.clear()
+    for _ in range(6):
+        with pytest.raises(SigenAuthError) as again:
+            await api.get_energy_flow()
+        assert "not logging in again automatically" in str(again.value)
+        assert "Incorrect username or password" in str(again.value)
+    assert len(sim.request_log) == 0
+    # an explicit async_initialize() tries again, and works once the password is right
     with pytest.raises(SigenAuthError):
-        await api.get_energy_flow()
+        await api.async_initialize()
     assert _grants(sim) == ["password"]
+    sim.change_password(sim.config.password)
+    await api.async_initialize()
+    await api.get_energy_flow()
+    assert _grants(sim) == ["password", "password"]
 
 
 async def test_single_401_is_retried_once(api: Sigen, sim: Simulator) -> None:

@@ -349,6 +349,15 @@ async def test_relogin_fails_after_credentials_revoked(sim: Simulator) -> None:
         sim.faults.login_failure("new-password")
         with pytest.raises(SigenAuthError, match="authentication failed"):
             await nb.get_systems()
+        sim.request_log.clear()
+        with pytest.raises(SigenAuthError, match="not logging in again automatically"):
+            await nb.get_systems()
+        assert len(sim.request_log) == 0
+        with pytest.raises(SigenAuthError, match="authentication failed"):
+            await nb.login()  # explicit: tries
+        sim.change_password(sim.config.password)
+        await nb.login()
+        assert len(await nb.get_systems()) == 1
 
 
 # --------------------------------------------------------------------------- failures

@@ -184,6 +184,7 @@ class Sigen:
         self._token_expires_at: float | None = None
         self._refresh_at: float | None = None
         self._user_id: str | None = None
+        self._credentials_refused: SigenAuthError | None = None
 
         self.station: StationInfo | None = None
         self.station_id: str | None = None
@@ -228,7 +229,7 @@ class Sigen:
         """Log in, read the home station, its modes and smart loads, and create the
         dynamic methods (``set_operational_mode_<label>``, ``enable_smart_load_<name>``,
         ``disable_smart_load_<name>``)."""
-        await self._ensure_token()
+        await self._ensure_token(explicit=True)
         await self.get_station_info()
         await self.get_operational_modes()
         try:
@@ -276,13 +277,13 @@ class Sigen:
             and time.time() < self._refresh_at
         )
 
-    async def _ensure_token(self) -> None:
+    async def _ensure_token(self, *, explicit: bool = False) -> None:
         if self._token_fresh():
             return
         async with self._auth_lock:
             if self._token_fresh():
                 return
-            await self._renew_locked()
+            await self._renew_locked(explicit=explicit)
 
     async def _renew_after_rejection(self, rejected: str | None) -> None:
         async with self._auth_lock:
@@ -291,8 +292,18 @@ class Sigen:
             self._refresh_at = None
             await self._renew_locked()
 
-    async def _renew_locked(self) -> None:
-        """Refresh the token, or log in (again); the caller holds the auth lock."""
+    async def _renew_locked(self, *, explicit: bool = False) -> None:
+        """Refresh the token, or log in (again); the caller holds the auth lock.
+
+        After the cloud refused the credentials, implicit logins (from data calls) stop:
+        they raise at once instead of counting towards the account lock (5 failures);
+        :meth:`async_initialize` (``explicit``) tries again.
+        """
+        if self._credentials_refused is not None and not explicit:
+            raise SigenAuthError(
+                f"{self._credentials_refused} (not logging in again automatically, so that "
+                "the account does not get locked; call async_initialize() to try again)"
+            )
         if self._access_token is None:
             await self._login()
             return
@@ -322,6 +333,16 @@ class Sigen:
             ) from err
 
     async def _login(self) -> None:
+        try:
+            await self._password_login()
+        except SigenAccountLockedError:
+            raise
+        except SigenAuthError as err:
+            self._credentials_refused = err
+            raise
+        self._credentials_refused = None
+
+    async def _password_login(self) -> None:
         what = "Logging in to the Sigen cloud"
         _LOGGER.debug("Logging in to %s as %s", self.base_url, mask_email(self.username))
         form = {

@@ -132,6 +132,7 @@ class NorthboundClient:
         self._token_expires_at: float | None = None
         self._renew_at: float | None = None
         self._auth_lock = asyncio.Lock()
+        self._credentials_refused: SigenAuthError | None = None
 
     @classmethod
     async def from_app_key(
@@ -221,7 +222,7 @@ class NorthboundClient:
         :class:`SigenAPIError` for anything else.
         """
         async with self._auth_lock:
-            await self._login_locked()
+            await self._login_locked(explicit=True)
 
     async def ensure_token(self) -> str:
         """Return a valid token, logging in again when it expires within 10 minutes."""
@@ -240,7 +241,24 @@ class NorthboundClient:
             self._access_token = None
             await self._login_locked()
 
-    async def _login_locked(self) -> None:
+    async def _login_locked(self, *, explicit: bool = False) -> None:
+        """Log in; after the cloud refused the credentials only an explicit
+        :meth:`login` tries again (implicit logins would lock the account)."""
+        if self._credentials_refused is not None and not explicit:
+            raise SigenAuthError(
+                f"{self._credentials_refused} (not logging in again automatically, so that "
+                "the account does not get locked; call login() to try again)"
+            )
+        try:
+            await self._do_login()
+        except SigenAccountLockedError:
+            raise
+        except SigenAuthError as err:
+            self._credentials_refused = err
+            raise
+        self._credentials_refused = None
+
+    async def _do_login(self) -> None:
         if self._app_key is not None and self._app_secret is not None:
             what = "Logging in to the Sigen northbound API with the app key"
             hint = "check the app key and app secret"
