@@ -170,10 +170,7 @@ class ControlApi:
         return _ok()
 
     async def clear(self, request: web.Request) -> web.Response:
-        self.sim.faults.clear()
-        self.sim.request_log.clear()
-        self.sim.reset_rate_limits()
-        self.sim.tokens.clear_locks()
+        self.sim.clear()
         return _ok()
 
     async def requests(self, request: web.Request) -> web.Response:

@@ -314,6 +314,16 @@ class Simulator:
     def count(self, path_contains: str | None = None, method: str | None = None) -> int:
         return self.request_log.count(path_contains, method)
 
+    def clear_requests(self) -> None:
+        self.request_log.clear()
+
+    def clear(self) -> None:
+        """Faults, request log, northbound rate limits and login lockouts all cleared."""
+        self.faults.clear()
+        self.request_log.clear()
+        self.reset_rate_limits()
+        self.tokens.clear_locks()
+
     # ------------------------------------------------------------------ lifecycle
     def build_app(self) -> web.Application:
         from .control_api import ControlApi  # noqa: PLC0415

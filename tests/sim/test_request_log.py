@@ -99,7 +99,7 @@ async def test_helpers_count_and_clear(sim: Simulator, session: aiohttp.ClientSe
     assert len(sim.request_log) == 4
     assert [e.status for e in sim.request_log] == [401, 401, 401, 404]
     assert sim.request_log[0].json() is None
-    sim.request_log.clear()
+    sim.clear_requests()
     assert sim.count() == 0
     # the control API is not logged
     async with session.get(sim.control_url + "state") as r:
