@@ -8,6 +8,7 @@ acknowledge comes back as a translated ``HomeAssistantError``. Never a silent su
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
 
@@ -22,7 +23,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .data import SigenConfigEntry, StationData
-from .entity import async_switch_northbound_mode, has_developer_credentials, sigen_errors
+from .entity import async_switch_northbound_mode, sigen_errors
 from .sigen import BatteryCommand, NBMode
 from .sigen.telemetry import validate_commands
 
@@ -58,7 +59,7 @@ MAX_DURATION: Final = 24 * 60  # minutes
 _POWER = vol.All(vol.Coerce(float), vol.Range(min=0, max=1000))
 
 
-def _choice(choices: dict[str, Any]) -> vol.All:
+def _choice(choices: dict[str, Any]) -> Callable[[Any], Any]:
     return vol.All(cv.string, vol.Lower, vol.In(list(choices)))
 
 
@@ -170,8 +171,6 @@ def async_setup_services(hass: HomeAssistant) -> None:
 
     async def set_northbound_mode(call: ServiceCall) -> None:
         entry, station = async_get_station(hass, call.data[ATTR_DEVICE_ID])
-        if not has_developer_credentials(entry):
-            raise _validation_error("no_developer_credentials")
         await async_switch_northbound_mode(hass, entry, station, NB_MODES[call.data[ATTR_MODE]])
 
     hass.services.async_register(

@@ -82,4 +82,12 @@ async def test_unavailable_without_system_data(hass: HomeAssistant, sim_mqtt: An
     state = hass.states.get(f"binary_sensor.{PREFIX}_peak_shaving")
     assert state is not None
     assert state.state == STATE_UNAVAILABLE
+    entity = hass.data["entity_components"]["binary_sensor"].get_entity(
+        f"binary_sensor.{PREFIX}_peak_shaving"
+    )
+    assert entity is not None
+    stations = coordinator_of(entry).data.stations
+    saved = stations.pop(STATION_ID)
+    assert entity.is_on is None
+    stations[STATION_ID] = saved
     await unload(hass, entry)

@@ -14,11 +14,13 @@ from homeassistant.helpers.event import async_track_state_change_event
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.sigen_cloud.event import SigenAlarmEvent
 from custom_components.sigen_cloud.sigen import AlarmEvent
 
 from .platform_helpers import (
     FROZEN_SIM,
     PREFIX,
+    STATION_ID,
     SYSTEM_ID,
     coordinator_of,
     setup_entry,
@@ -149,4 +151,33 @@ async def test_no_event_without_developer_credentials(hass: HomeAssistant, sim: 
     """Alarms come only over MQTT."""
     entry = await setup_entry(hass, sim, Platform.EVENT)
     assert hass.states.get(EVENT) is None
+    await unload(hass, entry)
+
+
+async def test_event_edge_cases(hass: HomeAssistant, sim_mqtt: Any) -> None:
+    """Alarms known before the entity are not replayed; odd data fires nothing odd."""
+    entry = await setup_entry(hass, sim_mqtt, Platform.EVENT, developer=True)
+    coordinator = coordinator_of(entry)
+    t = int(datetime(2026, 6, 1, 11, 0, tzinfo=UTC).timestamp() * 1000)
+    coordinator.async_handle_alarm(_alarm("3001", "generation", t))
+    await hass.async_block_till_done()
+
+    # A new entity (e.g. after a restart) starts from what is known: nothing pending.
+    fresh = SigenAlarmEvent(coordinator, STATION_ID)
+    assert fresh._pending() == []
+    # A station that is gone has no events.
+    assert SigenAlarmEvent(coordinator, "no-such-station")._pending() == []
+
+    # An active alarm dropped without a recovery message: a recovery without a time.
+    station = coordinator.data.stations[STATION_ID]
+    station.active_alarms.pop("3001")
+    assert fresh._pending() == [("recovery", "3001", None)]
+
+    # A status that is not an event type is not fired.
+    station.last_alarm = AlarmEvent(SYSTEM_ID, "3002", "acknowledged", datetime.now(UTC))
+    coordinator.async_update_listeners()
+    await hass.async_block_till_done()
+    state = hass.states.get(EVENT)
+    assert state is not None
+    assert state.attributes.get("alarm_code") == "3001"
     await unload(hass, entry)

@@ -16,10 +16,12 @@ from custom_components.sigen_cloud.const import DOMAIN
 from custom_components.sigen_cloud.data import StationData
 from custom_components.sigen_cloud.sensor import (
     SENSORS,
+    _grid_status_value,
     grid_status,
     run_status,
     telemetry_is_fresher,
 )
+from custom_components.sigen_cloud.sigen import EnergyFlow, TelemetryData
 
 from .platform_helpers import (
     FROZEN_SIM,
@@ -191,3 +193,33 @@ def test_value_functions_without_data() -> None:
     for description in SENSORS:
         assert description.value_fn(station) in (None, 0), description.key
     assert not telemetry_is_fresher(station)
+
+
+def test_sources_without_poll() -> None:
+    """Push-only stations read telemetry; the on-grid flag is the last resort."""
+    telemetry = TelemetryData.from_mqtt_payload(
+        [{"deviceType": "system", "systemId": "S", "value": {"pvPowerW": "1500.0"}}]
+    )[0]
+    station = StationData(STATION_ID, telemetry=telemetry)
+    assert telemetry_is_fresher(station)
+    station = StationData(
+        STATION_ID, energy_flow=EnergyFlow.from_dict({"onGrid": False, "onOffGridStatus": 9})
+    )
+    assert _grid_status_value(station) == "off_grid"
+
+
+async def test_entities_of_a_vanished_station(hass: HomeAssistant, sim: Any) -> None:
+    """Entities of a station or load that is gone read as nothing (and are unavailable)."""
+    entry = await setup_entry(hass, sim, Platform.SENSOR)
+    component = hass.data["entity_components"]["sensor"]
+    load_sensor = component.get_entity("sensor.immersion_power")
+    pv_sensor = component.get_entity(f"sensor.{PREFIX}_pv_power")
+    assert load_sensor is not None
+    assert pv_sensor is not None
+    coordinator = coordinator_of(entry)
+    station = coordinator.data.stations.pop(STATION_ID)
+    assert load_sensor.native_value is None
+    assert pv_sensor.native_value is None
+    assert not pv_sensor.available
+    coordinator.data.stations[STATION_ID] = station
+    await unload(hass, entry)

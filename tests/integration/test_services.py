@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -12,6 +15,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -211,6 +215,15 @@ async def test_set_northbound_mode(hass: HomeAssistant, sim_mqtt: Any) -> None:
     )
     assert station.nb_mode == 8
 
+    # Without a northbound client of its own, the app client's northbound access is used.
+    northbound = entry.runtime_data.northbound
+    entry.runtime_data.northbound = None
+    try:
+        await _call(hass, "set_northbound_mode", {"device_id": device_id, "mode": "msc"})
+    finally:
+        entry.runtime_data.northbound = northbound
+    assert sim_mqtt.stations[0].mode == 0
+
     # Without the MQTT client, VPP and NBI cannot be set.
     mqtt = entry.runtime_data.mqtt
     entry.runtime_data.mqtt = None
@@ -312,4 +325,30 @@ async def test_error_translation(
             flow["context"]["source"] == "reauth"
             for flow in entry.async_get_active_flows(hass, {"reauth"})
         )
+    await unload(hass, entry)
+
+
+async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: Any) -> None:
+    """services.yaml loads, and every exception raised by the platforms is translated."""
+    entry = await setup_entry(hass, sim, Platform.SWITCH)
+    descriptions = await async_get_all_descriptions(hass)
+    assert set(descriptions[DOMAIN]) == {
+        "battery_command",
+        "battery_schedule",
+        "set_northbound_mode",
+    }
+    assert descriptions[DOMAIN]["battery_command"]["fields"]["mode"]["required"] is True
+
+    root = Path(__file__).parents[2] / "custom_components" / "sigen_cloud"
+    translations = json.loads((root / "translations" / "en.json").read_text())
+    source = "".join(
+        (root / f"{name}.py").read_text()
+        for name in ("entity", "sensor", "binary_sensor", "select", "switch", "event", "services")
+    )
+    raised = set(re.findall(r'translation_key="([a-z_]+)"', source))
+    raised |= set(re.findall(r'_validation_error\(\s*"([a-z_]+)"', source))
+    entity_keys = {key for platform in translations["entity"].values() for key in platform}
+    assert raised - entity_keys <= set(translations["exceptions"])
+    for service, body in translations["services"].items():
+        assert set(body["fields"]) == set(descriptions[DOMAIN][service]["fields"]), service
     await unload(hass, entry)
