@@ -405,3 +405,14 @@ def test_error_for_code_keeps_server_message() -> None:
     err = error_for_code("Op", 1502, "database on fire")
     assert "internal error" in str(err)
     assert "database on fire" in str(err)
+
+
+@pytest.mark.parametrize("encodings", [0, 1, 2])
+def test_redact_double_encoded_tokens(encodings: int) -> None:
+    data: object = {"tokenType": "Bearer", "accessToken": "HgrU1Rn2", "expiresIn": 43199}
+    for _ in range(encodings):
+        data = json.dumps(data)
+    text = redact(json.dumps({"code": 0, "msg": "success", "data": data}))
+    assert "HgrU1Rn2" not in text
+    assert "Bearer" in text
+    assert "43199" in text

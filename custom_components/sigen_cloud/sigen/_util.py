@@ -44,8 +44,10 @@ _NUMBER_RE = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*
 _POWER_FACTORS: Final = {"w": 0.001, "kw": 1.0, "mw": 1000.0, "gw": 1_000_000.0}
 _ENERGY_FACTORS: Final = {"wh": 0.001, "kwh": 1.0, "mwh": 1000.0, "gwh": 1_000_000.0}
 _SECRET_KEYS_RE = re.compile(
-    r"""(["']?\b(?:access_?token|refresh_?token|accesstoken|refreshtoken|password|"""
-    r"""app_?secret|secret|key|token)["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,&}]+)""",
+    # a secret key, quoted or not (also with JSON-escaped quotes inside a JSON string),
+    # then its value: a (possibly escaped) quoted string or a bare word
+    r"""((?:\\*["'])?\b(?:access_?token|refresh_?token|password|app_?secret|secret|key|"""
+    r"""token)(?:\\*["'])?\s*[:=]\s*)(\\*"[^"\\]*\\*"|'[^']*'|[^\s,&}"'\\]+)""",
     re.IGNORECASE,
 )
 
