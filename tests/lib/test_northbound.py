@@ -492,3 +492,30 @@ async def test_token_as_object_data(socket_enabled: None) -> None:
             ]
     finally:
         await runner.cleanup()
+
+
+async def test_no_secret_in_logs(sim: Simulator, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    messages: list[str] = []
+    async with await NorthboundClient.from_app_key(
+        base_url=sim.nb_url, app_key=sim.app_key, app_secret=sim.app_secret
+    ) as nb:
+        sim.tokens.expire("nb")
+        await nb.get_systems()
+        await nb.onboard([SYSTEM_ID])
+        token = nb.access_token
+    async with NorthboundClient(sim.nb_url, sim.username, sim.password) as nb:
+        await nb.login()
+        password_token = nb.access_token
+    try:
+        await NorthboundClient.from_app_key(
+            base_url=sim.nb_url, app_key=sim.app_key, app_secret="wrong-app-secret"
+        )
+    except SigenAuthError as err:
+        messages.append(repr(err))
+    text = "\n".join([*(r.getMessage() for r in caplog.records), *messages])
+    assert token
+    assert password_token
+    for secret in (sim.app_secret, "wrong-app-secret", sim.password, sim.username, token,
+                   password_token):  # fmt: skip
+        assert secret not in text
