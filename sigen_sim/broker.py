@@ -284,6 +284,16 @@ class MosquittoBroker:
             ]
         await self._control(commands)
 
+    async def kick(self, username: str) -> None:
+        """Disconnect every client logged in as ``username`` (they may reconnect at once)."""
+        if self.running and username in self._passwords:
+            await self._control(
+                [
+                    {"command": "disableClient", "username": username},
+                    {"command": "enableClient", "username": username},
+                ]
+            )
+
     async def _control(self, commands: list[dict[str, object]]) -> None:
         """Send dynamic-security commands and wait for their answers."""
         import aiomqtt  # noqa: PLC0415  (only needed while running)

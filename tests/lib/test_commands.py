@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigen.errors import SigenValidationError
+from sigen import SigenValidationError
 from sigen.telemetry import BatteryCommand, validate_commands
 
 NOW = 1_760_000_000

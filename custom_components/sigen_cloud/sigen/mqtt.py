@@ -1,0 +1,747 @@
+"""Telemetry push and battery commands over Sigen's MQTT broker (TLS), with aiomqtt.
+
+How a session goes (:meth:`SigenMQTT.listen`):
+
+1. log in to the northbound API with the app key (:class:`NorthboundClient`) and, with
+   ``auto_onboard``, onboard the systems (a system waiting for the owner's approval is
+   logged once; its data starts after approval);
+2. connect with TLS: username = app key, password = the northbound access token, a
+   stable client id derived from the app identifier, a persistent session
+   (``clean_session=False``) so messages queued by the broker during a short outage
+   still arrive;
+3. publish the subscription requests ``openapi/subscription/{period,change,alarm}``
+   ``{"accessToken", "systemIdList"}``, then subscribe (QoS 1) to the exact topics
+   ``openapi/{period,change,alarm}/{app_key}/{system_id}`` (no wildcards);
+4. parse and dispatch every message to the callbacks (sync or async); a callback that
+   raises is logged with its traceback and the listener goes on; a malformed message
+   is skipped with one log line;
+5. on a lost connection, reconnect after ``reconnect_interval`` (MQTT errors) or
+   ``error_reconnect_interval`` (anything unexpected), doubling up to
+   ``max_reconnect_interval`` while it keeps failing; the delay resets after a good
+   connection; ``token_refresh_margin`` seconds (an hour) before the token expires,
+   log in again and reconnect with the new password.
+
+TLS: ``ssl.create_default_context`` with the given CA (a file, or PEM text through
+``cadata``), the optional client certificate, and **only** ``VERIFY_X509_STRICT``
+cleared: Sigen's CA certificate lacks the keyUsage extension, which strict mode
+refuses. Certificate and host name verification stay on. A client certificate given
+as PEM text is written to a private temporary directory (mode 0600), loaded, and
+deleted at once (``load_cert_chain`` only reads files).
+
+Battery commands (:meth:`SigenMQTT.send_battery_commands`) are validated first, then
+published with QoS 1; the call returns once the broker acknowledged (PUBACK). Nothing
+is queued for later and nothing is re-sent: a command that cannot be handed to the
+broker raises :class:`SigenMQTTError`.
+
+Neither the token nor the app secret is ever logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import ssl
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+import aiomqtt
+from aiomqtt.exceptions import MqttConnectError
+
+from .const import MQTT_BROKERS, MQTT_PORT, NB_BASE_URLS, NBMode
+from .errors import (
+    SigenAccountLockedError,
+    SigenAuthError,
+    SigenError,
+    SigenMQTTError,
+    SigenValidationError,
+)
+from .models import OnboardResult
+from .northbound import NorthboundClient
+from .telemetry import (
+    AlarmEvent,
+    BatteryCommand,
+    SystemData,
+    TelemetryData,
+    validate_commands,
+)
+
+if TYPE_CHECKING:
+    import aiohttp
+
+_LOGGER = logging.getLogger(__name__)
+_PAHO_LOGGER = logging.getLogger(f"{__name__}.paho")
+
+TOPIC_KINDS: Final = ("period", "change", "alarm")
+SUBSCRIPTION_TOPIC: Final = "openapi/subscription/{kind}"
+DATA_TOPIC: Final = "openapi/{kind}/{app_key}/{system_id}"
+COMMAND_TOPIC: Final = "openapi/instruction/command"
+MODE_TOPIC: Final = "openapi/instruction/mode"
+# MQTT CONNACK codes meaning "your credentials were refused" (3.1.1 and 5).
+_AUTH_REFUSED_CODES: Final = frozenset({4, 5, 134, 135})
+
+type Callback[T] = Callable[[T], Awaitable[None] | None]
+
+
+class _RefreshDue(Exception):
+    """Internal: the token is about to expire; log in again and reconnect."""
+
+
+def _client_id(app_identifier: str, app_key: str) -> str:
+    """A stable MQTT client id for this application (needed for a persistent session)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_-]", "", app_identifier)[:48]
+    if not cleaned:
+        import hashlib  # noqa: PLC0415
+
+        cleaned = hashlib.sha256(app_key.encode()).hexdigest()[:16]
+    return f"sigen-{cleaned}"
+
+
+def _describe_mqtt_error(err: BaseException) -> str:
+    """A human sentence for an aiomqtt/ssl error (never containing credentials)."""
+    if isinstance(err, MqttConnectError):
+        code = _code(err.rc)
+        if code in (4, 134):
+            return "the broker refused the app key or access token (bad username or password)"
+        if code in (5, 135):
+            return "the broker refused the connection (not authorised)"
+        return f"the broker refused the connection ({err})"
+    text = str(err)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        return f"the broker's TLS certificate was not accepted ({text}); check the CA certificate"
+    if "certificate required" in text.lower() or "TLSV13_ALERT_CERTIFICATE_REQUIRED" in text:
+        return "the broker requires a client certificate; give the client certificate and key"
+    return text or type(err).__name__
+
+
+def _is_auth_refusal(err: BaseException) -> bool:
+    return isinstance(err, MqttConnectError) and _code(err.rc) in _AUTH_REFUSED_CODES
+
+
+def _code(value: object) -> int:
+    """An MQTT reason code (a paho ``ReasonCode`` or an int) as an int (-1 if unknown)."""
+    raw = getattr(value, "value", value)
+    return raw if isinstance(raw, int) else -1
+
+
+async def _call(callback: Callable[[Any], Any], value: Any, what: str) -> None:
+    """Run a user callback (sync or async); log, never raise, what it raises."""
+    try:
+        result = callback(value)
+        if inspect.isawaitable(result):
+            await result
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        _LOGGER.exception("The %s callback raised an exception (the listener goes on)", what)
+
+
+class SigenMQTT:
+    """Sigen's MQTT push (telemetry, system changes, alarms) and battery commands.
+
+    ``ca_cert_path``/``client_cert_path``/``client_key_path`` are files;
+    ``ca_cert_pem``/``client_cert_pem``/``client_key_pem`` the same as PEM text (as Home
+    Assistant stores them). Without a CA the system's trust store is used. ``session``
+    is an aiohttp session for the northbound login; ``northbound`` an already made
+    :class:`NorthboundClient` to share (its token is the broker password).
+    """
+
+    def __init__(  # noqa: PLR0917  (positional order of the original library)
+        self,
+        app_key: str,
+        app_secret: str,
+        app_identifier: str,
+        system_ids: str | Iterable[str],
+        ca_cert_path: str | os.PathLike[str] | None = None,
+        client_cert_path: str | os.PathLike[str] | None = None,
+        client_key_path: str | os.PathLike[str] | None = None,
+        broker: str = MQTT_BROKERS["eu"],
+        port: int = MQTT_PORT,
+        base_url: str = NB_BASE_URLS["eu"],
+        *,
+        ca_cert_pem: str | None = None,
+        client_cert_pem: str | None = None,
+        client_key_pem: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        northbound: NorthboundClient | None = None,
+        auto_onboard: bool = True,
+        reconnect_interval: float = 30.0,
+        error_reconnect_interval: float = 60.0,
+        max_reconnect_interval: float = 600.0,
+        token_refresh_margin: float = 3600.0,
+        publish_timeout: float = 10.0,
+        connect_timeout: float = 15.0,
+        keepalive: int = 60,
+    ) -> None:
+        if not isinstance(app_key, str) or not app_key.strip():
+            raise SigenValidationError("SigenMQTT needs the developer app key")
+        if northbound is None and (not isinstance(app_secret, str) or not app_secret):
+            raise SigenValidationError("SigenMQTT needs the developer app secret")
+        ids = [system_ids] if isinstance(system_ids, str) else list(system_ids)
+        if not ids or not all(isinstance(i, str) and i.strip() for i in ids):
+            raise SigenValidationError(
+                "SigenMQTT needs at least one system id (a non-empty string each)"
+            )
+        if any(ch in i for i in ids for ch in "+#/"):
+            raise SigenValidationError("A system id must not contain '/', '+' or '#'")
+        if ca_cert_path is not None and ca_cert_pem is not None:
+            raise SigenValidationError("Give the CA certificate as a path or as PEM text, not both")
+        has_cert = client_cert_path is not None or client_cert_pem is not None
+        has_key = client_key_path is not None or client_key_pem is not None
+        if has_cert != has_key:
+            raise SigenValidationError(
+                "A client certificate needs its private key (and a key its certificate)"
+            )
+        if client_cert_path is not None and client_cert_pem is not None:
+            raise SigenValidationError("Give the client certificate as a path or PEM, not both")
+        if client_key_path is not None and client_key_pem is not None:
+            raise SigenValidationError("Give the client key as a path or PEM text, not both")
+        for name, value in (
+            ("reconnect_interval", reconnect_interval),
+            ("error_reconnect_interval", error_reconnect_interval),
+            ("max_reconnect_interval", max_reconnect_interval),
+            ("publish_timeout", publish_timeout),
+            ("connect_timeout", connect_timeout),
+        ):
+            if not value > 0:
+                raise SigenValidationError(f"{name} must be a positive number of seconds")
+        if token_refresh_margin < 0:
+            raise SigenValidationError("token_refresh_margin must not be negative")
+
+        self.app_key = app_key.strip()
+        self._app_secret = app_secret
+        self.app_identifier = app_identifier
+        self.system_ids: list[str] = [i.strip() for i in dict.fromkeys(ids)]
+        self.broker = broker
+        self.port = int(port)
+        self.base_url = base_url
+        self._ca_cert_path = os.fspath(ca_cert_path) if ca_cert_path is not None else None
+        self._client_cert_path = (
+            os.fspath(client_cert_path) if client_cert_path is not None else None
+        )
+        self._client_key_path = os.fspath(client_key_path) if client_key_path is not None else None
+        self._ca_cert_pem = ca_cert_pem
+        self._client_cert_pem = client_cert_pem
+        self._client_key_pem = client_key_pem
+        self._session = session
+        self._northbound = northbound
+        self._owns_northbound = northbound is None
+        self.auto_onboard = auto_onboard
+        self.reconnect_interval = float(reconnect_interval)
+        self.error_reconnect_interval = float(error_reconnect_interval)
+        self.max_reconnect_interval = float(max_reconnect_interval)
+        self.token_refresh_margin = float(token_refresh_margin)
+        self.publish_timeout = float(publish_timeout)
+        self.connect_timeout = float(connect_timeout)
+        self.keepalive = int(keepalive)
+        self.client_id = _client_id(app_identifier, self.app_key)
+        self.onboarding: dict[str, OnboardResult] = {}
+        self.latest_telemetry: dict[str, TelemetryData] = {}
+        self.latest_system: dict[str, SystemData] = {}
+        self.clock: Callable[[], float] = time.time  # wall clock of token expiry
+        self._tls_context: ssl.SSLContext | None = None
+        self._client: aiomqtt.Client | None = None
+        self._connected = False
+        self._listen_task: asyncio.Task[Any] | None = None
+        self._send_lock = asyncio.Lock()
+        self._pending_logged: set[str] = set()
+        self._fields_logged: set[str] = set()
+        self._on_connection_change: Callback[bool] | None = None
+        self._closed = False
+        self._force_login = False
+        self._token_is_new = False  # the token was obtained since the last good connection
+        self._session_connected = False
+        self._outage_logged = False
+        self._token_obtained_at: float | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"SigenMQTT(broker={self.broker!r}, port={self.port}, "
+            f"systems={self.system_ids!r}, connected={self._connected})"
+        )
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def connected(self) -> bool:
+        """True while the listener is connected and subscribed."""
+        return self._connected
+
+    @property
+    def northbound(self) -> NorthboundClient:
+        """The northbound client used for the login (created on first use)."""
+        if self._northbound is None:
+            self._northbound = NorthboundClient(
+                self.base_url,
+                session=self._session,
+                app_key=self.app_key,
+                app_secret=self._app_secret,
+            )
+        return self._northbound
+
+    async def _set_connected(self, connected: bool) -> None:
+        if connected == self._connected:
+            return
+        self._connected = connected
+        callback = self._on_connection_change
+        if callback is not None:
+            await _call(callback, connected, "connection change")
+
+    # ------------------------------------------------------------------- TLS
+
+    def build_tls_context(self) -> ssl.SSLContext:
+        """The TLS context (blocking: reads files; run it in an executor from a loop).
+
+        Verification stays fully on (``CERT_REQUIRED``, host name checked); only
+        ``VERIFY_X509_STRICT`` is cleared because Sigen's CA has no keyUsage extension.
+        """
+        try:
+            if self._ca_cert_pem is not None:
+                context = ssl.create_default_context(cadata=self._ca_cert_pem)
+            else:
+                context = ssl.create_default_context(cafile=self._ca_cert_path)
+        except (ssl.SSLError, OSError, ValueError) as err:
+            raise SigenValidationError(
+                f"Cannot load the MQTT CA certificate: {err}; give the PEM file or text "
+                "from the Sigen developer portal"
+            ) from None
+        context.verify_flags &= ~ssl.VERIFY_X509_STRICT
+        context.check_hostname = True
+        context.verify_mode = ssl.CERT_REQUIRED
+        if self._client_cert_path is not None and self._client_key_path is not None:
+            self._load_client_cert(context, self._client_cert_path, self._client_key_path)
+        elif self._client_cert_pem is not None and self._client_key_pem is not None:
+            directory = tempfile.mkdtemp(prefix="sigen-mqtt-")  # mode 0700
+            try:
+                cert_path = os.path.join(directory, "client.crt")
+                key_path = os.path.join(directory, "client.key")
+                for path, text in (
+                    (cert_path, self._client_cert_pem),
+                    (key_path, self._client_key_pem),
+                ):
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, "w") as handle:
+                        handle.write(text)
+                self._load_client_cert(context, cert_path, key_path)
+            finally:
+                shutil.rmtree(directory, ignore_errors=True)
+        return context
+
+    @staticmethod
+    def _load_client_cert(context: ssl.SSLContext, cert: str, key: str) -> None:
+        try:
+            context.load_cert_chain(cert, key)
+        except (ssl.SSLError, OSError) as err:
+            raise SigenValidationError(
+                f"Cannot load the MQTT client certificate and key: {err}; check that the "
+                "key belongs to the certificate"
+            ) from None
+
+    async def _get_tls_context(self) -> ssl.SSLContext:
+        if self._tls_context is None:
+            loop = asyncio.get_running_loop()
+            self._tls_context = await loop.run_in_executor(None, self.build_tls_context)
+        return self._tls_context
+
+    def _make_client(
+        self, context: ssl.SSLContext, token: str, *, identifier: str, clean_session: bool
+    ) -> aiomqtt.Client:
+        return aiomqtt.Client(
+            self.broker,
+            self.port,
+            username=self.app_key,
+            password=token,
+            identifier=identifier,
+            clean_session=clean_session,
+            tls_context=context,
+            timeout=self.connect_timeout,
+            keepalive=self.keepalive,
+            logger=_PAHO_LOGGER,
+        )
+
+    # ------------------------------------------------------------------ login
+
+    async def _onboard(self) -> None:
+        pending = [s for s in self.system_ids if not self._is_onboarded(s)]
+        if not pending:
+            return
+        try:
+            results = await self.northbound.onboard(pending)
+        except SigenAuthError:
+            raise
+        except SigenError as err:
+            _LOGGER.warning("Onboarding the systems failed (will retry at reconnect): %s", err)
+            return
+        for result in results:
+            self.onboarding[result.system_id] = result
+            if result.pending:
+                if result.system_id not in self._pending_logged:
+                    self._pending_logged.add(result.system_id)
+                    _LOGGER.warning(
+                        "System %s is waiting for the owner's approval: accept the "
+                        "onboarding request in the mySigen app; its data starts after that",
+                        result.system_id,
+                    )
+            elif result.result:
+                if result.system_id in self._pending_logged:
+                    _LOGGER.info("System %s was approved by its owner", result.system_id)
+                    self._pending_logged.discard(result.system_id)
+            else:
+                _LOGGER.warning(
+                    "Onboarding system %s failed (codes %s)", result.system_id, result.codes
+                )
+
+    def _is_onboarded(self, system_id: str) -> bool:
+        result = self.onboarding.get(system_id)
+        return result is not None and result.result
+
+    def _refresh_delay(self) -> float | None:
+        """Seconds until the token should be renewed (None: unknown expiry).
+
+        ``token_refresh_margin`` before expiry, or half-way through the token's life
+        when it does not live longer than the margin.
+        """
+        expires_at = self.northbound.token_expires_at
+        if expires_at is None:
+            return None
+        obtained = self._token_obtained_at
+        lifetime = expires_at - obtained if obtained is not None else None
+        margin = self.token_refresh_margin
+        if lifetime is not None and 0 < lifetime <= margin:
+            margin = lifetime / 2
+        return max(0.0, expires_at - margin - self.clock())
+
+    async def _token(self) -> str:
+        """The access token; logs in first when forced, missing, or due for renewal."""
+        delay = self._refresh_delay() if self.northbound.access_token is not None else 0.0
+        if self._force_login or self.northbound.access_token is None or delay == 0.0:
+            self._force_login = False
+            await self.northbound.login()
+            self._token_obtained_at = self.clock()
+            self._token_is_new = True
+        token = self.northbound.access_token
+        if token is None:  # pragma: no cover - login() raises instead
+            raise SigenAuthError("The northbound login returned no access token")
+        return token
+
+    # ------------------------------------------------------------------ listen
+
+    async def listen(
+        self,
+        on_telemetry: Callback[TelemetryData],
+        on_system: Callback[SystemData] | None = None,
+        on_alarm: Callback[AlarmEvent] | None = None,
+        on_connection_change: Callback[bool] | None = None,
+    ) -> None:
+        """Receive telemetry until cancelled (or :meth:`close`); reconnects by itself.
+
+        ``on_telemetry`` gets one :class:`TelemetryData` per system and message, merged
+        with the previous values of that system (the cloud may send only what changed);
+        ``on_system`` one :class:`SystemData` (merged likewise), ``on_alarm`` one
+        :class:`AlarmEvent`, ``on_connection_change`` ``True``/``False``. Callbacks may be
+        coroutines. Raises :class:`SigenAuthError` when the cloud refuses the app key or
+        secret (retrying cannot help); every other failure is logged and retried.
+        """
+        if self._listen_task is not None and not self._listen_task.done():
+            raise SigenError("This SigenMQTT is already listening")
+        if self._closed:
+            raise SigenError("This SigenMQTT is closed")
+        self._listen_task = asyncio.current_task()
+        self._on_connection_change = on_connection_change
+        handlers: dict[str, Callable[[Any], Awaitable[None]]] = {
+            "period": lambda payload: self._dispatch_telemetry(payload, on_telemetry),
+            "change": lambda payload: self._dispatch_system(payload, on_system),
+            "alarm": lambda payload: self._dispatch_alarm(payload, on_alarm),
+        }
+        failures = 0
+        try:
+            while True:
+                retry_now = False
+                try:
+                    await self._session_once(handlers)
+                except _RefreshDue:
+                    _LOGGER.debug("Renewing the access token and reconnecting")
+                    self._force_login = True
+                    failures = 0
+                    continue
+                except asyncio.CancelledError:
+                    raise
+                except SigenAccountLockedError as err:
+                    base, what = self.error_reconnect_interval, str(err)
+                except SigenAuthError:
+                    _LOGGER.error(  # noqa: TRY400  (the traceback would not help)
+                        "The Sigen cloud refused the app key or secret; check them in the "
+                        "developer portal"
+                    )
+                    raise
+                except (aiomqtt.MqttError, SigenMQTTError) as err:
+                    base, what = self.reconnect_interval, _describe_mqtt_error(err)
+                    if _is_auth_refusal(err) and not self._token_is_new:
+                        # Another login may have replaced our token: get a new one now.
+                        self._force_login = retry_now = True
+                except SigenError as err:
+                    base, what = self.reconnect_interval, str(err)
+                except Exception as err:
+                    _LOGGER.exception("Unexpected error in the MQTT listener")
+                    base, what = self.error_reconnect_interval, type(err).__name__
+                if self._session_connected:
+                    failures = 0  # it worked for a while: start the backoff again
+                await self._set_connected(False)
+                delay = 0.0 if retry_now else min(base * 2**failures, self.max_reconnect_interval)
+                if not retry_now:
+                    failures += 1
+                if not self._outage_logged:
+                    self._outage_logged = True
+                    _LOGGER.warning(
+                        "MQTT connection to %s:%s lost or refused: %s; retrying in %.0f s",
+                        self.broker,
+                        self.port,
+                        what,
+                        delay,
+                    )
+                else:
+                    _LOGGER.debug("MQTT still unavailable (%s); retrying in %.1f s", what, delay)
+                await asyncio.sleep(delay)
+        finally:
+            self._client = None
+            self._connected = False
+            self._listen_task = None
+            self._on_connection_change = None
+
+    async def _session_once(self, handlers: Mapping[str, Callable[[Any], Awaitable[None]]]) -> None:
+        """One connection: login, onboard, connect, subscribe, receive until it breaks."""
+        self._session_connected = False
+        token = await self._token()
+        if self.auto_onboard:
+            await self._onboard()
+        context = await self._get_tls_context()
+        loop = asyncio.get_running_loop()
+        refresh = self._refresh_delay()
+        deadline = None if refresh is None else loop.time() + refresh
+        async with self._make_client(
+            context, token, identifier=self.client_id, clean_session=False
+        ) as client:
+            try:
+                for kind in TOPIC_KINDS:
+                    body = json.dumps({"accessToken": token, "systemIdList": self.system_ids})
+                    await client.publish(SUBSCRIPTION_TOPIC.format(kind=kind), body, qos=1)
+                for kind in TOPIC_KINDS:
+                    for system_id in self.system_ids:
+                        topic = DATA_TOPIC.format(
+                            kind=kind, app_key=self.app_key, system_id=system_id
+                        )
+                        granted = await client.subscribe(topic, qos=1)
+                        if any(_code(code) >= 128 for code in granted):
+                            raise SigenMQTTError(
+                                f"the broker refused the subscription to the {kind} data of "
+                                f"system {system_id} (is it onboarded for this app key?)"
+                            )
+                self._client = client
+                self._session_connected = True
+                self._token_is_new = False
+                if self._outage_logged:
+                    self._outage_logged = False
+                    _LOGGER.info("MQTT connection to %s:%s restored", self.broker, self.port)
+                _LOGGER.debug(
+                    "Connected to %s:%s, subscribed for %d system(s)",
+                    self.broker,
+                    self.port,
+                    len(self.system_ids),
+                )
+                await self._set_connected(True)
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        async for message in client.messages:
+                            await self._dispatch(str(message.topic), message.payload, handlers)
+                except TimeoutError:
+                    if deadline is not None and loop.time() >= deadline:
+                        raise _RefreshDue from None
+                    raise
+            finally:
+                self._client = None
+        raise SigenMQTTError("the broker ended the connection")
+
+    async def _dispatch(
+        self,
+        topic: str,
+        payload: Any,
+        handlers: Mapping[str, Callable[[Any], Awaitable[None]]],
+    ) -> None:
+        parts = topic.split("/")
+        kind = parts[1] if len(parts) == 4 else ""
+        handler = handlers.get(kind)
+        if handler is None:
+            _LOGGER.debug("Ignoring a message on an unexpected topic")
+            return
+        if kind not in self._fields_logged:
+            self._fields_logged.add(kind)
+            _LOGGER.debug("First %s message; fields: %s", kind, _field_names(payload))
+        try:
+            await handler(payload)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # parsers do not raise; this is a safety net
+            _LOGGER.exception("Skipping a %s message that could not be handled", kind)
+
+    async def _dispatch_telemetry(self, payload: Any, callback: Callback[TelemetryData]) -> None:
+        for data in TelemetryData.from_mqtt_payload(payload):
+            previous = self.latest_telemetry.get(data.system_id)
+            merged = previous.merge(data) if previous is not None else data
+            self.latest_telemetry[data.system_id] = merged
+            await _call(callback, merged, "telemetry")
+
+    async def _dispatch_system(self, payload: Any, callback: Callback[SystemData] | None) -> None:
+        for data in SystemData.from_mqtt_payload(payload):
+            previous = self.latest_system.get(data.system_id)
+            merged = previous.merge(data) if previous is not None else data
+            self.latest_system[data.system_id] = merged
+            if callback is not None:
+                await _call(callback, merged, "system")
+
+    async def _dispatch_alarm(self, payload: Any, callback: Callback[AlarmEvent] | None) -> None:
+        for event in AlarmEvent.from_mqtt_payload(payload):
+            if callback is not None:
+                await _call(callback, event, "alarm")
+
+    # ------------------------------------------------------------------ commands
+
+    async def send_battery_commands(
+        self, commands: Sequence[BatteryCommand | Mapping[str, Any]]
+    ) -> None:
+        """Validate, publish (QoS 1) and wait for the broker's acknowledgement.
+
+        Raises :class:`SigenValidationError` for a bad command (nothing is sent), and
+        :class:`SigenMQTTError` when the broker cannot be reached or does not acknowledge
+        in ``publish_timeout`` seconds. Never queued for later, never re-sent.
+        """
+        checked = validate_commands(commands)
+        unknown = sorted({c.system_id for c in checked} - set(self.system_ids))
+        if unknown:
+            raise SigenValidationError(
+                f"system(s) {', '.join(unknown)} are not among this client's systems "
+                f"({', '.join(self.system_ids)})"
+            )
+        items = [command.to_payload() for command in checked]
+        await self._publish_instruction(
+            COMMAND_TOPIC,
+            lambda token: {"accessToken": token, "commands": items},
+            f"{len(items)} battery command(s)",
+        )
+
+    async def switch_mode(self, system_id: str, mode: NBMode | int | str) -> None:
+        """Switch a system's northbound mode over MQTT (MSC, FFG, VPP or NBI).
+
+        Unlike the REST switch this can enter VPP and NBI. Acknowledged like a command.
+        """
+        if not isinstance(system_id, str) or not system_id.strip():
+            raise SigenValidationError("switch_mode needs a system id")
+        try:
+            if isinstance(mode, str):
+                name = NBMode[mode.strip().upper()].name
+            else:
+                name = NBMode(int(mode)).name
+        except (KeyError, ValueError, TypeError):
+            raise SigenValidationError(
+                f"Unknown mode {mode!r}; use one of MSC, FFG, VPP, NBI (or 0, 5, 6, 8)"
+            ) from None
+        system = system_id.strip()
+        await self._publish_instruction(
+            MODE_TOPIC,
+            lambda token: {"accessToken": token, "systemId": system, "mode": name},
+            f"mode switch of {system} to {name}",
+        )
+
+    async def _publish_instruction(
+        self, topic: str, build: Callable[[str], dict[str, Any]], what: str
+    ) -> None:
+        async with self._send_lock:
+            token = await self._token()
+            body = json.dumps(build(token))
+            client = self._client if self._connected else None
+            if client is not None:
+                try:
+                    await client.publish(topic, body, qos=1, timeout=self.publish_timeout)
+                except aiomqtt.MqttError as err:
+                    raise SigenMQTTError(
+                        f"The broker did not acknowledge the {what} ({_describe_mqtt_error(err)}); "
+                        "it was not re-sent: check the system before trying again"
+                    ) from None
+                _LOGGER.debug("Sent %s (acknowledged by the broker)", what)
+                return
+            context = await self._get_tls_context()
+            identifier = f"{self.client_id}-cmd-{secrets.token_hex(3)}"
+            try:
+                async with self._make_client(
+                    context, token, identifier=identifier, clean_session=True
+                ) as once:
+                    await once.publish(topic, body, qos=1, timeout=self.publish_timeout)
+            except aiomqtt.MqttError as err:
+                raise SigenMQTTError(
+                    f"Could not send the {what}: cannot reach the MQTT broker "
+                    f"{self.broker}:{self.port} ({_describe_mqtt_error(err)})"
+                ) from None
+            _LOGGER.debug("Sent %s over a short-lived connection (acknowledged)", what)
+
+    # ------------------------------------------------------------------ checks
+
+    async def check_connection(self) -> None:
+        """Log in and open one TLS connection to the broker, then close it.
+
+        For a configuration check: raises :class:`SigenAuthError` (app key/secret),
+        :class:`SigenValidationError` (certificates that cannot be loaded) or
+        :class:`SigenMQTTError` (broker unreachable, TLS refused, credentials refused).
+        """
+        token = await self._token()
+        context = await self._get_tls_context()
+        try:
+            async with self._make_client(
+                context, token, identifier=f"{self.client_id}-check", clean_session=True
+            ):
+                pass
+        except aiomqtt.MqttError as err:
+            raise SigenMQTTError(
+                f"Cannot connect to the MQTT broker {self.broker}:{self.port}: "
+                f"{_describe_mqtt_error(err)}"
+            ) from None
+
+    async def close(self) -> None:
+        """Stop :meth:`listen` (if running elsewhere) and close what this object opened."""
+        self._closed = True
+        task = self._listen_task
+        if task is not None and task is not asyncio.current_task() and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._owns_northbound and self._northbound is not None:
+            await self._northbound.close()
+
+    async def __aenter__(self) -> SigenMQTT:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def _field_names(payload: Any) -> list[str]:
+    """The raw field names of a message (for the first-message debug log)."""
+    try:
+        data = json.loads(payload) if isinstance(payload, bytes | bytearray | str) else payload
+    except (ValueError, RecursionError):
+        return ["<not JSON>"]
+    names: set[str] = set()
+    items = data if isinstance(data, list) else [data]
+    for item in items[:10]:
+        if isinstance(item, Mapping):
+            names.update(str(k) for k in item)
+            value = item.get("value")
+            if isinstance(value, Mapping):
+                names.update(f"value.{k}" for k in value)
+    return sorted(names)[:100]

@@ -1,0 +1,393 @@
+"""The simulator's MQTT side: certificates, a mosquitto broker and the cloud's publisher.
+
+:class:`MqttSide` (created by :class:`~sigen_sim.simulator.Simulator` when
+``SimConfig(mqtt=True)``) starts a real mosquitto with TLS (:mod:`sigen_sim.broker`) and
+connects a privileged publisher client to it that behaves like Sigen's cloud:
+
+* it listens on ``openapi/subscription/+`` for subscription requests
+  ``{"accessToken", "systemIdList"}`` and from then on publishes, for subscribed and
+  onboarded systems, ``period`` telemetry (a list payload with string values and the
+  documented field names) to ``openapi/period/{app_key}/{system_id}`` every
+  ``SimConfig.telemetry_interval`` simulated seconds, on demand
+  (:meth:`publish_telemetry`), and once shortly after a subscription request;
+  ``change`` and ``alarm`` messages on demand;
+* it listens on ``openapi/instruction/+``: battery commands
+  (``openapi/instruction/command``, ``{"accessToken", "commands": [...]}``) are checked
+  and applied to the station model; mode switches (``openapi/instruction/mode``,
+  ``{"accessToken", "systemId", "mode": "MSC|FFG|VPP|NBI"}``) change its mode;
+* everything clients send is recorded in :attr:`received` as ``(topic, payload)``;
+* tokens are checked with ``sim.tokens.nb_token_valid``; a northbound login sets the
+  broker password of the app key (:meth:`set_password`);
+* faults: malformed and partial telemetry (``sim.faults``), dropping the clients,
+  stopping/restarting the broker (the publisher reconnects by itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import shutil
+import ssl
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiomqtt
+
+from .broker import MosquittoBroker
+from .certs import CertBundle, generate_certs
+
+if TYPE_CHECKING:
+    from .simulator import Simulator
+
+_LOGGER = logging.getLogger(__name__)
+
+KINDS = ("period", "change", "alarm")
+MODES = {"MSC": 0, "FFG": 5, "VPP": 6, "NBI": 8}
+COMMAND_MODES = ("charge", "discharge", "idle", "selfConsumption", "selfConsumption-grid")
+MAX_COMMANDS = 24
+READY_TIMEOUT = 15.0
+# Fields kept by the "partial payload" fault.
+PARTIAL_KEYS = ("storageSOC%", "gridActivePowerW")
+
+
+class MqttSide:
+    """The broker plus the cloud's publisher (see module doc and docs/architecture.md)."""
+
+    def __init__(self, sim: Simulator, *, require_client_cert: bool) -> None:
+        self.sim = sim
+        self.require_client_cert = require_client_cert
+        self._directory = Path(tempfile.mkdtemp(prefix="sigen-sim-mqtt-"))
+        self.certs: CertBundle = generate_certs(self._directory / "certs")
+        self.broker = MosquittoBroker(
+            self.certs, self._directory / "broker", require_client_cert=require_client_cert
+        )
+        self.broker.set_app_systems(sim.app_key, [s.system_id for s in sim.stations])
+        self.host: str = self.broker.host
+        self.port: int = self.broker.port
+        self.received: list[tuple[str, dict[str, Any] | list[Any] | str]] = []
+        # kind -> system ids the app asked for (with a valid token)
+        self.subscriptions: dict[str, set[str]] = {kind: set() for kind in KINDS}
+        # what was done with each instruction: (topic, accepted, reason)
+        self.instructions: list[tuple[str, bool, str]] = []
+        self.published: list[tuple[str, Any]] = []
+        # Seconds after a period subscription request until the first push (None: never).
+        self.initial_push_delay: float | None = 1.0
+        self._client: aiomqtt.Client | None = None
+        self._ready = asyncio.Event()
+        self._stopping = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._runner: asyncio.Task[None] | None = None
+        self._last_periodic: float | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Start the broker and the publisher; returns once the publisher is subscribed."""
+        await self.broker.start()
+        self._stopping = False
+        self._last_periodic = self.sim.clock.now()
+        self._runner = asyncio.create_task(self._run(), name="sigen-sim-mqtt-publisher")
+        self._spawn(self._tick(), "sigen-sim-mqtt-ticker")
+        await self._wait_ready()
+
+    async def stop(self) -> None:
+        """Stop the publisher and the broker; remove the certificates and broker files."""
+        self._stopping = True
+        tasks = [t for t in (self._runner, *self._tasks) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._runner = None
+        self._tasks.clear()
+        self._client = None
+        self._ready.clear()
+        try:
+            await self.broker.stop()
+        finally:
+            shutil.rmtree(self._directory, ignore_errors=True)
+
+    async def stop_broker(self) -> None:
+        """Fault: the broker goes away (the publisher keeps trying to reconnect)."""
+        self._ready.clear()
+        await self.broker.stop()
+
+    async def start_broker(self) -> None:
+        """Bring the broker back; returns once the publisher is connected again."""
+        await self.broker.start()
+        await self._wait_ready()
+
+    async def restart_broker(self, down_for: float = 0.0) -> None:
+        """Fault: restart mosquitto (same port), down for ``down_for`` real seconds."""
+        await self.stop_broker()
+        if down_for > 0:
+            await asyncio.sleep(down_for)
+        await self.start_broker()
+
+    async def drop_clients(self) -> None:
+        """Fault: disconnect the app's clients (they may reconnect at once)."""
+        await self.broker.kick(self.sim.app_key)
+
+    async def set_password(self, app_key: str, token: str) -> None:
+        """Northbound login hook: the broker accepts ``token`` as ``app_key``'s password."""
+        await self.broker.set_password(app_key, token)
+
+    async def _wait_ready(self) -> None:
+        try:
+            async with asyncio.timeout(READY_TIMEOUT):
+                await self._ready.wait()
+        except TimeoutError:
+            raise RuntimeError(
+                f"the simulator's MQTT publisher could not connect:\n{self.broker.log_tail()}"
+            ) from None
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=str(self.certs.ca_path))
+        context.verify_flags &= ~ssl.VERIFY_X509_STRICT  # our CA has no keyUsage, as Sigen's
+        if self.require_client_cert:
+            context.load_cert_chain(self.certs.client_cert_path, self.certs.client_key_path)
+        return context
+
+    async def _run(self) -> None:
+        """The publisher: connect, listen to requests and instructions, reconnect."""
+        context = self._tls_context()
+        while not self._stopping:
+            try:
+                async with aiomqtt.Client(
+                    self.broker.host,
+                    self.broker.port,
+                    username=self.broker.publisher_username,
+                    password=self.broker.publisher_password,
+                    identifier="sigen-sim-publisher",
+                    clean_session=False,  # requests sent while we reconnect are kept
+                    tls_context=context,
+                    timeout=10,
+                    keepalive=10,
+                ) as client:
+                    await client.subscribe("openapi/subscription/+", qos=1)
+                    await client.subscribe("openapi/instruction/+", qos=1)
+                    self._client = client
+                    self._ready.set()
+                    async for message in client.messages:
+                        try:
+                            await self._handle(str(message.topic), message.payload)
+                        except Exception:
+                            _LOGGER.exception("Simulator: handling %s failed", message.topic)
+            except aiomqtt.MqttError as err:
+                _LOGGER.debug("Simulator publisher disconnected: %s", err)
+            finally:
+                self._client = None
+                self._ready.clear()
+            if not self._stopping:
+                await asyncio.sleep(0.05)
+
+    # ------------------------------------------------------------- from clients
+
+    async def _handle(self, topic: str, payload: Any) -> None:
+        data: dict[str, Any] | list[Any] | str
+        text = payload.decode(errors="replace") if isinstance(payload, bytes | bytearray) else ""
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = text
+        self.received.append((topic, data))
+        if not isinstance(data, dict):
+            self._note(topic, False, "payload is not a JSON object")
+            return
+        token = data.get("accessToken")
+        if not isinstance(token, str) or not self.sim.tokens.nb_token_valid(token):
+            self._note(topic, False, "invalid or expired accessToken")
+            return
+        if topic.startswith("openapi/subscription/"):
+            self._subscribe(topic.rsplit("/", 1)[1], data)
+        elif topic == "openapi/instruction/command":
+            self._apply_commands(topic, data)
+        elif topic == "openapi/instruction/mode":
+            self._switch_mode(topic, data)
+        else:
+            self._note(topic, False, "unknown topic")
+
+    def _note(self, topic: str, accepted: bool, reason: str) -> None:
+        self.instructions.append((topic, accepted, reason))
+        if not accepted:
+            _LOGGER.warning("Simulator ignored a message on %s: %s", topic, reason)
+
+    def _subscribe(self, kind: str, data: dict[str, Any]) -> None:
+        topic = f"openapi/subscription/{kind}"
+        ids = data.get("systemIdList")
+        if kind not in KINDS or not isinstance(ids, list):
+            self._note(topic, False, "unknown kind or no systemIdList")
+            return
+        known = [i for i in ids if isinstance(i, str) and self.sim.station_by_system_id(i)]
+        self.subscriptions[kind].update(known)
+        self._note(topic, True, f"subscribed {known}")
+        if kind == "period" and self.initial_push_delay is not None:
+            self._spawn(self._initial_push(known), "sigen-sim-mqtt-initial-push")
+
+    async def _initial_push(self, system_ids: list[str]) -> None:
+        await asyncio.sleep(self.initial_push_delay or 0.0)
+        for system_id in system_ids:
+            await self.publish_telemetry(system_id)
+
+    def _apply_commands(self, topic: str, data: dict[str, Any]) -> None:
+        commands = data.get("commands")
+        if not isinstance(commands, list) or not commands:
+            self._note(topic, False, "no commands list")
+            return
+        by_system: dict[str, list[dict[str, Any]]] = {}
+        for index, item in enumerate(commands):
+            problem = _command_problem(item, self.sim.clock.now())
+            if problem is None and not self.sim.onboarded(item["systemId"]):
+                problem = f"system {item['systemId']} is not onboarded"
+            if problem is not None:
+                self._note(topic, False, f"commands[{index}]: {problem}")
+                return  # the whole batch is refused, as the cloud does with bad input
+            by_system.setdefault(item["systemId"], []).append(item)
+        for system_id, items in by_system.items():
+            if len(items) > MAX_COMMANDS:
+                self._note(topic, False, f"{len(items)} commands for {system_id} (max 24)")
+                return
+        for system_id, items in by_system.items():
+            station = self.sim.station_by_system_id(system_id)
+            assert station is not None
+            station.apply_battery_commands(items)
+        self._note(topic, True, f"applied {len(commands)} command(s)")
+
+    def _switch_mode(self, topic: str, data: dict[str, Any]) -> None:
+        system_id, mode = data.get("systemId"), data.get("mode")
+        station = self.sim.station_by_system_id(system_id) if isinstance(system_id, str) else None
+        if station is None or not self.sim.onboarded(str(system_id)):
+            self._note(topic, False, f"unknown or not onboarded system {system_id!r}")
+            return
+        if not isinstance(mode, str) or mode.upper() not in MODES:
+            self._note(topic, False, f"unknown mode {mode!r}")
+            return
+        station.set_mode(MODES[mode.upper()])
+        self._note(topic, True, f"mode {mode.upper()}")
+
+    # ------------------------------------------------------------------ to clients
+
+    async def _publish(self, topic: str, payload: Any) -> None:
+        client = self._client
+        if client is None:
+            _LOGGER.debug("Simulator: broker down, not publishing to %s", topic)
+            return
+        body = payload if isinstance(payload, bytes) else json.dumps(payload)
+        try:
+            await client.publish(topic, body, qos=1)
+        except aiomqtt.MqttError as err:
+            _LOGGER.debug("Simulator: publishing to %s failed: %s", topic, err)
+            return
+        self.published.append((topic, payload))
+
+    def _telemetry_payload(self, system_id: str) -> Any:
+        station = self.sim.station_by_system_id(system_id)
+        if station is None:
+            raise KeyError(f"No simulated system {system_id!r}")
+        if self.sim.faults.telemetry_malformed:
+            return b'[{"deviceType": "system", "systemId": "' + system_id.encode() + b'", "val'
+        values = station.telemetry_values()
+        if self.sim.faults.telemetry_partial:
+            values = {k: v for k, v in values.items() if k in PARTIAL_KEYS}
+        return [
+            {
+                "deviceType": "system",
+                "systemId": system_id,
+                "snCode": system_id,
+                "statisticsTime": int(self.sim.clock.now()),
+                "value": values,
+            }
+        ]
+
+    async def publish_telemetry(self, system_id: str | None = None) -> None:
+        """Publish one ``period`` message now: for ``system_id`` (if onboarded), or for
+        every subscribed and onboarded system."""
+        targets = sorted(self.subscriptions["period"]) if system_id is None else [system_id]
+        for target in targets:
+            if not self.sim.onboarded(target):
+                continue
+            topic = f"openapi/period/{self.sim.app_key}/{target}"
+            await self._publish(topic, self._telemetry_payload(target))
+
+    async def publish_change(self, system_id: str, values: dict[str, str]) -> None:
+        """Publish a ``change`` message (``values`` empty: the station's current values)."""
+        station = self.sim.station_by_system_id(system_id)
+        if station is None:
+            raise KeyError(f"No simulated system {system_id!r}")
+        payload = [
+            {
+                "deviceType": "system",
+                "systemId": system_id,
+                "value": dict(values) or station.system_values(),
+            }
+        ]
+        await self._publish(f"openapi/change/{self.sim.app_key}/{system_id}", payload)
+
+    async def publish_alarm(self, system_id: str, code: str, status: str) -> None:
+        """Publish an ``alarm`` message (status ``generation`` or ``recovery``)."""
+        payload = [
+            {
+                "systemId": system_id,
+                "alarmCode": code,
+                "status": status,
+                "changeTime": int(self.sim.clock.now() * 1000),
+            }
+        ]
+        await self._publish(f"openapi/alarm/{self.sim.app_key}/{system_id}", payload)
+
+    # ------------------------------------------------------------------ period
+
+    async def on_time_advanced(self, seconds: float) -> None:
+        """Hook of ``Simulator.advance``: publish when an interval has passed."""
+        await self._maybe_periodic()
+
+    async def _maybe_periodic(self) -> None:
+        interval = self.sim.config.telemetry_interval
+        now = self.sim.clock.now()
+        if interval <= 0 or self._last_periodic is None:
+            return
+        if now - self._last_periodic >= interval:
+            self._last_periodic = now
+            await self.publish_telemetry()
+
+    async def _tick(self) -> None:
+        """While simulated time runs by itself, publish every telemetry interval."""
+        while True:
+            scale = self.sim.clock.time_scale
+            interval = self.sim.config.telemetry_interval
+            if scale > 0 and interval > 0:
+                await self._maybe_periodic()
+                await asyncio.sleep(min(1.0, max(0.01, interval / scale / 4)))
+            else:
+                await asyncio.sleep(1.0)
+
+
+def _command_problem(item: Any, now: float) -> str | None:
+    """Why a battery command item is not acceptable (None when it is)."""
+    if not isinstance(item, dict):
+        return "not an object"
+    if not isinstance(item.get("systemId"), str):
+        return "no systemId"
+    if item.get("activeMode") not in COMMAND_MODES:
+        return f"unknown activeMode {item.get('activeMode')!r}"
+    start, duration = item.get("startTime"), item.get("duration")
+    if isinstance(start, bool) or not isinstance(start, int) or start > 100_000_000_000:
+        return "startTime must be integer epoch seconds"
+    if isinstance(duration, bool) or not isinstance(duration, int) or duration <= 0:
+        return "duration must be a positive number of minutes"
+    for key in ("chargingPower", "pvPower", "maxSellPower", "maxPurchasePower"):
+        value = item.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or value < 0
+        ):
+            return f"{key} must be a non-negative number"
+    return None

@@ -1,0 +1,592 @@
+"""SigenMQTT against the simulator: real mosquitto, real TLS, real northbound login."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import ssl
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+import pytest
+
+from sigen import (
+    AlarmEvent,
+    BatteryCommand,
+    SigenAuthError,
+    SigenMQTT,
+    SigenMQTTError,
+    SigenValidationError,
+    SystemData,
+    TelemetryData,
+)
+from sigen_sim import Simulator
+from sigen_sim.broker import MosquittoBroker
+
+pytestmark = pytest.mark.sim_config(auto_approve=True)
+
+WAIT = 15.0
+
+
+async def wait_until(predicate: Callable[[], bool], what: str, limit: float = WAIT) -> None:
+    """Poll a condition (no timing asserts: only a generous upper bound)."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def make_mqtt(sim: Simulator, **kwargs: Any) -> SigenMQTT:
+    options: dict[str, Any] = {
+        "ca_cert_pem": sim.certs.ca_pem,
+        "broker": sim.mqtt_host,
+        "port": sim.mqtt_port,
+        "base_url": sim.nb_url,
+        "reconnect_interval": 0.2,
+        "error_reconnect_interval": 0.2,
+        "max_reconnect_interval": 1.0,
+    }
+    options.update(kwargs)
+    return SigenMQTT(
+        sim.app_key,
+        sim.app_secret,
+        sim.app_identifier,
+        [station.system_id for station in sim.stations],
+        **options,
+    )
+
+
+@dataclass
+class Listener:
+    """Runs ``listen()`` in a task and records what the callbacks got."""
+
+    mqtt: SigenMQTT
+    telemetry: list[TelemetryData] = field(default_factory=list)
+    system: list[SystemData] = field(default_factory=list)
+    alarms: list[AlarmEvent] = field(default_factory=list)
+    connection: list[bool] = field(default_factory=list)
+    fail_telemetry: int = 0
+    task: asyncio.Task[None] | None = None
+
+    def on_telemetry(self, data: TelemetryData) -> None:
+        self.telemetry.append(data)
+        if self.fail_telemetry:
+            self.fail_telemetry -= 1
+            raise RuntimeError("a broken callback")
+
+    async def on_system(self, data: SystemData) -> None:
+        self.system.append(data)
+
+    def on_alarm(self, event: AlarmEvent) -> None:
+        self.alarms.append(event)
+
+    async def on_connection(self, connected: bool) -> None:
+        self.connection.append(connected)
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(
+            self.mqtt.listen(self.on_telemetry, self.on_system, self.on_alarm, self.on_connection)
+        )
+        await wait_until(lambda: self.mqtt.connected, "the listener to connect")
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        await self.mqtt.close()
+
+
+@pytest.fixture
+async def listener(sim_mqtt: Simulator) -> AsyncIterator[Listener]:
+    assert sim_mqtt.mqtt is not None
+    sim_mqtt.mqtt.initial_push_delay = None  # only the messages a test asks for
+    running = Listener(make_mqtt(sim_mqtt))
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+def received(sim: Simulator, topic: str) -> list[Any]:
+    return [payload for t, payload in sim.mqtt_received if t == topic]
+
+
+# ------------------------------------------------------------------------- TLS
+
+
+def test_tls_context_keeps_verification(tmp_path: Path) -> None:
+    from sigen_sim.certs import generate_certs
+
+    certs = generate_certs(tmp_path)
+    for kwargs in (
+        {"ca_cert_pem": certs.ca_pem},
+        {"ca_cert_path": certs.ca_path},
+        {
+            "ca_cert_pem": certs.ca_pem,
+            "client_cert_pem": certs.client_cert_pem,
+            "client_key_pem": certs.client_key_pem,
+        },
+        {
+            "ca_cert_path": certs.ca_path,
+            "client_cert_path": certs.client_cert_path,
+            "client_key_path": certs.client_key_path,
+        },
+    ):
+        context = SigenMQTT("key", "secret", "app", ["S"], **kwargs).build_tls_context()
+        assert context.verify_mode == ssl.CERT_REQUIRED
+        assert context.check_hostname is True
+        assert not context.verify_flags & ssl.VERIFY_X509_STRICT
+        assert context.verify_flags & ssl.VERIFY_X509_PARTIAL_CHAIN == (
+            ssl.create_default_context().verify_flags & ssl.VERIFY_X509_PARTIAL_CHAIN
+        )
+
+
+def test_client_pem_written_privately_and_deleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sigen_sim.certs import generate_certs
+
+    certs = generate_certs(tmp_path / "certs")
+    made: list[str] = []
+    modes: list[int] = []
+    real_mkdtemp = tempfile.mkdtemp
+    real_load = ssl.SSLContext.load_cert_chain
+
+    def mkdtemp(*args: Any, **kwargs: Any) -> str:
+        path = real_mkdtemp(*args, **kwargs)
+        made.append(path)
+        return path
+
+    def load(self: ssl.SSLContext, certfile: str, keyfile: str | None = None) -> None:
+        modes.extend(os.stat(p).st_mode & 0o777 for p in (certfile, keyfile or certfile))
+        modes.append(os.stat(os.path.dirname(certfile)).st_mode & 0o777)
+        real_load(self, certfile, keyfile)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    monkeypatch.setattr(ssl.SSLContext, "load_cert_chain", load)
+    SigenMQTT(
+        "key",
+        "secret",
+        "app",
+        ["S"],
+        ca_cert_pem=certs.ca_pem,
+        client_cert_pem=certs.client_cert_pem,
+        client_key_pem=certs.client_key_pem,
+    ).build_tls_context()
+    assert modes == [0o600, 0o600, 0o700]
+    assert made
+    assert not any(os.path.exists(path) for path in made)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"ca_cert_pem": "not a certificate"}, "Cannot load the MQTT CA certificate"),
+        ({"ca_cert_path": "/nonexistent/ca.pem"}, "Cannot load the MQTT CA certificate"),
+    ],
+)
+def test_bad_certificates(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(SigenValidationError, match=message):
+        SigenMQTT("key", "secret", "app", ["S"], **kwargs).build_tls_context()
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        (("", "s", "a", ["S"]), {}, "app key"),
+        (("k", "", "a", ["S"]), {}, "app secret"),
+        (("k", "s", "a", []), {}, "at least one system id"),
+        (("k", "s", "a", ["S/1"]), {}, "must not contain"),
+        (("k", "s", "a", ["S"]), {"ca_cert_path": "x", "ca_cert_pem": "y"}, "not both"),
+        (("k", "s", "a", ["S"]), {"client_cert_pem": "x"}, "needs its private key"),
+        (("k", "s", "a", ["S"]), {"reconnect_interval": 0}, "reconnect_interval"),
+    ],
+)
+def test_constructor_validation(
+    args: tuple[Any, ...], kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(SigenValidationError, match=message):
+        SigenMQTT(*args, **kwargs)
+
+
+def test_client_id_is_stable() -> None:
+    one = SigenMQTT("key", "secret", "my app!", "S1")
+    two = SigenMQTT("key", "secret", "my app!", ["S1", "S2"])
+    assert one.client_id == two.client_id == "sigen-myapp"
+    assert one.system_ids == ["S1"]
+
+
+def test_refresh_delay_an_hour_before_expiry() -> None:
+    mqtt = SigenMQTT("key", "secret", "app", "S1")
+    now = 1_000_000.0
+    mqtt.clock = lambda: now
+    nb = mqtt.northbound
+    nb._token_expires_at = now + 43200  # type: ignore[attr-defined]
+    mqtt._token_obtained_at = now
+    assert mqtt._refresh_delay() == 43200 - 3600
+    now += 43200 - 3600 + 5
+    assert mqtt._refresh_delay() == 0.0
+    # A token that lives shorter than the margin is renewed half-way.
+    nb._token_expires_at = now + 1000  # type: ignore[attr-defined]
+    mqtt._token_obtained_at = now
+    assert mqtt._refresh_delay() == 500
+
+
+async def _handshake(sim: Simulator, context: ssl.SSLContext) -> None:
+    _, writer = await asyncio.open_connection(sim.mqtt_host, sim.mqtt_port, ssl=context)
+    writer.close()
+    await writer.wait_closed()
+
+
+async def test_ca_without_key_usage(sim_mqtt: Simulator) -> None:
+    # Strict mode (Python's default since 3.13) refuses the CA...
+    strict = ssl.create_default_context(cadata=sim_mqtt.certs.ca_pem)
+    strict.verify_flags |= ssl.VERIFY_X509_STRICT
+    with pytest.raises(ssl.SSLCertVerificationError, match=r"[Kk]ey ?[Uu]sage"):
+        await _handshake(sim_mqtt, strict)
+    # ...and SigenMQTT's context, identical except for that flag, connects.
+    mqtt = make_mqtt(sim_mqtt)
+    try:
+        await _handshake(sim_mqtt, mqtt.build_tls_context())
+        await mqtt.check_connection()
+    finally:
+        await mqtt.close()
+
+
+async def test_wrong_ca_refused(sim_mqtt: Simulator) -> None:
+    mqtt = make_mqtt(sim_mqtt, ca_cert_pem=sim_mqtt.certs.wrong_ca_pem)
+    try:
+        with pytest.raises(SigenMQTTError, match="certificate was not accepted"):
+            await mqtt.check_connection()
+    finally:
+        await mqtt.close()
+
+
+async def test_wrong_host_name_refused(sim_mqtt: Simulator, tmp_path: Path) -> None:
+    certs = sim_mqtt.certs
+    other = MosquittoBroker(certs, tmp_path / "other", server_cert=certs.other_host_server)
+    await other.start()
+    mqtt = make_mqtt(sim_mqtt, port=other.port)
+    try:
+        with pytest.raises(SigenMQTTError, match=r"IP address mismatch|hostname"):
+            await mqtt.check_connection()
+    finally:
+        await mqtt.close()
+        await other.stop()
+
+
+async def test_mutual_tls(sim_mtls: Simulator) -> None:
+    certs = sim_mtls.certs
+    with_cert = make_mqtt(
+        sim_mtls, client_cert_pem=certs.client_cert_pem, client_key_pem=certs.client_key_pem
+    )
+    with_paths = make_mqtt(
+        sim_mtls,
+        ca_cert_pem=None,
+        ca_cert_path=certs.ca_path,
+        client_cert_path=certs.client_cert_path,
+        client_key_path=certs.client_key_path,
+    )
+    without = make_mqtt(sim_mtls)
+    try:
+        await with_cert.check_connection()
+        await with_paths.check_connection()
+        with pytest.raises(SigenMQTTError, match="Cannot connect to the MQTT broker"):
+            await without.check_connection()
+    finally:
+        for mqtt in (with_cert, with_paths, without):
+            await mqtt.close()
+
+
+async def test_broker_refuses_bad_token_and_wildcards(sim_mqtt: Simulator) -> None:
+    mqtt = make_mqtt(sim_mqtt)
+    try:
+        context = mqtt.build_tls_context()
+        with pytest.raises(aiomqtt.MqttError, match=r"code:13[45]"):
+            async with aiomqtt.Client(
+                sim_mqtt.mqtt_host,
+                sim_mqtt.mqtt_port,
+                username=sim_mqtt.app_key,
+                password="not-a-token",
+                tls_context=context,
+            ):
+                pass
+        await mqtt.check_connection()  # logs in: the broker now knows the token
+        token = mqtt.northbound.access_token
+        system_id = sim_mqtt.stations[0].system_id
+        async with aiomqtt.Client(
+            sim_mqtt.mqtt_host,
+            sim_mqtt.mqtt_port,
+            username=sim_mqtt.app_key,
+            password=token,
+            tls_context=context,
+        ) as client:
+            exact = await client.subscribe(f"openapi/period/{sim_mqtt.app_key}/{system_id}", 1)
+            assert [getattr(c, "value", c) for c in exact] == [1]
+            for wildcard in (f"openapi/period/{sim_mqtt.app_key}/+", "openapi/#", "#"):
+                refused = await client.subscribe(wildcard, qos=1)
+                assert [getattr(c, "value", c) for c in refused] == [128], wildcard
+    finally:
+        await mqtt.close()
+
+
+async def test_bad_app_secret(sim_mqtt: Simulator) -> None:
+    mqtt = SigenMQTT(
+        sim_mqtt.app_key,
+        "wrong-secret",
+        sim_mqtt.app_identifier,
+        [sim_mqtt.stations[0].system_id],
+        ca_cert_pem=sim_mqtt.certs.ca_pem,
+        broker=sim_mqtt.mqtt_host,
+        port=sim_mqtt.mqtt_port,
+        base_url=sim_mqtt.nb_url,
+    )
+    try:
+        with pytest.raises(SigenAuthError):
+            await mqtt.listen(lambda data: None)
+    finally:
+        await mqtt.close()
+
+
+# ---------------------------------------------------------------------- listen
+
+
+async def test_listen_end_to_end(
+    sim_mqtt: Simulator, listener: Listener, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sim = sim_mqtt
+    station = sim.stations[0]
+    token = listener.mqtt.northbound.access_token
+    assert listener.connection == [True]
+    assert listener.mqtt.onboarding[station.system_id].result is True
+
+    # The three subscription requests, with the token and the system ids.
+    for kind in ("period", "change", "alarm"):
+        (request,) = received(sim, f"openapi/subscription/{kind}")
+        assert request == {"accessToken": token, "systemIdList": [station.system_id]}
+
+    await sim.publish_telemetry()
+    await wait_until(lambda: listener.telemetry, "telemetry")
+    data = listener.telemetry[0]
+    values = station.telemetry_values()
+    assert data.system_id == station.system_id
+    assert data.battery_soc == float(values["storageSOC%"])
+    assert data.pv_power == pytest.approx(float(values["pvPowerW"]) / 1000)
+    assert data.grid_power == pytest.approx(float(values["gridActivePowerW"]) / 1000)
+    assert data.battery_power == pytest.approx(
+        -float(values["storageChargeDischargePowerW"]) / 1000
+    )
+    assert data.max_charge_power is not None
+    assert data.operational_mode == station.mode
+
+    await sim.mqtt.publish_change(station.system_id, {"backupCutOffSOC%": "20.0"})  # type: ignore[union-attr]
+    await wait_until(lambda: listener.system, "a change message")
+    assert listener.system[0].backup_cut_off_soc == 20.0
+
+    await sim.mqtt.publish_alarm(station.system_id, "1001", "generation")  # type: ignore[union-attr]
+    await wait_until(lambda: listener.alarms, "an alarm")
+    assert listener.alarms[0].alarm_code == "1001"
+    assert listener.alarms[0].active
+
+    debug = [r.getMessage() for r in caplog.records if r.name == "sigen.mqtt"]
+    assert any("First period message; fields:" in m and "value.storageSOC%" in m for m in debug)
+    # Secrets never reach the log.
+    everything = "\n".join(r.getMessage() for r in caplog.records)
+    assert token is not None
+    assert token not in everything
+    assert sim.app_secret not in everything
+
+
+async def test_callback_errors_and_malformed_messages_do_not_stop_it(
+    sim_mqtt: Simulator, listener: Listener, caplog: pytest.LogCaptureFixture
+) -> None:
+    listener.fail_telemetry = 1
+    await sim_mqtt.publish_telemetry()
+    await wait_until(lambda: len(listener.telemetry) == 1, "the first telemetry")
+    sim_mqtt.faults.telemetry_malformed = True
+    await sim_mqtt.publish_telemetry()
+    sim_mqtt.faults.telemetry_malformed = False
+    sim_mqtt.faults.telemetry_partial = True
+    await sim_mqtt.publish_telemetry()
+    await wait_until(lambda: len(listener.telemetry) == 2, "the partial telemetry")
+    sim_mqtt.faults.telemetry_partial = False
+    await sim_mqtt.publish_telemetry()
+    await wait_until(lambda: len(listener.telemetry) == 3, "the next good telemetry")
+    assert listener.mqtt.connected
+    assert listener.connection == [True]
+    errors = [r for r in caplog.records if "callback raised" in r.getMessage()]
+    assert len(errors) == 1
+    assert errors[0].exc_info is not None
+    skipped = [r for r in caplog.records if "Skipped malformed telemetry" in r.getMessage()]
+    assert len(skipped) == 1
+    # The partial message kept the previous values for the fields it lacked (merge).
+    partial = listener.telemetry[1]
+    assert partial.pv_power == listener.telemetry[0].pv_power
+    assert partial.battery_soc is not None
+
+
+async def test_pending_onboarding_logged_once(
+    sim_mqtt: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim_mqtt.config.auto_approve = False
+    sim_mqtt.onboarding.clear()
+    sim_mqtt._onboarded.clear()
+    system_id = sim_mqtt.stations[0].system_id
+    running = Listener(make_mqtt(sim_mqtt))
+    try:
+        await running.start()
+        assert running.mqtt.onboarding[system_id].pending
+        await sim_mqtt.publish_telemetry(system_id)  # not onboarded: nothing flows
+        await sim_mqtt.mqtt.drop_clients()  # type: ignore[union-attr]
+        await wait_until(lambda: running.connection == [True, False, True], "a reconnect")
+        assert not running.telemetry
+        waiting = [
+            r
+            for r in caplog.records
+            if r.name == "sigen.mqtt" and "waiting for the owner's approval" in r.getMessage()
+        ]
+        assert len(waiting) == 1
+    finally:
+        await running.stop()
+
+
+async def test_reconnect_after_broker_restart(sim_mqtt: Simulator, listener: Listener) -> None:
+    await sim_mqtt.restart_broker(down_for=0.3)
+    await wait_until(lambda: listener.connection == [True, False, True], "a reconnect")
+    await sim_mqtt.publish_telemetry()
+    await wait_until(lambda: listener.telemetry, "telemetry after the restart")
+
+
+async def test_messages_queued_while_disconnected_arrive(
+    sim_mqtt: Simulator, listener: Listener
+) -> None:
+    listener.mqtt.reconnect_interval = 1.0
+    await sim_mqtt.mqtt.drop_clients()  # type: ignore[union-attr]
+    await wait_until(lambda: not listener.mqtt.connected, "the drop")
+    await sim_mqtt.publish_telemetry(sim_mqtt.stations[0].system_id)  # queued by the broker
+    await wait_until(lambda: listener.telemetry, "the queued telemetry")
+    assert listener.connection == [True, False, True]
+
+
+@pytest.mark.sim_config(auto_approve=True, nb_token_lifetime=3603.0)
+async def test_token_refreshed_an_hour_before_expiry(
+    sim_mqtt: Simulator, listener: Listener
+) -> None:
+    # The token lives 3603 s, so "an hour before expiry" is 3 s after the login.
+    first = listener.mqtt.northbound.access_token
+    await wait_until(
+        lambda: listener.mqtt.northbound.access_token != first and listener.mqtt.connected,
+        "the token refresh",
+    )
+    second = listener.mqtt.northbound.access_token
+    await wait_until(
+        lambda: len(received(sim_mqtt, "openapi/subscription/period")) == 2,
+        "the second subscription request",
+    )
+    requests = received(sim_mqtt, "openapi/subscription/period")
+    assert [r["accessToken"] for r in requests] == [first, second]
+    assert listener.connection[-1] is True
+    await sim_mqtt.publish_telemetry()
+    await wait_until(lambda: listener.telemetry, "telemetry with the new token")
+
+
+# -------------------------------------------------------------------- commands
+
+
+def command(sim: Simulator, **overrides: Any) -> BatteryCommand:
+    values: dict[str, Any] = {
+        "system_id": sim.stations[0].system_id,
+        "active_mode": "charge",
+        "start_time": int(time.time()),
+        "duration": 60,
+        "charging_power": 3.0,
+    }
+    values.update(overrides)
+    return BatteryCommand(**values)
+
+
+async def test_battery_command_reaches_the_battery(sim_mqtt: Simulator, listener: Listener) -> None:
+    station = sim_mqtt.stations[0]
+    await listener.mqtt.send_battery_commands([command(sim_mqtt)])
+    # Acknowledged by the broker when send returns; applied once the simulator read it.
+    await wait_until(lambda: station.applied_commands, "the command to be applied")
+    (sent,) = received(sim_mqtt, "openapi/instruction/command")
+    assert sent["accessToken"] == listener.mqtt.northbound.access_token
+    assert sent["commands"][0]["activeMode"] == "charge"
+    assert sent["commands"][0]["chargingPower"] == 3.0
+    before = station.soc
+    await sim_mqtt.advance(600)
+    assert station.sample().battery > 0  # Sigen sign: + = charging
+    assert station.soc > before
+
+
+async def test_command_without_listener_uses_short_connection(sim_mqtt: Simulator) -> None:
+    mqtt = make_mqtt(sim_mqtt)
+    try:
+        await mqtt.northbound.login()
+        await mqtt.northbound.onboard([sim_mqtt.stations[0].system_id])
+        await mqtt.send_battery_commands([command(sim_mqtt, active_mode="self_consumption")])
+        await mqtt.switch_mode(sim_mqtt.stations[0].system_id, "VPP")
+    finally:
+        await mqtt.close()
+    await wait_until(lambda: sim_mqtt.stations[0].mode == 6, "the mode switch")
+    (sent,) = received(sim_mqtt, "openapi/instruction/command")
+    assert sent["commands"][0]["activeMode"] == "selfConsumption"
+    (mode,) = received(sim_mqtt, "openapi/instruction/mode")
+    assert mode["mode"] == "VPP"
+    assert mode["systemId"] == sim_mqtt.stations[0].system_id
+
+
+async def test_invalid_commands_are_not_sent(sim_mqtt: Simulator) -> None:
+    mqtt = make_mqtt(sim_mqtt)
+    try:
+        with pytest.raises(SigenValidationError, match=r"commands\[0\]: duration 0 min"):
+            await mqtt.send_battery_commands([command(sim_mqtt, duration=0)])
+        with pytest.raises(SigenValidationError, match="not among this client's systems"):
+            await mqtt.send_battery_commands([command(sim_mqtt, system_id="OTHER")])
+        with pytest.raises(SigenValidationError, match="Unknown mode"):
+            await mqtt.switch_mode(sim_mqtt.stations[0].system_id, "TURBO")
+    finally:
+        await mqtt.close()
+    assert not received(sim_mqtt, "openapi/instruction/command")
+
+
+async def test_broker_down_raises_and_never_sends_later(
+    sim_mqtt: Simulator, listener: Listener
+) -> None:
+    assert sim_mqtt.mqtt is not None
+    await sim_mqtt.mqtt.stop_broker()
+    with pytest.raises(SigenMQTTError, match=r"not acknowledge|cannot reach the MQTT broker"):
+        await listener.mqtt.send_battery_commands([command(sim_mqtt)])
+    await wait_until(lambda: not listener.mqtt.connected, "the listener to notice")
+    with pytest.raises(SigenMQTTError, match="cannot reach the MQTT broker"):
+        await listener.mqtt.send_battery_commands([command(sim_mqtt)])
+    await sim_mqtt.mqtt.start_broker()
+    await wait_until(lambda: listener.mqtt.connected, "the listener to reconnect")
+    # A message sent now arrives; the refused commands never do.
+    await listener.mqtt.switch_mode(sim_mqtt.stations[0].system_id, "MSC")
+    await wait_until(lambda: received(sim_mqtt, "openapi/instruction/mode"), "the mode switch")
+    assert not received(sim_mqtt, "openapi/instruction/command")
+
+
+async def test_no_duplicate_after_reconnect(sim_mqtt: Simulator, listener: Listener) -> None:
+    await listener.mqtt.send_battery_commands([command(sim_mqtt)])
+    # (Let the simulator take it first: between broker and simulator QoS 1 is "at least
+    # once", and a restart at that very moment would make the broker deliver it again.)
+    await wait_until(lambda: received(sim_mqtt, "openapi/instruction/command"), "the command")
+    await sim_mqtt.restart_broker(down_for=0.1)
+    await wait_until(lambda: listener.connection == [True, False, True], "a reconnect")
+    await listener.mqtt.switch_mode(sim_mqtt.stations[0].system_id, "MSC")
+    await wait_until(lambda: received(sim_mqtt, "openapi/instruction/mode"), "the mode switch")
+    assert len(received(sim_mqtt, "openapi/instruction/command")) == 1
