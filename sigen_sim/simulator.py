@@ -238,6 +238,16 @@ class Simulator:
         self._onboarded.discard(system_id)
         return True, []
 
+    def reset_onboarding(self, system_id: str | None = None) -> None:
+        """Forget onboarding and approval (of one system or all): the next onboard is
+        pending again."""
+        if system_id is None:
+            self.onboarding.clear()
+            self._onboarded.clear()
+        else:
+            self.onboarding.pop(system_id, None)
+            self._onboarded.discard(system_id)
+
     def approve_onboarding(self, system_id: str) -> None:
         """The owner accepts the onboarding request (a pending onboard completes)."""
         if self.station_by_system_id(system_id) is None:

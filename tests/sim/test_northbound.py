@@ -359,6 +359,21 @@ async def test_onboarding_unknown_and_bad_body(
         sim.approve_onboarding("NOPE")
 
 
+async def test_reset_onboarding(sim: Simulator, session: aiohttp.ClientSession) -> None:
+    token = await nb_login(session, sim)
+    for system_id in ("SIMSYS00000001",):
+        sim.onboard(system_id)
+        sim.approve_onboarding(system_id)
+    sim.reset_onboarding("SIMSYS00000001")
+    assert not sim.onboarded("SIMSYS00000001")
+    _, res = await call(session, sim, "POST", "openapi/board/onboard", token, ["SIMSYS00000001"])
+    assert res["data"][0]["codeList"] == [1116]
+    sim.approve_onboarding("SIMSYS00000001")
+    sim.reset_onboarding()
+    assert sim.onboarding == {}
+    assert not sim.onboarded("SIMSYS00000001")
+
+
 @pytest.mark.sim_config(auto_approve=True)
 async def test_auto_approve(sim: Simulator, session: aiohttp.ClientSession) -> None:
     token = await nb_login(session, sim)
