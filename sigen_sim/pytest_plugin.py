@@ -30,10 +30,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def sim_config(request: pytest.FixtureRequest) -> SimConfig:
-    """The configuration the ``sim*`` fixtures start with (marker ``sim_config`` applies)."""
+    """The configuration the ``sim*`` fixtures start with.
+
+    Every ``sim_config`` marker applies (module, class, function), the closest winning
+    field by field.
+    """
     kwargs: dict[str, Any] = {}
-    marker = request.node.get_closest_marker("sim_config")
-    if marker is not None:
+    # module/class markers first, then closer ones override them field by field
+    for marker in reversed(list(request.node.iter_markers("sim_config"))):
         kwargs.update(marker.kwargs)
     return SimConfig(**kwargs)
 

@@ -169,3 +169,15 @@ def test_python_m_sigen_sim_rejects_bad_stations() -> None:
     )
     assert result.returncode == 2
     assert "--stations" in result.stderr
+
+
+@pytest.mark.sim_config(stations=2, time_scale=0)
+class TestMarkersMerge:
+    @pytest.mark.sim_config(time_scale=5)
+    async def test_closest_marker_wins_per_field(self, sim: Simulator) -> None:
+        assert len(sim.stations) == 2
+        assert sim.clock.time_scale == 5
+
+    def test_sim_config_fixture(self, sim_config: SimConfig) -> None:
+        assert sim_config.stations == 2
+        assert sim_config.time_scale == 0
