@@ -76,6 +76,10 @@ async def setup_entry(
         else:
             assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
+    if developer:
+        # Let the MQTT listener finish connecting: the tests start from a connected
+        # push stream, and unloading never cancels a connection attempt half-way.
+        await wait_for(hass, lambda: coordinator_of(entry).data.mqtt_connected)
     return entry
 
 
