@@ -258,3 +258,5 @@ async def async_switch_northbound_mode(
             await runtime.mqtt.switch_mode(station.system_id, mode)
     station.nb_mode = mode
     runtime.coordinator.async_update_listeners()
+    # MSC and FFG are operational modes too: let the operational mode follow.
+    await runtime.coordinator.async_request_slow_refresh()

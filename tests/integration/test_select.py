@@ -143,6 +143,10 @@ async def test_northbound_mode_select(
     state = hass.states.get(NB_ENTITY)
     assert state is not None
     assert state.state == "ffg"
+    # The operational mode follows (refreshed right after the switch).
+    state = hass.states.get(MODE_ENTITY)
+    assert state is not None
+    assert state.state == "Fully Fed to Grid"
 
     await _select(hass, NB_ENTITY, "vpp")
     await wait_for(
