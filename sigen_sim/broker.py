@@ -315,10 +315,7 @@ class MosquittoBroker:
             await client.publish(CONTROL_TOPIC, json.dumps({"commands": commands}), qos=1)
             async with asyncio.timeout(START_TIMEOUT):
                 async for message in client.messages:
-                    payload = message.payload
-                    if not isinstance(payload, bytes | bytearray):
-                        continue
-                    responses = json.loads(payload).get("responses", [])
+                    responses = json.loads(message.payload).get("responses", [])
                     errors = [r.get("error") for r in responses if r.get("error")]
                     if errors:
                         raise BrokerError(f"mosquitto refused {commands[0]['command']}: {errors}")

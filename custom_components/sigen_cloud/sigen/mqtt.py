@@ -229,6 +229,7 @@ class SigenMQTT:
         )
         self._client_key_path = os.fspath(client_key_path) if client_key_path is not None else None
         self._ca_cert_pem = ca_cert_pem
+        self._has_client_cert = has_cert
         self._client_cert_pem = client_cert_pem
         self._client_key_pem = client_key_pem
         self._session = session
@@ -707,9 +708,14 @@ class SigenMQTT:
             ):
                 pass
         except aiomqtt.MqttError as err:
+            reason = _describe_mqtt_error(err)
+            if "timed out" in reason and not self._has_client_cert:
+                reason += (
+                    "; if the broker requires a client certificate (Sigen's does), give the "
+                    "client certificate and key"
+                )
             raise SigenMQTTError(
-                f"Cannot connect to the MQTT broker {self.broker}:{self.port}: "
-                f"{_describe_mqtt_error(err)}"
+                f"Cannot connect to the MQTT broker {self.broker}:{self.port}: {reason}"
             ) from None
 
     async def close(self) -> None:
