@@ -592,3 +592,55 @@ async def test_no_duplicate_after_reconnect(sim_mqtt: Simulator, listener: Liste
     await listener.mqtt.switch_mode(sim_mqtt.stations[0].system_id, "MSC")
     await wait_until(lambda: received(sim_mqtt, "openapi/instruction/mode"), "the mode switch")
     assert len(received(sim_mqtt, "openapi/instruction/command")) == 1
+
+
+# -------------------------------------------------------------- outages, backoff
+
+
+def retry_delays(caplog: pytest.LogCaptureFixture) -> list[float]:
+    delays = []
+    for record in caplog.records:
+        message = record.getMessage()
+        if record.name == "sigen.mqtt" and "retrying in" in message:
+            delays.append(float(message.rsplit("retrying in ", 1)[1].split()[0]))
+    return delays
+
+
+async def test_backoff_doubles_to_the_cap_and_resets(
+    sim_mqtt: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert sim_mqtt.mqtt is not None
+    caplog.set_level(logging.DEBUG, logger="sigen.mqtt")
+    running = Listener(make_mqtt(sim_mqtt, reconnect_interval=0.05, max_reconnect_interval=0.4))
+    try:
+        await running.start()
+        await sim_mqtt.mqtt.stop_broker()
+        await wait_until(lambda: len(retry_delays(caplog)) >= 6, "six retries")
+        assert retry_delays(caplog)[:6] == [0.05, 0.1, 0.2, 0.4, 0.4, 0.4]
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1  # the outage is logged once, the retries at debug level
+        await sim_mqtt.mqtt.start_broker()
+        await wait_until(lambda: running.mqtt.connected, "the reconnect")
+        assert any("restored" in r.getMessage() for r in caplog.records)
+        caplog.clear()
+        await sim_mqtt.mqtt.drop_clients()
+        await wait_until(lambda: retry_delays(caplog), "a retry after the drop")
+        assert retry_delays(caplog)[0] == 0.05  # reset after a good connection
+    finally:
+        await running.stop()
+
+
+async def test_repeated_outages_leak_nothing(sim_mqtt: Simulator, listener: Listener) -> None:
+    await sim_mqtt.restart_broker(down_for=0.05)
+    await wait_until(lambda: listener.connection[-2:] == [False, True], "the first reconnect")
+    tasks = len(asyncio.all_tasks())
+    for round_ in range(5):
+        await sim_mqtt.restart_broker(down_for=0.05)
+        await wait_until(
+            lambda n=round_ + 3: listener.connection.count(True) == n and listener.mqtt.connected,
+            f"reconnect {round_ + 2}",
+        )
+    await sim_mqtt.publish_telemetry()
+    await wait_until(lambda: listener.telemetry, "telemetry after the outages")
+    assert len(asyncio.all_tasks()) == tasks
+    assert listener.connection == [True, False] * 6 + [True]

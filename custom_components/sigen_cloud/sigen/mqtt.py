@@ -502,14 +502,14 @@ class SigenMQTT:
                 if not self._outage_logged:
                     self._outage_logged = True
                     _LOGGER.warning(
-                        "MQTT connection to %s:%s lost or refused: %s; retrying in %.0f s",
+                        "MQTT connection to %s:%s lost or refused: %s; retrying in %g s",
                         self.broker,
                         self.port,
                         what,
                         delay,
                     )
                 else:
-                    _LOGGER.debug("MQTT still unavailable (%s); retrying in %.1f s", what, delay)
+                    _LOGGER.debug("MQTT still unavailable (%s); retrying in %g s", what, delay)
                 await asyncio.sleep(delay)
         finally:
             self._client = None
@@ -526,7 +526,8 @@ class SigenMQTT:
         context = await self._get_tls_context()
         loop = asyncio.get_running_loop()
         refresh = self._refresh_delay()
-        deadline = None if refresh is None else loop.time() + refresh
+        # (At least a second: a cloud handing out absurdly short tokens is not hammered.)
+        deadline = None if refresh is None else loop.time() + max(refresh, 1.0)
         async with self._make_client(
             context, token, identifier=self.client_id, clean_session=False
         ) as client:
