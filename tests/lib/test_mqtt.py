@@ -644,3 +644,57 @@ async def test_repeated_outages_leak_nothing(sim_mqtt: Simulator, listener: List
     await wait_until(lambda: listener.telemetry, "telemetry after the outages")
     assert len(asyncio.all_tasks()) == tasks
     assert listener.connection == [True, False] * 6 + [True]
+
+
+# ------------------------------------------------------------ bad input, many systems
+
+GARBAGE = [
+    b"",
+    b"\xff\xfe\x00",
+    b"[",
+    b"null",
+    b"[1, 2]",
+    b'{"deviceType": "system"}',
+    b'[{"deviceType": "system", "systemId": "X", "value": "{"}]',
+    b"[" * 50_000 + b"]" * 50_000,
+    b'"' + b"x" * 1_500_000 + b'"',
+]
+
+
+async def test_garbage_over_mqtt_skipped_one_line_each(
+    sim_mqtt: Simulator, listener: Listener, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert sim_mqtt.mqtt is not None
+    broker = sim_mqtt.mqtt.broker
+    system_id = sim_mqtt.stations[0].system_id
+    caplog.set_level(logging.WARNING)
+    async with aiomqtt.Client(
+        broker.host,
+        broker.port,
+        username=broker.publisher_username,
+        password=broker.publisher_password,
+        tls_context=listener.mqtt.build_tls_context(),
+    ) as cloud:
+        for kind in ("period", "change", "alarm"):
+            for payload in GARBAGE:
+                await cloud.publish(f"openapi/{kind}/{sim_mqtt.app_key}/{system_id}", payload, 1)
+    await sim_mqtt.publish_telemetry()
+    await wait_until(lambda: listener.telemetry, "the good telemetry after the garbage")
+    assert listener.mqtt.connected
+    assert listener.connection == [True]
+    assert not listener.system
+    assert not listener.alarms
+    skipped = [r for r in caplog.records if "Skipped malformed" in r.getMessage()]
+    assert len(skipped) == 3 * len(GARBAGE)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.sim_config(auto_approve=True, stations=3)
+async def test_several_systems(sim_mqtt: Simulator, listener: Listener) -> None:
+    ids = {station.system_id for station in sim_mqtt.stations}
+    assert set(listener.mqtt.system_ids) == ids
+    await sim_mqtt.publish_telemetry()
+    await wait_until(lambda: len(listener.telemetry) == 3, "telemetry of three systems")
+    assert {data.system_id for data in listener.telemetry} == ids
+    (request,) = received(sim_mqtt, "openapi/subscription/period")
+    assert set(request["systemIdList"]) == ids
