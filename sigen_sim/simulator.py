@@ -85,7 +85,7 @@ class SimConfig:
     mqtt: bool = False
     require_client_cert: bool = False
     telemetry_interval: float = 300.0
-    state_dir: str | None = None
+    state_dir: str | None = None  # python -m sigen_sim --state-dir: where files are written
 
 
 class Simulator:
