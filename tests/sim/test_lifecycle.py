@@ -181,3 +181,64 @@ class TestMarkersMerge:
     def test_sim_config_fixture(self, sim_config: SimConfig) -> None:
         assert sim_config.stations == 2
         assert sim_config.time_scale == 0
+
+
+async def test_async_with_stops_on_error() -> None:
+    ports: list[int] = []
+
+    async def failing_body() -> None:
+        async with Simulator() as sim:
+            ports.append(sim.port)
+            raise RuntimeError("test body failed")
+
+    with pytest.raises(RuntimeError, match="test body failed"):
+        await failing_body()
+    port = ports[0]
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+FAILING_TESTS = """
+import socket
+import pytest
+
+SEEN = []
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_a_fails(sim):
+    SEEN.append((sim, sim.port))
+    raise AssertionError("deliberate failure")
+
+@pytest.mark.usefixtures("socket_enabled")
+def test_b_sim_was_stopped():
+    sim, port = SEEN[0]
+    assert sim._runner is None
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+"""
+
+
+def test_fixture_tears_down_after_a_failing_test(tmp_path: Path) -> None:
+    (tmp_path / "test_failing.py").write_text(FAILING_TESTS)
+    result = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "sigen_sim.pytest_plugin",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "asyncio_mode=auto",
+            "-q",
+            str(tmp_path / "test_failing.py"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert "1 failed, 1 passed" in result.stdout, result.stdout + result.stderr
