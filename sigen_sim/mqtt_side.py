@@ -31,6 +31,7 @@ import logging
 import shutil
 import ssl
 import tempfile
+from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ MODES = {"MSC": 0, "FFG": 5, "VPP": 6, "NBI": 8}
 COMMAND_MODES = ("charge", "discharge", "idle", "selfConsumption", "selfConsumption-grid")
 MAX_COMMANDS = 24
 READY_TIMEOUT = 15.0
+HISTORY = 10_000
 # Fields kept by the "partial payload" fault.
 PARTIAL_KEYS = ("storageSOC%", "gridActivePowerW")
 
@@ -70,9 +72,10 @@ class MqttSide:
         self.received: list[tuple[str, dict[str, Any] | list[Any] | str]] = []
         # kind -> system ids the app asked for (with a valid token)
         self.subscriptions: dict[str, set[str]] = {kind: set() for kind in KINDS}
-        # what was done with each instruction: (topic, accepted, reason)
-        self.instructions: list[tuple[str, bool, str]] = []
-        self.published: list[tuple[str, Any]] = []
+        # What was done with each request or instruction: (topic, accepted, reason), and
+        # what the side published (bounded, so long runs and load tests do not grow).
+        self.instructions: deque[tuple[str, bool, str]] = deque(maxlen=HISTORY)
+        self.published: deque[tuple[str, Any]] = deque(maxlen=HISTORY)
         # Seconds after a period subscription request until the first push (None: never).
         self.initial_push_delay: float | None = 1.0
         self._client: aiomqtt.Client | None = None
