@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 import logging
+from datetime import timedelta
 from typing import Final
 
 from homeassistant.const import Platform
@@ -24,7 +24,7 @@ CONF_REGION: Final = "region"
 CONF_SERVER_URL: Final = "server_url"  # advanced: overrides the region's app API URL
 CONF_NB_URL: Final = "northbound_url"  # advanced: overrides the northbound API URL
 CONF_APP_KEY: Final = "app_key"
-CONF_APP_SECRET: Final = "app_secret"
+CONF_APP_SECRET: Final = "app_secret"  # noqa: S105 (a key name)
 CONF_APP_IDENTIFIER: Final = "app_identifier"
 CONF_MQTT_HOST: Final = "mqtt_host"  # advanced: overrides the region's broker
 CONF_MQTT_PORT: Final = "mqtt_port"
@@ -40,5 +40,8 @@ SLOW_REFRESH_INTERVAL: Final = timedelta(minutes=10)  # modes, smart loads, cons
 RATE_LIMIT_BACKOFF: Final = timedelta(minutes=5)
 # Telemetry older than this (no push, no poll) makes push-only entities unavailable.
 TELEMETRY_STALE_AFTER: Final = timedelta(minutes=15)
+STALE_CHECK_INTERVAL: Final = timedelta(minutes=1)
+# The northbound mode query may be called once per 5 minutes per system.
+NB_MODE_MIN_INTERVAL: Final = timedelta(minutes=5)
 
 ATTR_STATION: Final = "station"

@@ -1,0 +1,150 @@
+"""The Sigen Cloud integration: Sigenergy solar and battery systems through their cloud."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .const import CONF_APP_KEY, CONF_APP_SECRET, DOMAIN, LOGGER, PLATFORMS
+from .coordinator import (
+    ISSUE_DEVELOPER_CREDENTIALS,
+    ISSUE_REAUTH_REQUIRED,
+    SigenCoordinator,
+    async_create_developer_issue,
+    async_create_reauth_issue,
+    build_client,
+    build_mqtt,
+    has_developer_credentials,
+    nb_base_url,
+)
+from .data import SigenConfigEntry, SigenRuntimeData
+from .services import async_setup_services
+from .sigen import NorthboundClient, SigenAuthError, SigenError, SigenValidationError
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions (they target station devices)."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> bool:
+    """Log in, fetch the first data, start the MQTT push when configured."""
+    session = async_get_clientsession(hass)
+    client = build_client(entry.data, session)
+    try:
+        await client.async_initialize()
+    except SigenAuthError as err:
+        async_create_reauth_issue(hass, entry)
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="setup_auth_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except SigenError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="setup_cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+    northbound = await _async_northbound(hass, entry)
+    coordinator = SigenCoordinator(hass, entry, client, northbound)
+    await coordinator.async_config_entry_first_refresh()
+    ir.async_delete_issue(hass, DOMAIN, ISSUE_REAUTH_REQUIRED)
+
+    runtime = SigenRuntimeData(client=client, coordinator=coordinator, northbound=northbound)
+    if northbound is not None and (system_ids := coordinator.system_ids()):
+        try:
+            mqtt = build_mqtt(entry.data, system_ids, session, northbound)
+        except SigenValidationError as err:
+            LOGGER.error("The MQTT push cannot start: %s", err)
+            async_create_developer_issue(hass, entry, err)
+        else:
+            runtime.mqtt = coordinator.mqtt = mqtt
+            coordinator.mqtt_system_ids = set(system_ids)
+    entry.runtime_data = runtime
+
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+
+    if runtime.mqtt is not None:
+        runtime.mqtt_task = entry.async_create_background_task(
+            hass, coordinator.async_run_mqtt(), name=f"{DOMAIN} MQTT push {entry.entry_id}"
+        )
+    return True
+
+
+async def _async_northbound(
+    hass: HomeAssistant, entry: SigenConfigEntry
+) -> NorthboundClient | None:
+    """Log in to the northbound API with the developer credentials, when there are any.
+
+    Refused developer credentials do not stop the integration: it runs on the app API
+    alone and a repair issue asks to correct them (reconfigure or options).
+    """
+    if not has_developer_credentials(entry.data):
+        ir.async_delete_issue(hass, DOMAIN, ISSUE_DEVELOPER_CREDENTIALS)
+        return None
+    try:
+        northbound = await NorthboundClient.from_app_key(
+            base_url=nb_base_url(entry.data),
+            app_key=entry.data[CONF_APP_KEY],
+            app_secret=entry.data[CONF_APP_SECRET],
+            session=async_get_clientsession(hass),
+        )
+    except SigenAuthError as err:
+        LOGGER.warning("The developer credentials were refused, push is off: %s", err)
+        async_create_developer_issue(hass, entry, err)
+        return None
+    except SigenError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="setup_northbound_cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    ir.async_delete_issue(hass, DOMAIN, ISSUE_DEVELOPER_CREDENTIALS)
+    return northbound
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> bool:
+    """Unload the platforms, stop the MQTT listener and close the clients we own."""
+    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        return False
+    runtime = entry.runtime_data
+    if (task := runtime.mqtt_task) is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        runtime.mqtt_task = None
+    runtime.coordinator.async_shutdown_push()
+    # The clients run on Home Assistant's shared session, which they never close.
+    if runtime.mqtt is not None:
+        await runtime.mqtt.close()
+    if runtime.northbound is not None:
+        await runtime.northbound.close()
+    await runtime.client.close()
+    return True
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: SigenConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Allow deleting a device only when its station (or load) is gone from the account."""
+    coordinator = entry.runtime_data.coordinator
+    active: set[str] = set()
+    for station_id, station in coordinator.data.stations.items():
+        active.add(station_id)
+        active.update(f"{station_id}_smart_load_{path}" for path in station.smart_loads)
+    return not any(
+        identifier[0] == DOMAIN and identifier[1] in active for identifier in device.identifiers
+    )

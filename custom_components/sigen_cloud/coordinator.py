@@ -1,0 +1,642 @@
+"""The data coordinator of Sigen Cloud: polling the app API, merging the MQTT push.
+
+One :class:`SigenCoordinator` per config entry owns a :class:`SigenCloudData` with every
+station of the account. Polling (``_async_update_data``) fetches the energy flow of all
+stations every minute and the slower data (modes, smart loads, consumption, northbound
+mode, the station list) every ten minutes or right after a change made through us. The
+MQTT listener feeds telemetry, system changes and alarms into the same objects and
+notifies the entities at once, without touching the polling schedule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_APP_IDENTIFIER,
+    CONF_APP_KEY,
+    CONF_APP_SECRET,
+    CONF_CA_CERT,
+    CONF_CLIENT_CERT,
+    CONF_CLIENT_KEY,
+    CONF_MQTT_HOST,
+    CONF_MQTT_PORT,
+    CONF_NB_URL,
+    CONF_REGION,
+    CONF_SERVER_URL,
+    DEFAULT_REGION,
+    DOMAIN,
+    ENERGY_FLOW_INTERVAL,
+    LOGGER,
+    NB_MODE_MIN_INTERVAL,
+    RATE_LIMIT_BACKOFF,
+    SLOW_REFRESH_INTERVAL,
+    STALE_CHECK_INTERVAL,
+    TELEMETRY_STALE_AFTER,
+)
+from .data import SigenCloudData, StationData
+from .sigen import (
+    AlarmEvent,
+    NBMode,
+    NBSystem,
+    NorthboundClient,
+    Sigen,
+    SigenAPIError,
+    SigenAuthError,
+    SigenConnectionError,
+    SigenError,
+    SigenMQTT,
+    SigenRateLimitError,
+    StationInfo,
+    SystemData,
+    TelemetryData,
+)
+from .sigen.const import MQTT_BROKERS, MQTT_PORT, NB_BASE_URLS, REGION_BASE_URLS
+
+if TYPE_CHECKING:
+    from aiohttp import ClientSession
+
+    from .data import SigenConfigEntry
+
+# Seconds before reconnecting to the broker after a disconnection / an error.
+MQTT_RECONNECT_INTERVAL = 30.0
+MQTT_ERROR_RECONNECT_INTERVAL = 60.0
+
+ISSUE_ONBOARDING_PENDING = "onboarding_pending"
+ISSUE_REAUTH_REQUIRED = "reauth_required"
+ISSUE_DEVELOPER_CREDENTIALS = "developer_credentials_invalid"
+
+
+# --- Building the clients from a config entry's data ------------------------------------
+
+
+def has_developer_credentials(data: Mapping[str, Any]) -> bool:
+    """Whether the entry (or flow input) holds a complete set of developer credentials."""
+    return all(data.get(key) for key in (CONF_APP_KEY, CONF_APP_SECRET, CONF_APP_IDENTIFIER))
+
+
+def app_base_url(data: Mapping[str, Any]) -> str:
+    """The app API base URL: the advanced server URL, else the region's."""
+    if server_url := data.get(CONF_SERVER_URL):
+        return str(server_url)
+    return REGION_BASE_URLS[data.get(CONF_REGION, DEFAULT_REGION)]
+
+
+def nb_base_url(data: Mapping[str, Any]) -> str:
+    """The northbound API base URL (a custom server URL serves both APIs)."""
+    if nb_url := data.get(CONF_NB_URL):
+        return str(nb_url)
+    if server_url := data.get(CONF_SERVER_URL):
+        return str(server_url)
+    return NB_BASE_URLS[data.get(CONF_REGION, DEFAULT_REGION)]
+
+
+def mqtt_broker(data: Mapping[str, Any]) -> tuple[str, int]:
+    """The MQTT broker host and TLS port: the advanced override, else the region's."""
+    host = data.get(CONF_MQTT_HOST) or MQTT_BROKERS[data.get(CONF_REGION, DEFAULT_REGION)]
+    port = int(data.get(CONF_MQTT_PORT) or MQTT_PORT)
+    return str(host), port
+
+
+def build_client(data: Mapping[str, Any], session: ClientSession) -> Sigen:
+    """An app API client for the entry's account, on the given (shared) session."""
+    server_url = data.get(CONF_SERVER_URL)
+    return Sigen(
+        data[CONF_USERNAME],
+        data[CONF_PASSWORD],
+        region=data.get(CONF_REGION, DEFAULT_REGION),
+        base_url=server_url or None,
+        nb_base_url=nb_base_url(data) if server_url else None,
+        session=session,
+    )
+
+
+def build_mqtt(
+    data: Mapping[str, Any],
+    system_ids: list[str],
+    session: ClientSession,
+    northbound: NorthboundClient | None,
+) -> SigenMQTT:
+    """An MQTT client for the entry's developer credentials (certificates as PEM text)."""
+    host, port = mqtt_broker(data)
+    return SigenMQTT(
+        data[CONF_APP_KEY],
+        data[CONF_APP_SECRET],
+        data[CONF_APP_IDENTIFIER],
+        system_ids,
+        broker=host,
+        port=port,
+        base_url=nb_base_url(data),
+        ca_cert_pem=data.get(CONF_CA_CERT) or None,
+        client_cert_pem=data.get(CONF_CLIENT_CERT) or None,
+        client_key_pem=data.get(CONF_CLIENT_KEY) or None,
+        session=session,
+        northbound=northbound,
+        reconnect_interval=MQTT_RECONNECT_INTERVAL,
+        error_reconnect_interval=MQTT_ERROR_RECONNECT_INTERVAL,
+    )
+
+
+def _as_list[T](value: T | Iterable[T] | None) -> list[T]:
+    """Callbacks may hand over one parsed message or a list of them."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [cast("T", value)]
+
+
+@callback
+def async_create_reauth_issue(hass: HomeAssistant, entry: SigenConfigEntry) -> None:
+    """A repair issue that explains why the password must be entered again."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        ISSUE_REAUTH_REQUIRED,
+        is_fixable=False,
+        is_persistent=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=ISSUE_REAUTH_REQUIRED,
+        translation_placeholders={"title": entry.title},
+    )
+
+
+@callback
+def async_create_developer_issue(
+    hass: HomeAssistant, entry: SigenConfigEntry, err: SigenError
+) -> None:
+    """A repair issue: the developer credentials are refused, push is off."""
+    LOGGER.debug("Developer credentials refused: %s", err)
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        ISSUE_DEVELOPER_CREDENTIALS,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_DEVELOPER_CREDENTIALS,
+        translation_placeholders={"title": entry.title},
+    )
+
+
+class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
+    """Polls the Sigen cloud and merges the MQTT push into one view of all stations."""
+
+    config_entry: SigenConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: SigenConfigEntry,
+        client: Sigen,
+        northbound: NorthboundClient | None = None,
+    ) -> None:
+        """Set up the coordinator; nothing is fetched before the first refresh."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=DOMAIN,
+            update_interval=ENERGY_FLOW_INTERVAL,
+        )
+        self.client = client
+        self.northbound = northbound
+        self.mqtt: SigenMQTT | None = None
+        self.mqtt_system_ids: set[str] = set()
+        self.data = SigenCloudData()
+        self._has_data = False
+        self._slow_due = True
+        self._last_slow: datetime | None = None
+        self._nb_mode_checked: dict[str, datetime] = {}
+        self._rate_limited = False
+        self._mqtt_lost = False
+        self._stale: set[str] = set()
+        self._unknown_systems: set[str] = set()
+        self._nb_failed = False
+        self._unsub_stale: CALLBACK_TYPE | None = None
+
+    # --- what the platforms use ---------------------------------------------------------
+
+    @property
+    def station_ids(self) -> set[str]:
+        """The keys of the stations currently on the account."""
+        return set(self.data.stations)
+
+    def telemetry_available(self, station_id: str) -> bool:
+        """Whether MQTT push data of this station is connected and fresh."""
+        station = self.data.stations.get(station_id)
+        if station is None or station.last_telemetry is None or not self.data.mqtt_connected:
+            return False
+        return dt_util.utcnow() - station.last_telemetry <= TELEMETRY_STALE_AFTER
+
+    async def async_request_slow_refresh(self) -> None:
+        """Refresh modes, smart loads and consumption soon (after a change through us)."""
+        self._slow_due = True
+        await self.async_request_refresh()
+
+    async_request_refresh_slow = async_request_slow_refresh
+
+    # --- polling ------------------------------------------------------------------------
+
+    async def _async_setup(self) -> None:
+        """Learn the account's stations once, before the first refresh."""
+        try:
+            info = self.client.station or await self.client.get_station_info()
+        except SigenAuthError as err:
+            raise self._auth_failed(err) from err
+        except SigenError as err:
+            raise self._update_failed(err) from err
+        systems = await self._async_nb_systems()
+        self._reconcile_stations([info], systems, remove=False)
+
+    async def _async_update_data(self) -> SigenCloudData:
+        """Fetch the energy flow of every station, and the slower data when it is due."""
+        try:
+            await self._async_poll()
+        except SigenRateLimitError as err:
+            return self._slow_down(err)
+        except SigenAuthError as err:
+            raise self._auth_failed(err) from err
+        except SigenError as err:
+            raise self._update_failed(err) from err
+        if self._rate_limited:
+            self._rate_limited = False
+            self.update_interval = ENERGY_FLOW_INTERVAL
+            LOGGER.info("The Sigen cloud answers again; polling every %s", ENERGY_FLOW_INTERVAL)
+        self._has_data = True
+        ir.async_delete_issue(self.hass, DOMAIN, ISSUE_REAUTH_REQUIRED)
+        self._async_update_onboarding_issues()
+        return self.data
+
+    async def _async_poll(self) -> None:
+        now = dt_util.utcnow()
+        slow = (
+            self._slow_due
+            or self._last_slow is None
+            or now - self._last_slow >= SLOW_REFRESH_INTERVAL
+        )
+        if slow and self._has_data:
+            info = await self.client.get_station_info()
+            systems = await self._async_nb_systems()
+            self._reconcile_stations([info], systems, remove=True)
+
+        app_stations = [st for st in self.data.stations.values() if st.info is not None]
+        flows = await self._gather(
+            self.client.get_energy_flow(station_id=st.station_id) for st in app_stations
+        )
+        for station, flow in zip(app_stations, flows, strict=True):
+            station.energy_flow = flow
+            station.last_poll = now
+            if flow.station_sn and not station.system_id:
+                station.system_id = flow.station_sn
+
+        if slow:
+            await self._gather(self._async_poll_slow(st) for st in app_stations)
+            if self.northbound is not None:
+                for station in self.data.stations.values():
+                    await self._async_poll_nb_mode(station, now)
+            self._slow_due = False
+            self._last_slow = now
+
+    async def _async_poll_slow(self, station: StationData) -> None:
+        sid = station.station_id
+        modes, current, loads = await self._gather(
+            [
+                self.client.get_operational_modes(station_id=sid),
+                self.client.get_current_mode(station_id=sid),
+                self.client.get_smart_loads(station_id=sid),
+            ]
+        )
+        station.modes = list(modes)
+        station.current_mode = current
+        station.smart_loads = {load.path: load for load in loads}
+        consumption = await self._gather(
+            self.client.get_smart_load_consumption(load.path, station_id=sid) for load in loads
+        )
+        station.consumption = {
+            load.path: value for load, value in zip(loads, consumption, strict=True)
+        }
+
+    async def _async_poll_nb_mode(self, station: StationData, now: datetime) -> None:
+        """Query the northbound mode, at most once per 5 minutes per system (cloud limit)."""
+        assert self.northbound is not None
+        system_id = station.system_id
+        if not system_id:
+            return
+        last = self._nb_mode_checked.get(system_id)
+        if last is not None and now - last < NB_MODE_MIN_INTERVAL:
+            return
+        self._nb_mode_checked[system_id] = now
+        try:
+            value = await self.northbound.query_mode(system_id)
+        except SigenRateLimitError:
+            LOGGER.debug("Northbound mode of a system not queried: rate limited")
+            return
+        except SigenAuthError as err:
+            self._nb_failure(err)
+            return
+        try:
+            station.nb_mode = NBMode(value)
+        except ValueError:
+            LOGGER.debug("Unknown northbound mode %s ignored", value)
+            station.nb_mode = None
+
+    async def _async_nb_systems(self) -> list[NBSystem] | None:
+        """The northbound system list, or None when there is no (working) northbound."""
+        if self.northbound is None:
+            return None
+        try:
+            systems = await self.northbound.get_systems()
+        except SigenRateLimitError:
+            return None
+        except SigenAuthError as err:
+            self._nb_failure(err)
+            return None
+        if self._nb_failed:
+            self._nb_failed = False
+            LOGGER.info("The northbound API accepts the developer credentials again")
+        return systems
+
+    def _nb_failure(self, err: SigenError) -> None:
+        if not self._nb_failed:
+            self._nb_failed = True
+            LOGGER.warning("The northbound API refused the developer credentials: %s", err)
+
+    @staticmethod
+    async def _gather[T](aws: Iterable[Awaitable[T]]) -> list[T]:
+        """Run concurrently; raise the first failure once every call has finished."""
+        results = await asyncio.gather(*aws, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return cast("list[T]", results)
+
+    def _slow_down(self, err: SigenRateLimitError) -> SigenCloudData:
+        """Keep the last data and poll less often until the cloud answers again."""
+        # Wait what the cloud asks for, and at least twice the normal interval: being
+        # limited means we asked too often.
+        seconds = err.retry_after or RATE_LIMIT_BACKOFF.total_seconds()
+        delay = max(timedelta(seconds=seconds), 2 * ENERGY_FLOW_INTERVAL)
+        if not self._has_data:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_rate_limited",
+                translation_placeholders={"seconds": str(int(delay.total_seconds()))},
+                retry_after=delay.total_seconds(),
+            ) from err
+        if not self._rate_limited:
+            LOGGER.warning(
+                "The Sigen cloud asks us to slow down (%s); polling every %s until it answers",
+                err,
+                delay,
+            )
+        self._rate_limited = True
+        self.update_interval = delay
+        return self.data
+
+    def _auth_failed(self, err: SigenAuthError) -> ConfigEntryAuthFailed:
+        async_create_reauth_issue(self.hass, self.config_entry)
+        return ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="update_auth_failed",
+            translation_placeholders={"error": str(err)},
+        )
+
+    @staticmethod
+    def _update_failed(err: SigenError) -> UpdateFailed:
+        key = "update_failed"
+        if isinstance(err, SigenConnectionError):
+            key = "update_cannot_connect"
+        elif isinstance(err, SigenAPIError):
+            key = "update_api_error"
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders={"error": str(err)},
+        )
+
+    # --- the station set ----------------------------------------------------------------
+
+    @callback
+    def _reconcile_stations(
+        self, app: list[StationInfo], systems: list[NBSystem] | None, *, remove: bool
+    ) -> None:
+        """Bring ``data.stations`` in line with the account; drop vanished stations.
+
+        App API stations are keyed by their stationId and paired with their northbound
+        system by the SN code. Northbound systems without an app API station become
+        stations of their own, keyed by the system id and fed by MQTT only.
+        """
+        stations = self.data.stations
+        seen: set[str] = set()
+        for info in app:
+            station = stations.setdefault(info.station_id, StationData(info.station_id))
+            station.info = info
+            if info.sn_code:
+                station.system_id = info.sn_code
+            seen.add(info.station_id)
+        paired = {st.system_id for st in stations.values() if st.info is not None}
+        if systems is None:
+            # No (working) northbound list: keep the push-only stations we know.
+            seen.update(sid for sid, st in stations.items() if st.info is None)
+        else:
+            for system in systems:
+                if system.system_id in paired:
+                    continue
+                stations.setdefault(
+                    system.system_id, StationData(system.system_id, system_id=system.system_id)
+                )
+                seen.add(system.system_id)
+        if not remove:
+            return
+        device_registry = dr.async_get(self.hass)
+        for station_id in set(stations) - seen:
+            LOGGER.info("Station %s is no longer on the account; removing it", station_id)
+            del stations[station_id]
+            self._stale.discard(station_id)
+            device = device_registry.async_get_device(identifiers={(DOMAIN, station_id)})
+            if device is not None:
+                device_registry.async_update_device(
+                    device.id, remove_config_entry_id=self.config_entry.entry_id
+                )
+        if self.mqtt is not None and any(
+            st.system_id and st.system_id not in self.mqtt_system_ids for st in stations.values()
+        ):
+            LOGGER.info("New stations on the account; reloading to subscribe to them")
+            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
+
+    def system_ids(self) -> list[str]:
+        """The northbound system ids of every known station, for the MQTT subscription."""
+        return sorted({st.system_id for st in self.data.stations.values() if st.system_id})
+
+    def _station_for_system(self, system_id: str | None) -> StationData | None:
+        stations = self.data.stations
+        for station in stations.values():
+            if station.system_id == system_id:
+                return station
+        if len(stations) == 1:
+            return next(iter(stations.values()))
+        if system_id not in self._unknown_systems:
+            self._unknown_systems.add(str(system_id))
+            LOGGER.warning("MQTT message for a system that is not on the account ignored")
+        return None
+
+    # --- MQTT push ----------------------------------------------------------------------
+
+    async def async_run_mqtt(self) -> None:
+        """Run the MQTT listener until the entry unloads (the task is cancelled)."""
+        assert self.mqtt is not None
+        self._unsub_stale = async_track_time_interval(
+            self.hass, self._async_check_stale, STALE_CHECK_INTERVAL, cancel_on_shutdown=True
+        )
+        try:
+            await self.mqtt.listen(
+                self.async_handle_telemetry,
+                on_system=self.async_handle_system,
+                on_alarm=self.async_handle_alarm,
+                on_connection_change=self.async_handle_connection_change,
+            )
+        except SigenAuthError as err:
+            LOGGER.error("The MQTT push stopped: the developer credentials were refused")
+            async_create_developer_issue(self.hass, self.config_entry, err)
+        except SigenError as err:
+            LOGGER.error("The MQTT push listener stopped: %s", err)
+        finally:
+            if self._unsub_stale is not None:
+                self._unsub_stale()
+                self._unsub_stale = None
+            if self.data.mqtt_connected:
+                self.data.mqtt_connected = False
+                self.async_update_listeners()
+
+    @callback
+    def async_handle_telemetry(self, telemetry: TelemetryData | Iterable[TelemetryData]) -> None:
+        """Merge a ``period`` message (possibly a delta) into its station and push it."""
+        now = dt_util.utcnow()
+        changed = False
+        for item in _as_list(telemetry):
+            station = self._station_for_system(item.system_id)
+            if station is None:
+                continue
+            station.telemetry = (
+                station.telemetry.merge(item) if station.telemetry is not None else item
+            )
+            station.last_telemetry = now
+            if station.station_id in self._stale:
+                self._stale.discard(station.station_id)
+                LOGGER.info("Telemetry of station %s is flowing again", station.station_id)
+            changed = True
+        if changed:
+            self._push()
+
+    @callback
+    def async_handle_system(self, system: SystemData | Iterable[SystemData]) -> None:
+        """Merge a ``change`` message into its station and push it."""
+        changed = False
+        for item in _as_list(system):
+            station = self._station_for_system(item.system_id)
+            if station is None:
+                continue
+            station.system = station.system.merge(item) if station.system else item
+            changed = True
+        if changed:
+            self._push()
+
+    @callback
+    def async_handle_alarm(self, alarm: AlarmEvent | Iterable[AlarmEvent]) -> None:
+        """Record an alarm (generation or recovery) and push it."""
+        changed = False
+        for item in _as_list(alarm):
+            station = self._station_for_system(item.system_id)
+            if station is None:
+                continue
+            station.last_alarm = item
+            if item.active:
+                station.active_alarms[item.alarm_code] = item
+            else:
+                station.active_alarms.pop(item.alarm_code, None)
+            changed = True
+        if changed:
+            self._push()
+
+    @callback
+    def async_handle_connection_change(self, connected: bool) -> None:
+        """Log once when the push stream is lost and once when it is back."""
+        if not connected and not self._mqtt_lost:
+            self._mqtt_lost = True
+            LOGGER.warning("The MQTT push connection to the Sigen cloud was lost")
+        elif connected and self._mqtt_lost:
+            self._mqtt_lost = False
+            LOGGER.info("The MQTT push connection to the Sigen cloud is restored")
+        if self.data.mqtt_connected != connected:
+            self.data.mqtt_connected = connected
+            self._push()
+        self._async_update_onboarding_issues()
+
+    @callback
+    def _push(self) -> None:
+        """Tell the entities about pushed data.
+
+        ``async_set_updated_data`` would cancel and reschedule the poll timer on every
+        message; with telemetry arriving more often than the poll interval the energy
+        flow (and modes, smart loads) would never be polled again. Notifying the
+        listeners directly keeps the polling schedule untouched.
+        """
+        self.async_update_listeners()
+
+    @callback
+    def _async_check_stale(self, _now: datetime | None = None) -> None:
+        """Log once when a station's telemetry goes stale, and update availability."""
+        changed = False
+        for station in self.data.stations.values():
+            if station.last_telemetry is None or station.station_id in self._stale:
+                continue
+            if dt_util.utcnow() - station.last_telemetry > TELEMETRY_STALE_AFTER:
+                self._stale.add(station.station_id)
+                LOGGER.warning(
+                    "No telemetry from station %s for %s; its push sensors are unavailable",
+                    station.station_id,
+                    TELEMETRY_STALE_AFTER,
+                )
+                changed = True
+        if changed:
+            self._push()
+
+    @callback
+    def _async_update_onboarding_issues(self) -> None:
+        """One repair issue per system whose onboarding waits for the owner's approval."""
+        if self.mqtt is None:
+            return
+        onboarding = getattr(self.mqtt, "onboarding", None) or {}
+        for system_id, result in onboarding.items():
+            issue_id = f"{ISSUE_ONBOARDING_PENDING}_{system_id}"
+            if getattr(result, "pending", False):
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key=ISSUE_ONBOARDING_PENDING,
+                    translation_placeholders={"system_id": system_id},
+                )
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    @callback
+    def async_shutdown_push(self) -> None:
+        """Stop the stale check (the listener task itself is cancelled by the caller)."""
+        if self._unsub_stale is not None:
+            self._unsub_stale()
+            self._unsub_stale = None

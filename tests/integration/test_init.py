@@ -1,0 +1,161 @@
+"""Setting up, unloading and reloading entries; the failure paths of set-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sigen_cloud.const import CONF_APP_SECRET, CONF_SERVER_URL, DOMAIN
+from custom_components.sigen_cloud.data import SigenRuntimeData
+
+from .conftest import account_data, account_id, developer_data
+from .test_config_flow import closed_port_url
+
+
+async def test_setup_and_unload(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+    """The entry loads with typed runtime data and unloads cleanly."""
+    assert loaded_entry.state is ConfigEntryState.LOADED
+    runtime = loaded_entry.runtime_data
+    assert isinstance(runtime, SigenRuntimeData)
+    assert runtime.mqtt is None
+    assert runtime.mqtt_task is None
+    assert runtime.northbound is None
+    stations = runtime.coordinator.data.stations
+    assert len(stations) == 1
+    station = next(iter(stations.values()))
+    assert station.energy_flow is not None
+    assert station.modes
+    assert station.current_mode is not None
+
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert loaded_entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_reload(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+    """Reloading builds everything anew."""
+    first = loaded_entry.runtime_data.coordinator
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert loaded_entry.state is ConfigEntryState.LOADED
+    assert loaded_entry.runtime_data.coordinator is not first
+
+
+async def test_setup_with_mqtt(hass: HomeAssistant, mqtt_entry: MockConfigEntry) -> None:
+    """With developer credentials the northbound client and the push listener run."""
+    runtime = mqtt_entry.runtime_data
+    assert runtime.northbound is not None
+    assert runtime.mqtt is not None
+    task = runtime.mqtt_task
+    assert task is not None
+    assert not task.done()
+
+    assert await hass.config_entries.async_unload(mqtt_entry.entry_id)
+    await hass.async_block_till_done()
+    assert task.done()
+    assert runtime.mqtt_task is None
+
+
+async def test_setup_not_ready_when_unreachable(
+    hass: HomeAssistant, sim: Any, socket_enabled: None
+) -> None:
+    """No server: retried later."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, data={**account_data(sim), CONF_SERVER_URL: closed_port_url()}
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.reason is not None
+
+
+async def test_setup_not_ready_when_first_poll_fails(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: Any
+) -> None:
+    """The login works but the energy flow does not: retried later."""
+    sim.faults.server_error("energyflow", 500)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_setup_auth_failed(hass: HomeAssistant, entry: MockConfigEntry, sim: Any) -> None:
+    """A changed password starts reauthentication and raises a repair issue."""
+    password = sim.password
+    sim.change_password("changed-elsewhere")
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "reauth_required") is not None
+
+    # After the reauth the issue goes away.
+    sim.change_password(password)
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "reauth_required") is None
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_setup_refused_developer_credentials(
+    hass: HomeAssistant, sim_mqtt: Any, socket_enabled: None
+) -> None:
+    """Refused developer credentials: the app API still works, a repair issue explains."""
+    sim = sim_mqtt
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=await account_id(sim),
+        data={**account_data(sim), **developer_data(sim), CONF_APP_SECRET: "revoked"},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.mqtt is None
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "developer_credentials_invalid") is not None
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_setup_northbound_unreachable(
+    hass: HomeAssistant, sim_mqtt: Any, socket_enabled: None
+) -> None:
+    """The developer API not answering: retried later."""
+    sim = sim_mqtt
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=await account_id(sim),
+        data={**account_data(sim), **developer_data(sim)},
+    )
+    entry.add_to_hass(hass)
+    sim.faults.server_error("/openapi/auth/login/key", 503)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_remove_config_entry_device(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, device_registry: dr.DeviceRegistry
+) -> None:
+    """A live station's device cannot be deleted; a stale one can."""
+    assert await async_setup_component(hass, "config", {})
+    station_id = next(iter(loaded_entry.runtime_data.coordinator.data.stations))
+    live = device_registry.async_get_or_create(
+        config_entry_id=loaded_entry.entry_id, identifiers={(DOMAIN, station_id)}
+    )
+    stale = device_registry.async_get_or_create(
+        config_entry_id=loaded_entry.entry_id, identifiers={(DOMAIN, "20000000000000")}
+    )
+    from custom_components.sigen_cloud import async_remove_config_entry_device
+
+    assert not await async_remove_config_entry_device(hass, loaded_entry, live)
+    assert await async_remove_config_entry_device(hass, loaded_entry, stale)
