@@ -698,3 +698,21 @@ async def test_several_systems(sim_mqtt: Simulator, listener: Listener) -> None:
     assert {data.system_id for data in listener.telemetry} == ids
     (request,) = received(sim_mqtt, "openapi/subscription/period")
     assert set(request["systemIdList"]) == ids
+
+
+async def test_approval_while_listening(sim_mqtt: Simulator) -> None:
+    sim_mqtt.config.auto_approve = False
+    sim_mqtt.onboarding.clear()
+    sim_mqtt._onboarded.clear()
+    system_id = sim_mqtt.stations[0].system_id
+    running = Listener(make_mqtt(sim_mqtt, onboard_retry_interval=0.2))
+    try:
+        await running.start()
+        assert running.mqtt.onboarding[system_id].pending
+        sim_mqtt.approve_onboarding(system_id)
+        await wait_until(lambda: running.mqtt.onboarding[system_id].result, "the approval")
+        await sim_mqtt.publish_telemetry(system_id)
+        await wait_until(lambda: running.telemetry, "telemetry after the approval")
+        assert running.connection == [True]  # re-checking is not an outage
+    finally:
+        await running.stop()

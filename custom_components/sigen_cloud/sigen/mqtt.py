@@ -19,7 +19,9 @@ How a session goes (:meth:`SigenMQTT.listen`):
    ``error_reconnect_interval`` (anything unexpected), doubling up to
    ``max_reconnect_interval`` while it keeps failing; the delay resets after a good
    connection; ``token_refresh_margin`` seconds (an hour) before the token expires,
-   log in again and reconnect with the new password.
+   log in again and reconnect with the new password; while a system still waits for
+   its owner's approval, onboard it again every ``onboard_retry_interval`` seconds
+   (10 minutes) and renew the subscription requests.
 
 TLS: ``ssl.create_default_context`` with the given CA (a file, or PEM text through
 ``cadata``), the optional client certificate, and **only** ``VERIFY_X509_STRICT``
@@ -93,6 +95,10 @@ type Callback[T] = Callable[[T], Awaitable[None] | None]
 
 class _RefreshDue(Exception):
     """Internal: the token is about to expire; log in again and reconnect."""
+
+
+class _RecheckOnboarding(Exception):
+    """Internal: systems await approval; onboard again and renew the subscriptions."""
 
 
 def _client_id(app_identifier: str, app_key: str) -> str:
@@ -177,6 +183,7 @@ class SigenMQTT:
         error_reconnect_interval: float = 60.0,
         max_reconnect_interval: float = 600.0,
         token_refresh_margin: float = 3600.0,
+        onboard_retry_interval: float = 600.0,
         publish_timeout: float = 10.0,
         connect_timeout: float = 15.0,
         keepalive: int = 60,
@@ -210,6 +217,7 @@ class SigenMQTT:
             ("max_reconnect_interval", max_reconnect_interval),
             ("publish_timeout", publish_timeout),
             ("connect_timeout", connect_timeout),
+            ("onboard_retry_interval", onboard_retry_interval),
         ):
             if not value > 0:
                 raise SigenValidationError(f"{name} must be a positive number of seconds")
@@ -240,6 +248,7 @@ class SigenMQTT:
         self.error_reconnect_interval = float(error_reconnect_interval)
         self.max_reconnect_interval = float(max_reconnect_interval)
         self.token_refresh_margin = float(token_refresh_margin)
+        self.onboard_retry_interval = float(onboard_retry_interval)
         self.publish_timeout = float(publish_timeout)
         self.connect_timeout = float(connect_timeout)
         self.keepalive = int(keepalive)
@@ -473,6 +482,10 @@ class SigenMQTT:
                     self._force_login = True
                     failures = 0
                     continue
+                except _RecheckOnboarding:
+                    _LOGGER.debug("Checking the onboarding of pending systems again")
+                    failures = 0
+                    continue
                 except asyncio.CancelledError:
                     raise
                 except SigenAccountLockedError as err:
@@ -528,6 +541,10 @@ class SigenMQTT:
         refresh = self._refresh_delay()
         # (At least a second: a cloud handing out absurdly short tokens is not hammered.)
         deadline = None if refresh is None else loop.time() + max(refresh, 1.0)
+        recheck = None
+        if self.auto_onboard and any(not self._is_onboarded(s) for s in self.system_ids):
+            recheck = loop.time() + self.onboard_retry_interval
+        wake = min((t for t in (deadline, recheck) if t is not None), default=None)
         async with self._make_client(
             context, token, identifier=self.client_id, clean_session=False
         ) as client:
@@ -560,12 +577,14 @@ class SigenMQTT:
                 )
                 await self._set_connected(True)
                 try:
-                    async with asyncio.timeout_at(deadline):
+                    async with asyncio.timeout_at(wake):
                         async for message in client.messages:
                             await self._dispatch(str(message.topic), message.payload, handlers)
                 except TimeoutError:
                     if deadline is not None and loop.time() >= deadline:
                         raise _RefreshDue from None
+                    if recheck is not None and loop.time() >= recheck:
+                        raise _RecheckOnboarding from None
                     raise
             finally:
                 self._client = None
