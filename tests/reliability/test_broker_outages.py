@@ -1,0 +1,155 @@
+"""Broker outages against the simulator's real mosquitto: ``SigenMQTT.listen`` reconnects
+every time, nothing raises, nothing leaks, and queued telemetry is not lost.
+
+The CI version: a few outages of about a second with reconnect intervals of 0.2 s
+(backoff capped at 1 s). ``scripts/soak`` runs the long version (10 s, 60 s, 5 min).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+from typing import Any
+
+import pytest
+
+from sigen_sim import Simulator
+
+from .helpers import (
+    FAST,
+    Listener,
+    broker_connections,
+    make_mqtt,
+    no_new_tasks,
+    task_names,
+    wait_until,
+)
+
+pytestmark = pytest.mark.sim_config(time_scale=0, telemetry_interval=0)
+
+OUTAGES = (0.5, 1.5, 1.0)  # seconds the broker stays down (CI)
+
+
+async def _publish_marked(sim: Simulator, system_id: str) -> Any:
+    """Publish one telemetry message with a new statisticsTime; return that time."""
+    await sim.advance(1)
+    before = sim.clock.now()
+    await sim.publish_telemetry(system_id)
+    return int(before)
+
+
+async def test_listener_reconnects_after_every_outage(
+    sim_mqtt: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Broker down and up again, several times: every outage is survived, logged once."""
+    sim = sim_mqtt
+    system_id = sim.stations[0].system_id
+    baseline_tasks = task_names()
+    baseline_connections = broker_connections(sim.mqtt_port)  # the simulator's publisher
+    listener = Listener(make_mqtt(sim))
+    task = listener.start()
+    await listener.connected()
+    assert broker_connections(sim.mqtt_port) == baseline_connections + 1
+
+    reconnect_seconds: list[float] = []
+    for down_for in OUTAGES:
+        assert sim.mqtt is not None
+        await sim.mqtt.stop_broker()
+        await listener.disconnected()
+        await asyncio.sleep(down_for)
+        await sim.mqtt.start_broker()
+        # Within its backoff: at most max_reconnect_interval plus a connection.
+        reconnect_seconds.append(
+            await listener.connected(limit=FAST["max_reconnect_interval"] + 10)
+        )
+        assert not task.done(), "the listener must not end on an outage"
+        marker = await _publish_marked(sim, system_id)
+        await wait_until(lambda m=marker: m in {_ts(t) for t in listener.telemetry}, "telemetry")
+        assert broker_connections(sim.mqtt_port) == baseline_connections + 1
+
+    assert listener.connection == [True, False] * len(OUTAGES) + [True]
+    # One warning per outage (the first failure), one info when it is back.
+    lost = [r for r in caplog.records if "lost or refused" in r.getMessage()]
+    restored = [r for r in caplog.records if "restored" in r.getMessage()]
+    assert len(lost) == len(OUTAGES)
+    assert all(r.levelno == logging.WARNING for r in lost)
+    assert len(restored) == len(OUTAGES)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+    await listener.stop()
+    gc.collect()
+    await wait_until(
+        lambda: broker_connections(sim.mqtt_port) == baseline_connections,
+        "the listener's connection to close",
+    )
+    await no_new_tasks(baseline_tasks)
+    print(f"reconnect after broker start (s): {[round(s, 2) for s in reconnect_seconds]}")
+
+
+def _ts(telemetry: Any) -> int | None:
+    return None if telemetry.timestamp is None else int(telemetry.timestamp.timestamp())
+
+
+async def test_queued_telemetry_survives_a_disconnect(sim_mqtt: Simulator) -> None:
+    """Persistent session: what the broker queued while we were away arrives, none lost."""
+    sim = sim_mqtt
+    assert sim.mqtt is not None
+    system_id = sim.stations[0].system_id
+    # Reconnect only after 2 s, so the messages below are published while we are away.
+    listener = Listener(make_mqtt(sim, reconnect_interval=2.0, max_reconnect_interval=2.0))
+    listener.start()
+    await listener.connected()
+    first = await _publish_marked(sim, system_id)
+    await wait_until(lambda: first in {_ts(t) for t in listener.telemetry}, "live telemetry")
+
+    await sim.mqtt.drop_clients()
+    await listener.disconnected()
+    published = [await _publish_marked(sim, system_id) for _ in range(5)]
+    assert not listener.mqtt.connected, "published while the listener was away"
+    await listener.connected()
+    await wait_until(
+        lambda: set(published) <= {_ts(t) for t in listener.telemetry},
+        "the queued telemetry",
+    )
+    lost = set(published) - {_ts(t) for t in listener.telemetry}
+    assert lost == set()
+    await listener.stop()
+
+
+async def test_queued_telemetry_survives_a_broker_restart(sim_mqtt: Simulator) -> None:
+    """Messages queued for our session are kept by the broker's persistence across a restart."""
+    sim = sim_mqtt
+    assert sim.mqtt is not None
+    system_id = sim.stations[0].system_id
+    listener = Listener(make_mqtt(sim, reconnect_interval=3.0, max_reconnect_interval=3.0))
+    listener.start()
+    await listener.connected()
+    await sim.mqtt.drop_clients()
+    await listener.disconnected()
+    published = [await _publish_marked(sim, system_id) for _ in range(3)]
+    await sim.mqtt.restart_broker(0.2)
+    await listener.connected()
+    await wait_until(
+        lambda: set(published) <= {_ts(t) for t in listener.telemetry},
+        "the telemetry queued before the restart",
+    )
+    await listener.stop()
+
+
+async def test_no_duplicate_connections_when_flapping(sim_mqtt: Simulator) -> None:
+    """Kicked off the broker many times in a row: always exactly one connection of ours."""
+    sim = sim_mqtt
+    assert sim.mqtt is not None
+    baseline = broker_connections(sim.mqtt_port)
+    listener = Listener(make_mqtt(sim))
+    task = listener.start()
+    await listener.connected()
+    for _ in range(5):
+        await sim.mqtt.drop_clients()
+        await listener.disconnected()
+        await listener.connected()
+        assert broker_connections(sim.mqtt_port) <= baseline + 1
+    assert not task.done()
+    await listener.stop()
+    await wait_until(lambda: broker_connections(sim.mqtt_port) == baseline, "connections to close")
