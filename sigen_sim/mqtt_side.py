@@ -76,6 +76,7 @@ class MqttSide:
         # what the side published (bounded, so long runs and load tests do not grow).
         self.instructions: deque[tuple[str, bool, str]] = deque(maxlen=HISTORY)
         self.published: deque[tuple[str, Any]] = deque(maxlen=HISTORY)
+        self.published_count = 0  # all messages published (the deque keeps the last ones)
         # Seconds after a period subscription request until the first push (None: never).
         self.initial_push_delay: float | None = 1.0
         self._client: aiomqtt.Client | None = None
@@ -291,6 +292,7 @@ class MqttSide:
             _LOGGER.debug("Simulator: publishing to %s failed: %s", topic, err)
             return
         self.published.append((topic, payload))
+        self.published_count += 1
 
     def _telemetry_payload(self, system_id: str) -> Any:
         station = self.sim.station_by_system_id(system_id)
