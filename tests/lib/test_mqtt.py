@@ -30,7 +30,7 @@ from sigen import (
 from sigen_sim import Simulator
 from sigen_sim.broker import MosquittoBroker
 
-pytestmark = pytest.mark.sim_config(auto_approve=True)
+pytestmark = pytest.mark.sim_config(auto_approve=True, time_scale=0)  # deterministic values
 
 WAIT = 15.0
 
@@ -716,3 +716,13 @@ async def test_approval_while_listening(sim_mqtt: Simulator) -> None:
         assert running.connection == [True]  # re-checking is not an outage
     finally:
         await running.stop()
+
+
+@pytest.mark.sim_config(auto_approve=True, telemetry_pv_key="PV power")
+async def test_pv_power_key_variant(sim_mqtt: Simulator, listener: Listener) -> None:
+    values = sim_mqtt.stations[0].telemetry_values()
+    assert "PV power" in values
+    assert "pvPowerW" not in values
+    await sim_mqtt.publish_telemetry()
+    await wait_until(lambda: listener.telemetry, "telemetry")
+    assert listener.telemetry[0].pv_power == pytest.approx(float(values["PV power"]) / 1000)
