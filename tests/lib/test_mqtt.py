@@ -726,3 +726,24 @@ async def test_pv_power_key_variant(sim_mqtt: Simulator, listener: Listener) -> 
     await sim_mqtt.publish_telemetry()
     await wait_until(lambda: listener.telemetry, "telemetry")
     assert listener.telemetry[0].pv_power == pytest.approx(float(values["PV power"]) / 1000)
+
+
+async def test_token_replaced_by_another_login(sim_mqtt: Simulator, listener: Listener) -> None:
+    """Another key login changes the broker password (the simulator then disconnects the
+    old session): the listener's next connect is refused, so it logs in again at once."""
+    from sigen import NorthboundClient
+
+    first = listener.mqtt.northbound.access_token
+    other = await NorthboundClient.from_app_key(
+        base_url=sim_mqtt.nb_url, app_key=sim_mqtt.app_key, app_secret=sim_mqtt.app_secret
+    )
+    await other.close()
+    await wait_until(
+        lambda: (
+            listener.connection == [True, False, True]
+            and listener.mqtt.northbound.access_token not in (first, other.access_token)
+        ),
+        "a reconnect with a new token",
+    )
+    await sim_mqtt.publish_telemetry()
+    await wait_until(lambda: listener.telemetry, "telemetry")
