@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
@@ -21,13 +18,12 @@ from .coordinator import (
     async_create_developer_issue,
     async_create_reauth_issue,
     build_client,
-    build_mqtt,
     has_developer_credentials,
     nb_base_url,
 )
 from .data import SigenConfigEntry, SigenRuntimeData
 from .services import async_setup_services
-from .sigen import NorthboundClient, SigenAuthError, SigenError, SigenValidationError
+from .sigen import NorthboundClient, SigenAuthError, SigenError
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -63,24 +59,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> boo
     await coordinator.async_config_entry_first_refresh()
     ir.async_delete_issue(hass, DOMAIN, ISSUE_REAUTH_REQUIRED)
 
-    runtime = SigenRuntimeData(client=client, coordinator=coordinator, northbound=northbound)
-    if northbound is not None and (system_ids := coordinator.system_ids()):
-        try:
-            mqtt = build_mqtt(entry.data, system_ids, session, northbound)
-        except SigenValidationError as err:
-            LOGGER.error("The MQTT push cannot start: %s", err)
-            async_create_developer_issue(hass, entry, err)
-        else:
-            runtime.mqtt = coordinator.mqtt = mqtt
-            coordinator.mqtt_system_ids = set(system_ids)
-    entry.runtime_data = runtime
-
+    entry.runtime_data = SigenRuntimeData(
+        client=client, coordinator=coordinator, northbound=northbound
+    )
+    coordinator.async_create_mqtt()  # before the platforms: they look at runtime_data.mqtt
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-
-    if runtime.mqtt is not None:
-        runtime.mqtt_task = entry.async_create_background_task(
-            hass, coordinator.async_run_mqtt(), name=f"{DOMAIN} MQTT push {entry.entry_id}"
-        )
+    coordinator.async_start_mqtt()
     return True
 
 
@@ -121,15 +105,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> bo
     if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         return False
     runtime = entry.runtime_data
-    if (task := runtime.mqtt_task) is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        runtime.mqtt_task = None
-    runtime.coordinator.async_shutdown_push()
     # The clients run on Home Assistant's shared session, which they never close.
-    if runtime.mqtt is not None:
-        await runtime.mqtt.close()
+    await runtime.coordinator.async_stop_mqtt()
     if runtime.northbound is not None:
         await runtime.northbound.close()
     await runtime.client.close()

@@ -11,6 +11,7 @@ notifies the entities at once, without touching the polling schedule.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -20,6 +21,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -59,6 +61,7 @@ from .sigen import (
     SigenError,
     SigenMQTT,
     SigenRateLimitError,
+    SigenValidationError,
     StationInfo,
     SystemData,
     TelemetryData,
@@ -251,12 +254,9 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
 
     async def _async_setup(self) -> None:
         """Learn the account's stations once, before the first refresh."""
-        try:
-            info = self.client.station or await self.client.get_station_info()
-        except SigenAuthError as err:
-            raise self._auth_failed(err) from err
-        except SigenError as err:
-            raise self._update_failed(err) from err
+        info = self.client.station  # async_initialize() read station/home
+        if info is None:
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="no_station")
         systems = await self._async_nb_systems()
         self._reconcile_stations([info], systems, remove=False)
 
@@ -343,9 +343,10 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         except SigenRateLimitError:
             LOGGER.debug("Northbound mode of a system not queried: rate limited")
             return
-        except SigenAuthError as err:
+        except SigenError as err:
             self._nb_failure(err)
             return
+        self._nb_success()
         try:
             station.nb_mode = NBMode(value)
         except ValueError:
@@ -353,25 +354,32 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
             station.nb_mode = None
 
     async def _async_nb_systems(self) -> list[NBSystem] | None:
-        """The northbound system list, or None when there is no (working) northbound."""
+        """The northbound system list; None without a (working) northbound API.
+
+        The northbound API only adds to what the app API gives: its failures are
+        logged (once) and never fail the update.
+        """
         if self.northbound is None:
             return None
         try:
             systems = await self.northbound.get_systems()
         except SigenRateLimitError:
             return None
-        except SigenAuthError as err:
+        except SigenError as err:
             self._nb_failure(err)
             return None
-        if self._nb_failed:
-            self._nb_failed = False
-            LOGGER.info("The northbound API accepts the developer credentials again")
+        self._nb_success()
         return systems
 
     def _nb_failure(self, err: SigenError) -> None:
         if not self._nb_failed:
             self._nb_failed = True
-            LOGGER.warning("The northbound API refused the developer credentials: %s", err)
+            LOGGER.warning("The Sigen developer (northbound) API failed: %s", err)
+
+    def _nb_success(self) -> None:
+        if self._nb_failed:
+            self._nb_failed = False
+            LOGGER.info("The Sigen developer (northbound) API answers again")
 
     @staticmethod
     async def _gather[T](aws: Iterable[Awaitable[T]]) -> list[T]:
@@ -465,7 +473,9 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
             LOGGER.info("Station %s is no longer on the account; removing it", station_id)
             del stations[station_id]
             self._stale.discard(station_id)
-            device = device_registry.async_get_device(identifiers={(DOMAIN, station_id)})
+            device = device_registry.async_get_device_by_identifier(
+                (DOMAIN, station_id), self.config_entry.entry_id
+            )
             if device is not None:
                 device_registry.async_update_device(
                     device.id, remove_config_entry_id=self.config_entry.entry_id
@@ -473,8 +483,10 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         if self.mqtt is not None and any(
             st.system_id and st.system_id not in self.mqtt_system_ids for st in stations.values()
         ):
-            LOGGER.info("New stations on the account; reloading to subscribe to them")
-            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
+            LOGGER.info("New stations on the account; subscribing to their telemetry")
+            self.config_entry.async_create_background_task(
+                self.hass, self.async_restart_mqtt(), name=f"{DOMAIN} MQTT resubscribe"
+            )
 
     def system_ids(self) -> list[str]:
         """The northbound system ids of every known station, for the MQTT subscription."""
@@ -493,6 +505,52 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         return None
 
     # --- MQTT push ----------------------------------------------------------------------
+
+    @callback
+    def async_create_mqtt(self) -> bool:
+        """Create the MQTT client for every known system (``runtime_data.mqtt``)."""
+        entry = self.config_entry
+        system_ids = self.system_ids()
+        if self.northbound is None or not system_ids:
+            return False
+        try:
+            mqtt = build_mqtt(
+                entry.data, system_ids, async_get_clientsession(self.hass), self.northbound
+            )
+        except SigenValidationError as err:
+            LOGGER.error("The MQTT push cannot start: %s", err)
+            async_create_developer_issue(self.hass, entry, err)
+            return False
+        entry.runtime_data.mqtt = self.mqtt = mqtt
+        self.mqtt_system_ids = set(system_ids)
+        return True
+
+    @callback
+    def async_start_mqtt(self) -> None:
+        """Run the MQTT listener as a background task of the entry."""
+        entry = self.config_entry
+        if self.mqtt is None:
+            return
+        entry.runtime_data.mqtt_task = entry.async_create_background_task(
+            self.hass, self.async_run_mqtt(), name=f"{DOMAIN} MQTT push {entry.entry_id}"
+        )
+
+    async def async_stop_mqtt(self) -> None:
+        """Stop the MQTT listener (cancel and await its task) and close the client."""
+        runtime = self.config_entry.runtime_data
+        if (task := runtime.mqtt_task) is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            runtime.mqtt_task = None
+        if self.mqtt is not None:
+            await self.mqtt.close()
+
+    async def async_restart_mqtt(self) -> None:
+        """Subscribe again, with the current set of systems."""
+        await self.async_stop_mqtt()
+        if self.async_create_mqtt():
+            self.async_start_mqtt()
 
     async def async_run_mqtt(self) -> None:
         """Run the MQTT listener until the entry unloads (the task is cancelled)."""
@@ -633,10 +691,3 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
                 )
             else:
                 ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-
-    @callback
-    def async_shutdown_push(self) -> None:
-        """Stop the stale check (the listener task itself is cancelled by the caller)."""
-        if self._unsub_stale is not None:
-            self._unsub_stale()
-            self._unsub_stale = None
