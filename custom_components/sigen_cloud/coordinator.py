@@ -310,14 +310,12 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
             self._last_slow = now
 
     async def _async_poll_slow(self, station: StationData) -> None:
+        """Modes, current mode, smart loads and their consumption of one station."""
         sid = station.station_id
-        modes, current, loads = await self._gather(
-            [
-                self.client.get_operational_modes(station_id=sid),
-                self.client.get_current_mode(station_id=sid),
-                self.client.get_smart_loads(station_id=sid),
-            ]
-        )
+        # (Stations are polled concurrently; within one, these few calls go in turn.)
+        modes = await self.client.get_operational_modes(station_id=sid)
+        current = await self.client.get_current_mode(station_id=sid)
+        loads = await self.client.get_smart_loads(station_id=sid)
         station.modes = list(modes)
         station.current_mode = current
         station.smart_loads = {load.path: load for load in loads}
