@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -143,3 +144,33 @@ class Listener:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
         assert self.task is None or self.task.cancelled() or self.task.exception() is None
+
+
+class LoopErrors:
+    """Collects what reaches the event loop's exception handler (callbacks that raised,
+    futures whose exception was never retrieved) while active; Home Assistant logs
+    these as errors. ``check()`` collects garbage first so unretrieved futures show."""
+
+    def __init__(self) -> None:
+        self.contexts: list[dict[str, Any]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._previous: Any = None
+
+    def __enter__(self) -> LoopErrors:
+        self._loop = asyncio.get_running_loop()
+        self._previous = self._loop.get_exception_handler()
+        self._loop.set_exception_handler(lambda _loop, context: self.contexts.append(context))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._loop is not None
+        self._loop.set_exception_handler(self._previous)
+
+    def messages(self) -> list[str]:
+        return [f"{c.get('message')}: {c.get('exception')!r}" for c in self.contexts]
+
+    async def check(self) -> None:
+        for _ in range(3):
+            gc.collect()
+            await asyncio.sleep(0.05)
+        assert self.messages() == [], "errors reached the event loop"
