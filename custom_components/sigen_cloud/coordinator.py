@@ -117,8 +117,8 @@ def build_client(data: Mapping[str, Any], session: ClientSession) -> Sigen:
     """An app API client for the entry's account, on the given (shared) session."""
     server_url = data.get(CONF_SERVER_URL)
     return Sigen(
-        data[CONF_USERNAME],
-        data[CONF_PASSWORD],
+        data.get(CONF_USERNAME, ""),
+        data.get(CONF_PASSWORD, ""),
         region=data.get(CONF_REGION, DEFAULT_REGION),
         base_url=server_url or None,
         nb_base_url=nb_base_url(data) if server_url else None,

@@ -14,6 +14,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sigen_cloud.config_flow import entry_title
 from custom_components.sigen_cloud.const import (
     CONF_APP_IDENTIFIER,
     CONF_APP_SECRET,
@@ -141,6 +142,40 @@ async def test_user_flow_invalid_auth_then_recover(
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(sim))
     assert result["step_id"] == "developer"
+
+
+async def test_user_flow_empty_password(
+    hass: HomeAssistant, sim: Any, socket_enabled: None
+) -> None:
+    """An empty password is refused before anything is sent."""
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(sim, **{CONF_PASSWORD: ""})
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert sim.count("oauth/token") == 0
+
+
+def test_entry_title_masks_the_e_mail() -> None:
+    """Titles end up in logs: the e-mail is masked."""
+    assert entry_title("owner@example.com") == "Sigen Cloud (o***@example.com)"
+    assert entry_title("not-an-e-mail") == "Sigen Cloud"
+
+
+async def test_options_flow_reloads_a_loaded_entry(
+    hass: HomeAssistant, sim_mqtt: Any, socket_enabled: None
+) -> None:
+    """Saving the options reloads the entry with the new credentials."""
+    sim = sim_mqtt
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="x", data=account_data(sim))
+    entry.add_to_hass(hass)
+    with patch.object(hass.config_entries, "async_schedule_reload") as reload:
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], developer_input(sim)
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    reload.assert_called_once_with(entry.entry_id)
 
 
 async def test_user_flow_account_locked(
