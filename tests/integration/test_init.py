@@ -86,6 +86,18 @@ async def test_setup_not_ready_when_first_poll_fails(
     assert entry.state is ConfigEntryState.SETUP_RETRY
 
 
+async def test_setup_not_ready_when_rate_limited(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: Any
+) -> None:
+    """Rate limited before there is any data: retried later, with the cloud's delay."""
+    sim.faults.rate_limit("energyflow", 1201)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.reason is not None
+    assert "300 seconds" in entry.reason
+
+
 async def test_setup_auth_failed(hass: HomeAssistant, entry: MockConfigEntry, sim: Any) -> None:
     """A changed password starts reauthentication and raises a repair issue."""
     password = sim.password
