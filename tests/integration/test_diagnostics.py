@@ -13,6 +13,10 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.sigen_cloud.const import CONF_CLIENT_CERT, CONF_CLIENT_KEY, DOMAIN
+
+from .conftest import account_data, account_id
+
 
 def forbidden(sim: Any, entry: MockConfigEntry) -> list[str]:
     """Every secret, identifier and piece of certificate text the dump must not hold."""
@@ -70,3 +74,33 @@ async def test_diagnostics_with_mqtt(
         assert northbound.access_token not in text
     assert result["coordinator"]["developer_credentials"] is True
     assert result["entry"]["data"]["ca_cert"] == "**REDACTED**"
+
+
+async def test_diagnostics_redacts_stored_certificates(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    sim_mqtt: Any,
+    socket_enabled: None,
+) -> None:
+    """Client certificate and private key text never reach the dump."""
+    sim = sim_mqtt
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Sigen Cloud",
+        unique_id=await account_id(sim),
+        data={
+            **account_data(sim),
+            CONF_CLIENT_CERT: sim.certs.client_cert_pem,
+            CONF_CLIENT_KEY: sim.certs.client_key_pem,
+        },
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    _, text = await dump(hass, hass_client, entry)
+    for pem in (sim.certs.client_cert_pem, sim.certs.client_key_pem):
+        for line in pem.splitlines():
+            if line and not line.startswith("-----"):
+                assert line not in text
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
