@@ -226,6 +226,7 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         self._mqtt_lost = False
         self._stale: set[str] = set()
         self._unknown_systems: set[str] = set()
+        self._delivering: set[str] = set()  # systems whose telemetry arrived (approved)
         self._nb_failed = False
         self._unsub_stale: CALLBACK_TYPE | None = None
 
@@ -589,6 +590,10 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
                 station.telemetry.merge(item) if station.telemetry is not None else item
             )
             station.last_telemetry = now
+            if item.system_id and item.system_id not in self._delivering:
+                # Data flows, so the owner approved: the onboarding issue is obsolete.
+                self._delivering.add(item.system_id)
+                self._async_update_onboarding_issues()
             if station.station_id in self._stale:
                 self._stale.discard(station.station_id)
                 LOGGER.info("Telemetry of station %s is flowing again", station.station_id)
@@ -677,7 +682,7 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         onboarding = getattr(self.mqtt, "onboarding", None) or {}
         for system_id, result in onboarding.items():
             issue_id = f"{ISSUE_ONBOARDING_PENDING}_{system_id}"
-            if getattr(result, "pending", False):
+            if getattr(result, "pending", False) and system_id not in self._delivering:
                 ir.async_create_issue(
                     self.hass,
                     DOMAIN,

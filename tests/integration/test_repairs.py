@@ -42,10 +42,41 @@ async def test_onboarding_pending_issue(
     assert issue.translation_placeholders == {"system_id": system_id}
 
     sim.approve_onboarding(system_id)
-    # The next reconnection onboards again and finds the approval.
-    await sim.faults.drop_mqtt_clients()
+    # Once approved, telemetry flows: the issue goes away at the first message.
+    await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the connection")
+    await sim.publish_telemetry(system_id)
     await wait_for(hass, lambda: not pending(), "the issue to go away")
+
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_onboarding_issue_goes_at_reconnection(
+    hass: HomeAssistant, sim_mqtt: Any, socket_enabled: None
+) -> None:
+    """The next connection onboards again and finds the approval."""
+    sim = sim_mqtt
+    system_id = sim.stations[0].system_id
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=await account_id(sim),
+        data={**account_data(sim), **developer_data(sim)},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    coordinator = entry.runtime_data.coordinator
+    registry = ir.async_get(hass)
+    issue_id = f"onboarding_pending_{system_id}"
+    await wait_for(
+        hass, lambda: registry.async_get_issue(DOMAIN, issue_id) is not None, "the issue"
+    )
+    await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the connection")
+
+    sim.approve_onboarding(system_id)
+    await sim.faults.drop_mqtt_clients()
+    await wait_for(hass, lambda: not coordinator.data.mqtt_connected, "the drop")
     await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the reconnection")
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
 
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
