@@ -124,6 +124,7 @@ async def mqtt_entry(
 ) -> AsyncIterator[MockConfigEntry]:
     """A config entry with developer credentials (MQTT push), set up."""
     sim = sim_mqtt
+    sim.mqtt.initial_push_delay = None  # tests publish telemetry themselves
     for station in sim.stations:
         sim.approve_onboarding(station.system_id)
     config_entry = MockConfigEntry(

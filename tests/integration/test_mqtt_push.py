@@ -7,11 +7,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.sigen_cloud.const import ENERGY_FLOW_INTERVAL, TELEMETRY_STALE_AFTER
+from custom_components.sigen_cloud.const import (
+    DOMAIN,
+    ENERGY_FLOW_INTERVAL,
+    TELEMETRY_STALE_AFTER,
+)
 from custom_components.sigen_cloud.coordinator import SigenCoordinator
 from custom_components.sigen_cloud.data import StationData
 
@@ -38,6 +44,11 @@ async def test_push_telemetry_without_poll(
     updates: list[None] = []
     unsub = coordinator.async_add_listener(lambda: updates.append(None))
     polls = sim_mqtt.count("energyflow")
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{station.station_id}_inverter_active_power"
+    )
+    assert entity_id is not None
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
 
     await sim_mqtt.publish_telemetry()
     await wait_for(hass, lambda: station.telemetry is not None, "telemetry")
@@ -47,6 +58,9 @@ async def test_push_telemetry_without_poll(
     assert coordinator.telemetry_available(station.station_id)
     assert updates
     assert sim_mqtt.count("energyflow") == polls
+    state = hass.states.get(entity_id)
+    assert state.state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+    assert float(state.state) == pytest.approx(station.telemetry.inverter_active_power)
     unsub()
 
 
