@@ -13,12 +13,24 @@ import logging
 from typing import Any
 
 import pytest
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE, Platform
+from homeassistant.core import HomeAssistant
 
 from sigen_sim import Simulator
+from tests.integration.platform_helpers import (
+    PREFIX,
+    coordinator_of,
+    setup_entry,
+    unload,
+    wait_for,
+    wait_for_push,
+)
 
 from .helpers import (
     FAST,
     Listener,
+    LoopErrors,
     broker_connections,
     make_mqtt,
     no_new_tasks,
@@ -153,3 +165,61 @@ async def test_no_duplicate_connections_when_flapping(sim_mqtt: Simulator) -> No
     assert not task.done()
     await listener.stop()
     await wait_until(lambda: broker_connections(sim.mqtt_port) == baseline, "connections to close")
+
+
+async def test_integration_push_survives_outages(
+    hass: HomeAssistant,
+    sim_mqtt: Simulator,
+    fast_ha_reconnect: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Through Home Assistant: push entities go unavailable during an outage and come
+    back, the entry stays loaded, nothing reaches the event loop, nothing leaks."""
+    sim = sim_mqtt
+    assert sim.mqtt is not None
+    baseline_connections = broker_connections(sim.mqtt_port)
+    with LoopErrors() as errors:
+        entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
+        await wait_for_push(hass, sim, entry)
+        coordinator = coordinator_of(entry)
+        runtime = entry.runtime_data
+        assert runtime.mqtt_task is not None
+        assert _state(hass) != STATE_UNAVAILABLE
+        assert broker_connections(sim.mqtt_port) == baseline_connections + 1
+        start = len(caplog.records)
+        for down_for in OUTAGES:
+            await sim.mqtt.stop_broker()
+            await wait_for(hass, lambda: _state(hass) == STATE_UNAVAILABLE)
+            assert _state(hass, POLLED) != STATE_UNAVAILABLE, "polled data is not affected"
+            await asyncio.sleep(down_for)
+            await sim.mqtt.start_broker()
+            await wait_for(hass, lambda: coordinator.data.mqtt_connected)
+            await sim.publish_telemetry()
+            await wait_for(hass, lambda: _state(hass) != STATE_UNAVAILABLE)
+            assert not runtime.mqtt_task.done()
+            assert entry.state is ConfigEntryState.LOADED
+            assert broker_connections(sim.mqtt_port) == baseline_connections + 1
+        lost = [
+            r
+            for r in caplog.records[start:]
+            if r.name.startswith("custom_components.sigen_cloud") and r.levelno >= logging.WARNING
+        ]
+        # Per outage: the library's "lost or refused" and the integration's "was lost".
+        assert len(lost) == 2 * len(OUTAGES), [r.getMessage() for r in lost]
+        assert not [r for r in caplog.records[start:] if r.levelno >= logging.ERROR]
+        await unload(hass, entry)
+        await wait_until(
+            lambda: broker_connections(sim.mqtt_port) == baseline_connections,
+            "the integration's broker connection to close",
+        )
+        await errors.check()
+
+
+POLLED = f"sensor.{PREFIX}_pv_power"
+PUSHED = f"sensor.{PREFIX}_inverter_active_power"
+
+
+def _state(hass: HomeAssistant, entity_id: str = PUSHED) -> str:
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
