@@ -1,0 +1,354 @@
+"""End to end, as a person would: ``scripts/develop``, then Debian's Chromium.
+
+The test starts ``scripts/develop`` (simulator, broker, Home Assistant, onboarding, the
+config flow) on free ports with a fresh config directory and the simulated clock
+frozen (only the test moves it, through the simulator's control API), then drives the
+system's Chromium headless with Playwright for Python:
+
+* logs in as the demo user;
+* opens the station's device page and reads live values, moves the simulated clock and
+  pushes a telemetry message over MQTT, and sees the values change;
+* switches the operational mode and a smart load from the UI and sees the simulator
+  record the change (its state and its request log);
+* performs ``sigen_cloud.battery_command`` from Settings → Tools → Actions in YAML mode
+  and sees the simulated battery charge;
+* takes screenshots of each step (``tests/artifacts/e2e/``): the device page, the
+  Energy dashboard, the config flow.
+
+Everything started is stopped at the end, on failure too: ``scripts/develop`` on
+SIGTERM stops Home Assistant, the simulator and its broker; PIDs it recorded are
+checked afterwards and stopped if anything is left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts" / "e2e"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+START_TIMEOUT = 420.0  # a fresh config directory: Home Assistant's first start
+UI_TIMEOUT = 60_000  # ms, for Playwright
+WAIT = 60.0  # s, for the simulator and values to follow the UI
+
+
+def _chromium() -> str | None:
+    if os.access(CHROMIUM, os.X_OK):
+        return CHROMIUM
+    return shutil.which("chromium")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _wait_until[T](what: str, probe: Callable[[], T | None], limit: float = WAIT) -> T:
+    """Poll ``probe`` until it returns something truthy; fail with ``what`` if it never does."""
+    deadline = time.monotonic() + limit
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what} (last: {last!r})")
+
+
+@dataclass
+class Develop:
+    """A running ``scripts/develop`` and what it wrote in its state file."""
+
+    proc: subprocess.Popen[bytes]
+    state: dict[str, Any]
+    log: Path
+
+    @property
+    def control(self) -> str:
+        return str(self.state["sim_control_url"])
+
+    def sim(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(  # noqa: S310 (loopback http of our simulator)
+            self.control + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310
+            return json.loads(resp.read())["data"]
+
+    def station(self) -> dict[str, Any]:
+        station: dict[str, Any] = self.sim("GET", "state")["stations"][0]
+        return station
+
+
+def _stop(proc: subprocess.Popen[bytes], state_file: Path) -> None:
+    """SIGTERM to scripts/develop (it stops its children); then make sure of it."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(150)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    state: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        state = json.loads(state_file.read_text())
+    for key in ("ha_pid", "sim_pid"):
+        pid = state.get(key)
+        if isinstance(pid, int) and _pid_alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 60
+            while _pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if _pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def develop(socket_enabled: None, tmp_path: Path) -> Iterator[Develop]:
+    """``scripts/develop`` on free ports, a fresh config directory, time frozen."""
+    if _chromium() is None:
+        pytest.skip("Chromium is not installed (Debian package 'chromium'); CI installs it")
+    pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is not installed (requirements_dev.txt)"
+    )
+    config = tmp_path / "config"
+    state_file = config / ".sigen-develop.json"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):
+        old.unlink()
+    log = ARTIFACTS / "develop.log"
+    argv = [
+        str(REPO / "scripts" / "develop"),
+        "--port",
+        str(_free_port()),
+        "--sim-port",
+        str(_free_port()),
+        "--time-scale",
+        "0",
+        "--config",
+        str(config),
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(  # noqa: S603 (our own script)
+            argv, cwd=REPO, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while "READY" not in log.read_text(errors="replace"):
+            if proc.poll() is not None:
+                pytest.fail(
+                    f"scripts/develop exited with {proc.returncode}:\n"
+                    + log.read_text(errors="replace")[-3000:]
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    "scripts/develop was not ready in time:\n"
+                    + log.read_text(errors="replace")[-3000:]
+                )
+            time.sleep(1)
+        yield Develop(proc, json.loads(state_file.read_text()), log)
+    finally:
+        _stop(proc, state_file)
+        with contextlib.suppress(OSError):
+            shutil.copy(config / "home-assistant.log", ARTIFACTS / "home-assistant.log")
+
+
+def _navigate(page: Any, path: str) -> None:
+    """In-app navigation, as the sidebar does (no reload of the frontend)."""
+    page.evaluate(
+        "p => { history.pushState(null, '', p);"
+        " window.dispatchEvent(new CustomEvent('location-changed')); }",
+        path,
+    )
+
+
+def _row_value(page: Any, name: str) -> str:
+    """The state text of the entity row called ``name`` on the current page."""
+    row = page.locator("hui-generic-entity-row", has_text=name)
+    if not row.count():
+        return ""
+    return " ".join((row.first.text_content() or "").split())
+
+
+def _shot(page: Any, name: str, *, full_page: bool = False) -> None:
+    page.wait_for_timeout(1000)  # let charts and fonts settle for the picture
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+def test_develop_in_a_real_browser(develop: Develop) -> None:
+    """Log in, read live values, switch a mode and a smart load, send a battery command."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    state = develop.state
+    url = state["ha_url"]
+    device_id = state["station_device_ids"][0]
+    station = develop.station()
+    system_id = station["systemId"]
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=_chromium(), args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(UI_TIMEOUT)
+
+            # Log in as the demo user scripts/develop printed.
+            page.goto(url + "/")
+            page.get_by_role("textbox", name="Username").fill(state["username"])
+            page.get_by_role("textbox", name="Password").fill(state["password"])
+            _shot(page, "01-login")
+            page.get_by_role("button", name="Log in").click()
+            page.get_by_text("Overview").first.wait_for()
+
+            # The station's device page: live values, then the clock moves and a
+            # telemetry message is pushed over MQTT; the values on screen change.
+            _navigate(page, f"/config/devices/device/{device_id}")
+            page.get_by_text("Sensors").first.wait_for()
+            names = ("PV power", "Load power", "Battery power", "Grid power")
+            _wait_until(
+                "the power sensors to show numbers",
+                lambda: all(" kW" in _row_value(page, n) for n in names),
+            )
+            first = {n: _row_value(page, n) for n in names}
+            _shot(page, "02-device-page", full_page=True)
+            # Ten simulated minutes: the household load and the sun move on. (Not more: the
+            # battery command below starts at Home Assistant's "now" and lasts an hour.)
+            develop.sim("POST", "advance", {"seconds": 600})
+            develop.sim("POST", "telemetry", {"systemId": system_id})
+            second = _wait_until(
+                "the values on the device page to change",
+                lambda: (now := {n: _row_value(page, n) for n in names}) != first and now,
+            )
+            assert all(" kW" in value for value in second.values()), second
+
+            # Operational mode, from the Controls card.
+            before = develop.station()["modeLabel"]
+            target = "TOU" if before != "TOU" else "Fully Fed to Grid"
+            develop.sim("DELETE", "requests")
+            page.locator('ha-picker-field[aria-label="Operational mode"]').click()
+            page.get_by_role("menuitem", name=target).click()
+            _wait_until(
+                f"the simulator to switch to {target}",
+                lambda: develop.station()["modeLabel"] == target,
+            )
+            writes = [
+                r for r in develop.sim("GET", "requests?path_contains=mode") if r["method"] != "GET"
+            ]
+            assert writes, "the mode change reached the simulator without a request?"
+            _shot(page, "03-mode-switched")
+
+            # A smart load, from its own device page (linked from the station's).
+            load = develop.station()["smartLoads"][0]
+            page.get_by_text(load["name"]).first.click()
+            page.get_by_text("Controls").first.wait_for()
+            develop.sim("DELETE", "requests")
+            page.locator("ha-entity-toggle ha-switch").first.click()
+            _wait_until(
+                f"the simulator to switch {load['name']} {'off' if load['on'] else 'on'}",
+                lambda: (
+                    next(
+                        sl["on"]
+                        for sl in develop.station()["smartLoads"]
+                        if sl["path"] == load["path"]
+                    )
+                    is not load["on"]
+                ),
+            )
+            assert any(
+                r["method"] == "PATCH" for r in develop.sim("GET", "requests?path_contains=smart")
+            ), "no PATCH of the smart load in the simulator's request log"
+            _shot(page, "04-smart-load")
+
+            # Settings → Tools → Actions (formerly Developer tools), YAML mode.
+            _navigate(page, "/config/tools/action")
+            page.get_by_text("YAML mode", exact=True).click()
+            editor = page.locator(".cm-content").first
+            editor.click()
+            page.keyboard.press("Control+A")
+            page.keyboard.press("Delete")
+            page.keyboard.insert_text(
+                "action: sigen_cloud.battery_command\n"
+                "data:\n"
+                f"  device_id: {device_id}\n"
+                "  mode: charge\n"
+                "  duration: 60\n"
+                "  charging_power: 3\n"
+            )
+            page.get_by_role("button", name="Perform action").click()
+            applied = _wait_until(
+                "the simulated battery to receive the command",
+                lambda: develop.station()["appliedCommands"],
+            )
+            assert applied[-1]["systemId"] == system_id
+            command = develop.station()["activeCommand"]
+            assert command, f"the command is not active now: {applied}"
+            assert command["activeMode"] == "charge"
+            assert command["chargingPower"] == 3.0
+            assert command["duration"] == 60
+            _shot(page, "05-battery-command")
+            # The battery responds: it charges at 3 kW (the cloud's sign: + = charging),
+            # and after a push the station page shows it (Home Assistant's: + = discharge).
+            develop.sim("POST", "advance", {"seconds": 60})
+            assert develop.station()["batteryPower"] == pytest.approx(3.0)
+            develop.sim("POST", "telemetry", {"systemId": system_id})
+            _navigate(page, f"/config/devices/device/{device_id}")
+            _wait_until(
+                "the station page to show the battery charging at 3 kW",
+                lambda: "-3.00 kW" in _row_value(page, "Battery power"),
+            )
+
+            # Pictures for the README: the Energy dashboard and the config flow.
+            _navigate(page, "/energy")
+            page.get_by_text("Energy distribution").first.wait_for()
+            _shot(page, "06-energy-dashboard")
+            _navigate(page, "/config/integrations/dashboard/add?domain=sigen_cloud")
+            page.get_by_role("button", name="OK").click()
+            page.get_by_text("Region").first.wait_for()
+            with contextlib.suppress(sync_api.Error):
+                page.get_by_text("Advanced", exact=False).first.click(timeout=5000)
+            _shot(page, "07-config-flow")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
