@@ -720,6 +720,15 @@ class Develop:
                     print(f"Onboarding done: created the user {DEMO_USER!r}.", flush=True)
                 await api.wait_running(HA_START_TIMEOUT)
                 await api.ws("frontend/set_user_data", key="core", value={"showAdvanced": True})
+                # A development Home Assistant in a venv is a "Core" installation, which
+                # Home Assistant flags as deprecated; that repair is noise here.
+                with contextlib.suppress(DevelopError):
+                    await api.ws(
+                        "repairs/ignore_issue",
+                        domain="homeassistant",
+                        issue_id="deprecated_method",
+                        ignore=True,
+                    )
                 entry_id = await self.add_or_update_entry(api)
                 entities = await self.wait_entities(api, entry_id)
                 await self.configure_energy(api, entities)

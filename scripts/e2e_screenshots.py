@@ -1,0 +1,96 @@
+"""Refresh the README's screenshots (``docs/screenshots/``) from a running scripts/develop.
+
+    scripts/develop                                      # in one terminal; let it run a while
+    .venv/bin/python scripts/e2e_screenshots.py          # in another
+
+It logs in as the demo user with Debian's headless Chromium (Playwright for Python, the
+same browser and flags as ``tests/e2e/test_browser.py``) and saves the station's device
+page, the Energy dashboard (it needs some minutes of statistics, hence a running
+instance rather than the test's fresh one) and the config flow's first step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import sync_playwright
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def navigate(page: Any, path: str) -> None:
+    """In-app navigation, as the sidebar does."""
+    page.evaluate(
+        "p => { history.pushState(null, '', p);"
+        " window.dispatchEvent(new CustomEvent('location-changed')); }",
+        path,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(REPO / "config"), help="scripts/develop's config")
+    parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"), help="where to save")
+    args = parser.parse_args(argv)
+    state_file = Path(args.config) / ".sigen-develop.json"
+    try:
+        state = json.loads(state_file.read_text())
+    except (OSError, ValueError):
+        print(f"No running scripts/develop found ({state_file} is missing).", file=sys.stderr)
+        return 1
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    url = state["ha_url"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(60_000)
+            page.goto(url + "/")
+            page.get_by_role("textbox", name="Username").fill(state["username"])
+            page.get_by_role("textbox", name="Password").fill(state["password"])
+            page.get_by_role("button", name="Log in").click()
+            page.get_by_text("Overview").first.wait_for()
+
+            navigate(page, f"/config/devices/device/{state['station_device_ids'][0]}")
+            page.locator("hui-generic-entity-row", has_text="PV power").first.wait_for()
+            page.wait_for_timeout(2000)
+            page.screenshot(path=str(out / "device-page.png"), full_page=True)
+
+            navigate(page, "/energy")
+            page.get_by_text("Energy distribution").first.wait_for()
+            page.wait_for_timeout(4000)
+            page.screenshot(path=str(out / "energy-dashboard.png"))
+
+            navigate(page, "/config/integrations/dashboard/add?domain=sigen_cloud")
+            page.get_by_role("button", name="OK").click()
+            page.get_by_text("Region").first.wait_for()
+            page.get_by_text("Advanced server settings").first.click()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(out / "config-flow.png"))
+        finally:
+            browser.close()
+    print(f"Saved device-page.png, energy-dashboard.png and config-flow.png in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
