@@ -784,6 +784,8 @@ class Develop:
             if self.hass is not None and self.hass.proc.poll() == RESTART_EXIT_CODE:
                 print("Home Assistant asked for a restart; starting it again.", flush=True)
                 await self.start_hass()
+                self.state["ha_pid"] = self.hass.pid
+                write_private(self.state_path, json.dumps(self.state, indent=2) + "\n")
             for child in (self.hass, self.sim):
                 if child is not None and not child.running():
                     print(
