@@ -17,6 +17,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 
+from custom_components.sigen_cloud.sigen import SigenMQTTError
 from sigen_sim import Simulator
 from tests.integration.platform_helpers import (
     PREFIX,
@@ -223,3 +224,37 @@ def _state(hass: HomeAssistant, entity_id: str = PUSHED) -> str:
     state = hass.states.get(entity_id)
     assert state is not None, entity_id
     return state.state
+
+
+async def test_unload_during_an_outage_leaves_nothing(
+    hass: HomeAssistant, sim_mqtt: Simulator, fast_ha_reconnect: None
+) -> None:
+    """The entry unloads while the listener waits to reconnect: no task, no connection
+    (Home Assistant's own checks fail the test on a lingering task or timer)."""
+    sim = sim_mqtt
+    assert sim.mqtt is not None
+    baseline_connections = broker_connections(sim.mqtt_port)
+    entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
+    coordinator = coordinator_of(entry)
+    await sim.mqtt.stop_broker()
+    await wait_for(hass, lambda: not coordinator.data.mqtt_connected)
+    task = entry.runtime_data.mqtt_task
+    assert task is not None
+    await unload(hass, entry)
+    assert task.done()
+    await sim.mqtt.start_broker()
+    await asyncio.sleep(1.0)  # a leaked listener would reconnect now
+    assert broker_connections(sim.mqtt_port) == baseline_connections
+
+
+async def test_check_connection_with_the_broker_down(sim_mqtt: Simulator) -> None:
+    """The configuration check says clearly that the broker cannot be reached."""
+    sim = sim_mqtt
+    assert sim.mqtt is not None
+    mqtt = make_mqtt(sim, connect_timeout=2.0)
+    try:
+        await sim.mqtt.stop_broker()
+        with pytest.raises(SigenMQTTError, match=r"Cannot connect to the MQTT broker 127\.0\.0\.1"):
+            await mqtt.check_connection()
+    finally:
+        await mqtt.close()

@@ -144,6 +144,7 @@ async def test_outage_unavailable_logged_once_recovers(
             assert not available(hass)
         assert problems(caplog, more) == [], "logged again on every poll"
         assert reauth_flows(hass, entry) == []
+        assert [i for (domain, i) in ir.async_get(hass).issues if domain == DOMAIN] == []
         assert entry.state is ConfigEntryState.LOADED
         assert sim.count(LOGIN) - logins <= 1, "the login endpoint is not for retries"
 
