@@ -45,6 +45,8 @@ STATE_FILE = ".sigen-develop.json"
 SIM_DIR = ".sigen-sim"
 HA_START_TIMEOUT = 300.0
 SIM_START_TIMEOUT = 60.0
+# Set up by onboarding, useless offline (weather, radio, text-to-speech services).
+ONLINE_ONLY = ("met", "radio_browser", "google_translate")
 RESTART_EXIT_CODE = 100  # what hass exits with for a restart
 
 CONFIGURATION_YAML = """\
@@ -623,6 +625,18 @@ class Develop:
         self.state["fingerprint"] = fingerprint
         return entry_id
 
+    async def remove_online_only_entries(self, api: HomeAssistantAPI) -> None:
+        """Onboarding adds a few integrations that need the internet; drop them here."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            entries = await api.request("GET", "/api/config/config_entries/entry")
+            found = [e for e in entries if e["domain"] in ONLINE_ONLY]
+            for entry in found:
+                await api.request("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
+            if found:
+                return
+            await asyncio.sleep(1)
+
     async def wait_entities(self, api: HomeAssistantAPI, entry_id: str) -> list[dict[str, Any]]:
         """The entry's registry entries, once it is loaded and its energy sensors exist."""
         deadline = time.monotonic() + 120
@@ -716,9 +730,11 @@ class Develop:
                     flush=True,
                 )
                 await api.wait_ready(self.hass.running, HA_START_TIMEOUT)
-                if await api.onboard():
-                    print(f"Onboarding done: created the user {DEMO_USER!r}.", flush=True)
+                created = await api.onboard()
                 await api.wait_running(HA_START_TIMEOUT)
+                if created:
+                    print(f"Onboarding done: created the user {DEMO_USER!r}.", flush=True)
+                    await self.remove_online_only_entries(api)
                 await api.ws("frontend/set_user_data", key="core", value={"showAdvanced": True})
                 # A development Home Assistant in a venv is a "Core" installation, which
                 # Home Assistant flags as deprecated; that repair is noise here.
@@ -757,7 +773,6 @@ class Develop:
         self.banner(stations)
 
     def banner(self, stations: list[str]) -> None:
-        device = f"{self.ha_url}/config/devices/device/{stations[0]}" if stations else ""
         lines = [
             "",
             "Sigen Cloud is running in Home Assistant (READY)",
@@ -765,8 +780,9 @@ class Develop:
             f"  user:           {DEMO_USER}",
             f"  password:       {DEMO_PASSWORD}",
         ]
-        if device:
-            lines.append(f"  station device: {device}")
+        for number, station in enumerate(stations):
+            label = "station device:" if number == 0 else "               "
+            lines.append(f"  {label} {self.ha_url}/config/devices/device/{station}")
         lines += [
             f"  Energy:         {self.ha_url}/energy",
             f"  simulator:      {self.creds['api_url']} (control API {self.creds['control_url']})",
