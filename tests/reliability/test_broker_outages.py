@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -113,6 +114,11 @@ async def test_queued_telemetry_survives_a_disconnect(sim_mqtt: Simulator) -> No
     listener = Listener(make_mqtt(sim, reconnect_interval=2.0, max_reconnect_interval=2.0))
     listener.start()
     await listener.connected()
+    # The broker's log: a stable client id, clean session off ("c0"), QoS 1 subscriptions.
+    log = sim.mqtt.broker.log_tail(500)
+    client_id = re.escape(listener.mqtt.client_id)
+    assert re.search(rf"as {client_id} \(p\d, c0,", log), log
+    assert re.search(rf"{client_id} 1 openapi/period/{sim.app_key}/{system_id}", log), log
     first = await _publish_marked(sim, system_id)
     await wait_until(lambda: first in {_ts(t) for t in listener.telemetry}, "live telemetry")
 
