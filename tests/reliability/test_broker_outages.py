@@ -17,7 +17,9 @@ import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 
+from custom_components.sigen_cloud.const import DOMAIN
 from custom_components.sigen_cloud.sigen import SigenMQTTError
 from sigen_sim import Simulator
 from tests.integration.platform_helpers import (
@@ -264,3 +266,49 @@ async def test_check_connection_with_the_broker_down(sim_mqtt: Simulator) -> Non
             await mqtt.check_connection()
     finally:
         await mqtt.close()
+
+
+async def test_broker_refuses_the_token_listener_logs_in_again(sim_mqtt: Simulator) -> None:
+    """The broker stops accepting our token (another login replaced it): the listener
+    gets a new token at once and reconnects; a handful of logins, not a storm."""
+    sim = sim_mqtt
+    assert sim.mqtt is not None
+    listener = Listener(make_mqtt(sim))
+    task = listener.start()
+    await listener.connected()
+    logins = sim.count("/openapi/auth/login")
+    await sim.mqtt.set_password(sim.app_key, "someone-elses-token")
+    await sim.mqtt.drop_clients()
+    await listener.disconnected()
+    await listener.connected()
+    assert 1 <= sim.count("/openapi/auth/login") - logins <= 2
+    assert not task.done()
+    await listener.stop()
+
+
+async def test_revoked_app_secret_raises_a_repair(
+    hass: HomeAssistant,
+    sim_mqtt: Simulator,
+    fast_ha_reconnect: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The developer app secret stops working while the push runs: the push stops (retrying
+    cannot help), a repair issue says why, polling goes on, the entry stays loaded."""
+    sim = sim_mqtt
+    assert sim.mqtt is not None
+    entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
+    coordinator = coordinator_of(entry)
+    sim.app_secret = "rotated-app-secret"
+    sim.tokens.expire("nb")
+    await sim.mqtt.set_password(sim.app_key, "no-longer-valid")
+    await sim.mqtt.drop_clients()
+    task = entry.runtime_data.mqtt_task
+    assert task is not None
+    await wait_for(hass, task.done)
+    assert not coordinator.data.mqtt_connected
+    assert entry.state is ConfigEntryState.LOADED
+    assert _state(hass, POLLED) != STATE_UNAVAILABLE
+    assert _state(hass) == STATE_UNAVAILABLE
+    issues = [i for (domain, i) in ir.async_get(hass).issues if domain == DOMAIN]
+    assert "developer_credentials_invalid" in issues, issues
+    await unload(hass, entry)
