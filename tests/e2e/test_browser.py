@@ -223,6 +223,7 @@ def _shot(page: Any, name: str, *, full_page: bool = False) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
+@pytest.mark.timeout(900)  # a first start of Home Assistant on a slow machine, and the UI
 def test_develop_in_a_real_browser(develop: Develop) -> None:
     """Log in, read live values, switch a mode and a smart load, send a battery command."""
     from playwright import sync_api
