@@ -1,0 +1,188 @@
+"""Start-up benchmarks: ours in Home Assistant, our library alone, the PyPI peer."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import tracemalloc
+from typing import Any
+
+from . import peer
+from .harness import (
+    LATENCY,
+    add_entry,
+    collect,
+    home_assistant,
+    login_counts,
+    requests_by_endpoint,
+    simulator,
+    wait_until,
+)
+
+# Real HTTPS to the cloud costs a TCP and a TLS 1.3 handshake (2 round trips) per new
+# connection; loopback HTTP costs none. The "+handshakes" figures add them in the proxy.
+HANDSHAKE_RTTS = 2
+
+
+def _entity_ids(hass: Any, entry: Any) -> list[str]:
+    from homeassistant.helpers import entity_registry as er
+
+    registry = er.async_get(hass)
+    return [
+        e.entity_id
+        for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if e.disabled_by is None
+    ]
+
+
+# The simulator, its aiohttp server and the proxy run in this process too: allocations
+# with any of their frames on the stack are not the integration's.
+FRAMES = 16
+NOT_OURS = ("*/sigen_sim/*", "*/aiohttp/web*", "*/bench/harness.py", "*/asyncio/streams.py")
+
+
+def _ours_only(snapshot: tracemalloc.Snapshot) -> tracemalloc.Snapshot:
+    return snapshot.filter_traces(
+        [tracemalloc.Filter(False, pattern, all_frames=True) for pattern in NOT_OURS]
+    )
+
+
+def _connected(entry: Any) -> bool:
+    runtime = getattr(entry, "runtime_data", None)
+    return runtime is not None and bool(runtime.coordinator.data.mqtt_connected)
+
+
+def _ready(hass: Any, entry: Any, developer: bool) -> bool:
+    """Every enabled entity has a state; with push, every station's telemetry arrived.
+
+    Telemetry reaches all of an entry's entities in the same callback, so once every
+    station has telemetry every push entity holds its value. Entities fed only by the
+    ``change`` topic stay unavailable until the station changes something (the cloud
+    sends no snapshot): they are counted, not waited for.
+    """
+    runtime = getattr(entry, "runtime_data", None)
+    if runtime is None:
+        return False
+    ids = _entity_ids(hass, entry)
+    if not ids or any(hass.states.get(i) is None for i in ids):
+        return False
+    if developer:
+        stations = runtime.coordinator.data.stations.values()
+        if not stations or any(st.last_telemetry is None for st in stations):
+            return False
+    return True
+
+
+async def setup_and_wait(hass: Any, sim: Any, entry: Any, *, developer: bool, limit: float) -> bool:
+    """Set the entry up and wait until every entity has a state (see ``_ready``).
+
+    With push, the simulator's first telemetry is published the moment the client is
+    subscribed (the real cloud pushes on its own 5-minute schedule; the simulator's own
+    first push waits 1 s).
+    """
+    if not await hass.config_entries.async_setup(entry.entry_id):
+        return False
+    pushed = False
+
+    def ready() -> bool:
+        nonlocal pushed
+        if developer and not pushed and _connected(entry):
+            pushed = True
+            hass.async_create_background_task(sim.publish_telemetry(), "bench first push")
+        return _ready(hass, entry, developer)
+
+    return await wait_until(ready, limit)
+
+
+async def ours_once(
+    stations: int = 1,
+    *,
+    developer: bool = False,
+    latency: float = LATENCY,
+    handshakes: bool = False,
+    memory: bool = False,
+    limit: float = 60.0,
+) -> dict[str, Any]:
+    """One start-up of the integration: ``async_setup_entry`` → all entities have a state."""
+    delay = HANDSHAKE_RTTS * latency if handshakes else 0.0
+    async with (
+        simulator(stations, mqtt=developer, latency=latency, connect_delay=delay) as (sim, proxy),
+        home_assistant() as hass,
+    ):
+        entry = add_entry(hass, sim, proxy.url, developer=developer)
+        await hass.async_block_till_done()
+        if memory:
+            collect()
+            tracemalloc.start(FRAMES)
+            before = _ours_only(tracemalloc.take_snapshot())
+        t0 = time.perf_counter()
+        complete = await setup_and_wait(hass, sim, entry, developer=developer, limit=limit)
+        elapsed = time.perf_counter() - t0
+        await hass.async_block_till_done()
+        result: dict[str, Any] = {
+            "seconds": elapsed,
+            "complete": bool(complete),
+            "requests": len(sim.request_log),
+            "connections": proxy.connections,
+            "entities": len(_entity_ids(hass, entry)),
+            "unavailable": sorted(
+                i for i in _entity_ids(hass, entry) if hass.states.get(i).state == "unavailable"
+            )
+            if complete
+            else [],
+            "by_endpoint": requests_by_endpoint(sim),
+            "logins": login_counts(sim),
+        }
+        if memory:
+            collect()
+            after = _ours_only(tracemalloc.take_snapshot())
+            tracemalloc.stop()
+            diff = after.compare_to(before, "filename")
+            result["memory_bytes"] = sum(d.size_diff for d in diff)
+            result["memory_top"] = [
+                (str(d.traceback[0].filename).rsplit("site-packages/", 1)[-1], d.size_diff)
+                for d in sorted(diff, key=lambda d: -d.size_diff)[:8]
+            ]
+        return result
+
+
+async def ours_library_once(latency: float = LATENCY, handshakes: bool = False) -> dict[str, Any]:
+    """Our library's ``Sigen.async_initialize()`` alone (the peer's equivalent)."""
+    from sigen import Sigen
+
+    delay = HANDSHAKE_RTTS * latency if handshakes else 0.0
+    async with simulator(1, latency=latency, connect_delay=delay) as (sim, proxy):
+        t0 = time.perf_counter()
+        async with Sigen(sim.username, sim.password, base_url=proxy.url) as api:
+            await api.async_initialize()
+            elapsed = time.perf_counter() - t0
+        return {
+            "seconds": elapsed,
+            "requests": len(sim.request_log),
+            "connections": proxy.connections,
+            "by_endpoint": requests_by_endpoint(sim),
+        }
+
+
+async def peer_once(
+    latency: float = LATENCY, *, handshakes: bool = False, same_data: bool = False
+) -> dict[str, Any]:
+    """The PyPI peer's ``async_initialize()`` (plus, with ``same_data``, the energy flow
+    and the current mode, which our start-up also reads), pointed at the simulator."""
+    module = peer.load()
+    delay = HANDSHAKE_RTTS * latency if handshakes else 0.0
+    async with simulator(1, latency=latency, connect_delay=delay) as (sim, proxy):
+        client = peer.client(module, sim.username, sim.password, proxy.url)
+        t0 = time.perf_counter()
+        await client.async_initialize()
+        if same_data:
+            await client.get_energy_flow()
+            await client.get_operational_mode()
+        elapsed = time.perf_counter() - t0
+        await asyncio.sleep(0)  # let the peer's closed sessions finish closing
+        return {
+            "seconds": elapsed,
+            "requests": len(sim.request_log),
+            "connections": proxy.connections,
+            "by_endpoint": requests_by_endpoint(sim),
+        }
