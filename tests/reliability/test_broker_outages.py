@@ -38,6 +38,7 @@ from .helpers import (
     broker_connections,
     make_mqtt,
     no_new_tasks,
+    open_sockets,
     task_names,
     wait_until,
 )
@@ -63,6 +64,7 @@ async def test_listener_reconnects_after_every_outage(
     system_id = sim.stations[0].system_id
     baseline_tasks = task_names()
     baseline_connections = broker_connections(sim.mqtt_port)  # the simulator's publisher
+    baseline_sockets = open_sockets()
     listener = Listener(make_mqtt(sim))
     task = listener.start()
     await listener.connected()
@@ -100,6 +102,7 @@ async def test_listener_reconnects_after_every_outage(
         "the listener's connection to close",
     )
     await no_new_tasks(baseline_tasks)
+    await wait_until(lambda: open_sockets() <= baseline_sockets, "every socket of ours to close")
     print(f"reconnect after broker start (s): {[round(s, 2) for s in reconnect_seconds]}")
 
 
