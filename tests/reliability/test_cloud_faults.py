@@ -25,7 +25,7 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sigen_cloud.const import DOMAIN
-from custom_components.sigen_cloud.sigen import Sigen
+from custom_components.sigen_cloud.sigen import NorthboundClient, Sigen
 from sigen_sim import Simulator
 from tests.integration.platform_helpers import FROZEN_SIM, PREFIX, coordinator_of, setup_entry
 
@@ -282,5 +282,33 @@ async def test_persistent_401_is_a_cloud_fault_not_a_bad_password(
     sim.faults.clear()
     await poll(hass, freezer)
     assert available(hass)
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize("fault", ["http 500", "timeout", "non-JSON"])
+async def test_northbound_faults_do_not_fail_the_poll(
+    hass: HomeAssistant, sim_mqtt: Simulator, fast_ha_reconnect: None, fault: str
+) -> None:
+    """The developer (northbound) API fails during the slow refresh: the app API's data
+    still arrives and the polled entities stay available."""
+    quick = functools.partial(NorthboundClient.from_app_key, request_timeout=1.0)
+    with patch.object(NorthboundClient, "from_app_key", quick):
+        entry = await setup_entry(hass, sim_mqtt, Platform.SENSOR, developer=True)
+    coordinator = coordinator_of(entry)
+    nb_calls = sim_mqtt.count("/openapi/system")
+    pattern = "/openapi/system*"
+    if fault == "http 500":
+        sim_mqtt.faults.server_error(pattern)
+    elif fault == "timeout":
+        sim_mqtt.faults.timeout(pattern)
+    else:
+        sim_mqtt.faults.malformed_json(pattern)
+    await coordinator.async_request_slow_refresh()
+    await hass.async_block_till_done()
+    assert sim_mqtt.count("/openapi/system") > nb_calls, "the northbound API was asked"
+    assert coordinator.last_update_success
+    assert available(hass)
+    sim_mqtt.faults.clear()
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
