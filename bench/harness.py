@@ -44,12 +44,21 @@ class CountingProxy:
     Independent of the simulator and of the client: it sees every new TCP connection.
     ``connect_delay`` holds each new connection's first bytes back, standing in for the
     TCP and TLS handshakes a real HTTPS connection to the cloud costs (loopback HTTP has
-    none).
+    none). ``one_way_delay`` delivers every chunk that much later in each direction (in
+    order, pipelined): a network round trip of twice that, TLS handshakes included; it
+    is used in front of the MQTT broker.
     """
 
-    def __init__(self, upstream_host: str, upstream_port: int, connect_delay: float = 0.0):
+    def __init__(
+        self,
+        upstream_host: str,
+        upstream_port: int,
+        connect_delay: float = 0.0,
+        one_way_delay: float = 0.0,
+    ):
         self.upstream = (upstream_host, upstream_port)
         self.connect_delay = connect_delay
+        self.one_way_delay = one_way_delay
         self.connections = 0
         self.port = 0
         self._server: asyncio.Server | None = None
@@ -91,9 +100,10 @@ class CountingProxy:
             self._writers.discard(writer)
             return
         self._writers.add(up_writer)
+        pump = self._delayed_pump if self.one_way_delay else self._pump
         pumps = [
-            asyncio.create_task(self._pump(reader, up_writer)),
-            asyncio.create_task(self._pump(up_reader, writer)),
+            asyncio.create_task(pump(reader, up_writer)),
+            asyncio.create_task(pump(up_reader, writer)),
         ]
         for task in pumps:
             self._tasks.add(task)
@@ -113,6 +123,33 @@ class CountingProxy:
                 writer.write(data)
                 await writer.drain()
 
+    async def _delayed_pump(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+        async def deliver() -> None:
+            with contextlib.suppress(ConnectionError, OSError):
+                while True:
+                    due, data = await queue.get()
+                    if not data:
+                        return
+                    if (wait := due - loop.time()) > 0:
+                        await asyncio.sleep(wait)
+                    writer.write(data)
+                    await writer.drain()
+
+        sender = asyncio.create_task(deliver())
+        try:
+            with contextlib.suppress(ConnectionError, OSError):
+                while data := await reader.read(65536):
+                    queue.put_nowait((loop.time() + self.one_way_delay, data))
+            queue.put_nowait((0.0, b""))
+            await sender
+        finally:
+            sender.cancel()
+
 
 # --------------------------------------------------------------------------- simulator
 
@@ -124,14 +161,26 @@ async def simulator(
     mqtt: bool = False,
     latency: float = 0.0,
     connect_delay: float = 0.0,
+    mqtt_rtt: float = 0.0,
     **config: Any,
 ) -> AsyncIterator[tuple[Simulator, CountingProxy]]:
-    """A simulator (frozen clock) with every system approved, behind a counting proxy."""
+    """A simulator (frozen clock) with every system approved, behind a counting proxy.
+
+    With ``mqtt_rtt``, clients reach the broker through a proxy that adds that round
+    trip (``sim.bench_mqtt_port``; the simulator's own publisher connects directly).
+    """
     sim = Simulator(SimConfig(stations=stations, mqtt=mqtt, time_scale=0.0, **config))
     await sim.start()
     proxy = CountingProxy(sim.host, sim.port, connect_delay)
+    mqtt_proxy: CountingProxy | None = None
     try:
         await proxy.start()
+        if mqtt:
+            sim.bench_mqtt_port = sim.mqtt_port  # type: ignore[attr-defined]
+            if mqtt_rtt:
+                mqtt_proxy = CountingProxy(sim.mqtt_host, sim.mqtt_port, 0.0, mqtt_rtt / 2)
+                await mqtt_proxy.start()
+                sim.bench_mqtt_port = mqtt_proxy.port  # type: ignore[attr-defined]
         for station in sim.stations:
             sim.approve_onboarding(station.system_id)
         if sim.mqtt is not None:
@@ -142,6 +191,8 @@ async def simulator(
         sim.faults.set_latency(latency)
         yield sim, proxy
     finally:
+        if mqtt_proxy is not None:
+            await mqtt_proxy.stop()
         await proxy.stop()
         await sim.stop()
 
@@ -240,7 +291,7 @@ def entry_data(sim: Simulator, api_url: str, *, developer: bool) -> dict[str, An
                 const.CONF_APP_IDENTIFIER: sim.app_identifier,
                 const.CONF_CA_CERT: sim.certs.ca_pem,
                 const.CONF_MQTT_HOST: sim.mqtt_host,
-                const.CONF_MQTT_PORT: sim.mqtt_port,
+                const.CONF_MQTT_PORT: getattr(sim, "bench_mqtt_port", sim.mqtt_port),
             }
         )
     return data

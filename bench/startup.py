@@ -47,6 +47,20 @@ def _ours_only(snapshot: tracemalloc.Snapshot) -> tracemalloc.Snapshot:
     )
 
 
+def _record_arrivals(sim: Any) -> list[tuple[float, str]]:
+    """Stamp every request the simulator logs with the real time it arrived."""
+    arrivals: list[tuple[float, str]] = []
+    log = sim.request_log
+    append = log.append
+
+    def stamped(entry: Any) -> None:
+        arrivals.append((time.perf_counter(), f"{entry.method} {entry.path}"))
+        append(entry)
+
+    log.append = stamped
+    return arrivals
+
+
 def _connected(entry: Any) -> bool:
     runtime = getattr(entry, "runtime_data", None)
     return runtime is not None and bool(runtime.coordinator.data.mqtt_connected)
@@ -100,17 +114,21 @@ async def ours_once(
     developer: bool = False,
     latency: float = LATENCY,
     handshakes: bool = False,
+    mqtt_rtt: float = 0.0,
     memory: bool = False,
     limit: float = 60.0,
 ) -> dict[str, Any]:
     """One start-up of the integration: ``async_setup_entry`` → all entities have a state."""
     delay = HANDSHAKE_RTTS * latency if handshakes else 0.0
     async with (
-        simulator(stations, mqtt=developer, latency=latency, connect_delay=delay) as (sim, proxy),
+        simulator(
+            stations, mqtt=developer, latency=latency, connect_delay=delay, mqtt_rtt=mqtt_rtt
+        ) as (sim, proxy),
         home_assistant() as hass,
     ):
         entry = add_entry(hass, sim, proxy.url, developer=developer)
         await hass.async_block_till_done()
+        timeline = _record_arrivals(sim)
         if memory:
             collect()
             tracemalloc.start(FRAMES)
@@ -132,6 +150,8 @@ async def ours_once(
             else [],
             "by_endpoint": requests_by_endpoint(sim),
             "logins": login_counts(sim),
+            # (ms after setup started, request) as the simulator received them
+            "timeline": [(round((t - t0) * 1000), what) for t, what in timeline],
         }
         if memory:
             collect()
