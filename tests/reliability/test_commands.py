@@ -28,6 +28,7 @@ from custom_components.sigen_cloud.sigen import (
 )
 from custom_components.sigen_cloud.sigen.telemetry import validate_commands
 from sigen_sim import Simulator
+from tests import conftest as guard
 from tests.integration.platform_helpers import STATION_ID, setup_entry, unload
 
 from .helpers import Listener, LoopErrors, make_mqtt, wait_until
@@ -320,7 +321,10 @@ async def test_action_with_broker_down_is_a_clear_error(
             {"device_id": device_id, "mode": "charge", "duration": 30},
             blocking=True,
         )
-    assert "broker" in _text(err.value).lower() or "mqtt" in _text(err.value).lower()
+    message = _text(err.value)
+    assert "broker" in message.lower() or "mqtt" in message.lower()
+    secrets = [sim.password, sim.app_secret, sim.username, *guard._issued_tokens(sim)]
+    assert [s for s in secrets if s in message] == [], "a secret in the error shown"
     await sim.mqtt.start_broker()
     await wait_until(lambda: coordinator.data.mqtt_connected, "the push to come back")
     await asyncio.sleep(1.0)
