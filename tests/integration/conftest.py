@@ -136,8 +136,8 @@ async def mqtt_entry(
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    # Let the listener finish connecting: cancelling aiomqtt in the middle of its
-    # connection handshake makes it raise in a callback.
+    # Let the listener finish connecting (the tests expect a live connection; an
+    # unload during the connect is clean, see test_unload_while_mqtt_connects).
     coordinator = config_entry.runtime_data.coordinator
     await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the MQTT connection")
     yield config_entry

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -171,3 +173,53 @@ async def test_remove_config_entry_device(
 
     assert not await async_remove_config_entry_device(hass, loaded_entry, live)
     assert await async_remove_config_entry_device(hass, loaded_entry, stale)
+
+
+def _mqtt_tasks(before: set[asyncio.Task[Any]]) -> list[asyncio.Task[Any]]:
+    """New tasks of an MQTT client (aiomqtt's misc loop, a connect attempt, the listener)."""
+    return [
+        task
+        for task in asyncio.all_tasks() - before
+        if getattr(task.get_coro(), "__qualname__", "").split(".")[0]
+        in {"Client", "_Client", "SigenMQTT"}
+        and not task.done()
+    ]
+
+
+@pytest.mark.parametrize("steps", [0, 1, 3, 10, 30, 100, 300])
+async def test_unload_while_mqtt_connects(
+    hass: HomeAssistant, sim_mqtt: Any, socket_enabled: None, steps: int
+) -> None:
+    """Unloading before the broker connection is up leaves no error, task or socket."""
+    sim = sim_mqtt
+    sim.mqtt.initial_push_delay = None
+    for station in sim.stations:
+        sim.approve_onboarding(station.system_id)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=await account_id(sim),
+        data={**account_data(sim), **developer_data(sim)},
+    )
+    entry.add_to_hass(hass)
+    before = asyncio.all_tasks()  # (the simulator's own publisher client among them)
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+    errors: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    try:
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        task = entry.runtime_data.mqtt_task
+        assert task is not None
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+        assert task.done()
+        assert not _mqtt_tasks(before)
+        await sim.mqtt.drop_clients()  # a connection left behind would now call back
+        for _ in range(20):
+            await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(previous)
+    assert not errors, [context.get("message") for context in errors]
+    assert entry.state is ConfigEntryState.NOT_LOADED

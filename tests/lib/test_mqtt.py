@@ -747,3 +747,207 @@ async def test_token_replaced_by_another_login(sim_mqtt: Simulator, listener: Li
     )
     await sim_mqtt.publish_telemetry()
     await wait_until(lambda: listener.telemetry, "telemetry")
+
+
+# ------------------------------------------------------- cancelled while connecting
+
+
+def sockets_to(port: int) -> int:
+    """How many TCP sockets of this process are connected to ``port`` (on 127.0.0.1)."""
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    count = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[2].split(":")[1], 16) == port and fields[9] in inodes:
+            count += 1
+    return count
+
+
+class Relay:
+    """A TCP relay in front of the broker that tells when a connection reaches a stage.
+
+    ``hold="accepted"``: nothing is forwarded before :attr:`release` is set (the client
+    has its TCP connection and waits for the TLS ServerHello); ``hold="server_hello"``:
+    the client's bytes go through, the broker's first answer (the TLS ServerHello) is
+    held (the client is inside the TLS handshake).
+    """
+
+    def __init__(self, target_port: int, hold: str) -> None:
+        self.target_port = target_port
+        self.hold = hold
+        self.reached = asyncio.Event()
+        self.release = asyncio.Event()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self._writers: list[asyncio.StreamWriter] = []
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.tasks.add(task)
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers += [writer, up_writer]
+        if self.hold == "accepted":
+            self.reached.set()
+            await self.release.wait()
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, hold: bool) -> None:
+            with contextlib.suppress(OSError):
+                while data := await src.read(65536):
+                    if hold and not self.release.is_set():
+                        self.reached.set()
+                        await self.release.wait()
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(
+            pipe(reader, up_writer, False),
+            pipe(up_reader, writer, self.hold == "server_hello"),
+        )
+
+    async def close(self) -> None:
+        self.release.set()
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.close()
+        await self._server.wait_closed()
+        if self.tasks:
+            await asyncio.wait(self.tasks)
+
+
+class SilentBroker:
+    """Completes TLS with the simulator's server certificate, reads the CONNECT, never answers."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.context.load_cert_chain(sim.certs.server.cert_path, sim.certs.server.key_path)
+        self.reached = asyncio.Event()  # the client's CONNECT arrived
+        self.release = asyncio.Event()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self._writers: list[asyncio.StreamWriter] = []
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.context)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.tasks.add(task)
+        self._writers.append(writer)
+        with contextlib.suppress(OSError, ssl.SSLError):
+            while await reader.read(65536):
+                self.reached.set()
+        writer.close()
+
+    async def close(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.close()
+        await self._server.wait_closed()
+        if self.tasks:
+            await asyncio.wait(self.tasks)
+
+
+@contextlib.contextmanager
+def loop_errors() -> Any:
+    """Collect what reaches the event loop's exception handler."""
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+    errors: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    try:
+        yield errors
+    finally:
+        loop.set_exception_handler(previous)
+
+
+def _is_mqtt_task(task: asyncio.Task[Any]) -> bool:
+    """A task of the MQTT client (aiomqtt's misc loop, our listener, a connect attempt)."""
+    name = getattr(task.get_coro(), "__qualname__", "")
+    return name.split(".")[0] in {"Client", "_Client", "SigenMQTT"}
+
+
+async def _cancel_and_check(
+    mqtt: SigenMQTT, port: int, reached: Callable[[], Any], release: Callable[[], None]
+) -> None:
+    """Start listen(), cancel it once ``reached()`` says so, check nothing is left."""
+    before = asyncio.all_tasks()
+    baseline = sockets_to(port)
+    task = asyncio.create_task(mqtt.listen(lambda _data: None))
+    await reached()
+    task.cancel()
+    release()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # (The simulator's broker control client, run by a login the cancel cut short, may
+    # still be connected for a moment: wait for it, not for ours that would never close.)
+    await wait_until(lambda: sockets_to(port) == baseline, "the listener's socket closed", 5.0)
+    left = [t for t in asyncio.all_tasks() - before if _is_mqtt_task(t)]
+    assert not left, f"tasks left behind: {left}"
+    assert not mqtt.connected
+
+
+@pytest.mark.parametrize("stage", ["accepted", "server_hello", "connect_sent"])
+async def test_cancel_while_connecting_is_clean(sim_mqtt: Simulator, stage: str) -> None:
+    """Cancelled right after the TCP connect, inside TLS, waiting for the CONNACK."""
+    peer: Relay | SilentBroker
+    peer = SilentBroker(sim_mqtt) if stage == "connect_sent" else Relay(sim_mqtt.mqtt_port, stage)
+    await peer.start()
+    mqtt = make_mqtt(sim_mqtt, port=peer.port, connect_timeout=30.0)
+    with loop_errors() as errors:
+        try:
+            await _cancel_and_check(mqtt, peer.port, peer.reached.wait, peer.release.set)
+        finally:
+            await peer.close()  # the peer hangs up: late paho callbacks would run now
+            for _ in range(20):
+                await asyncio.sleep(0)
+            await mqtt.close()
+        assert not errors, [c.get("message") for c in errors]
+    # The same object listens normally afterwards (its client lock was released).
+    running = Listener(make_mqtt(sim_mqtt))
+    await running.start()
+    await running.stop()
+
+
+async def test_cancel_at_many_points_of_a_real_connect(sim_mqtt: Simulator) -> None:
+    """Cancel after 0, 1, 2, 3, 5, 8... loop iterations: TCP/TLS, CONNACK, SUBACK, running."""
+    assert sim_mqtt.mqtt is not None
+    sim_mqtt.mqtt.initial_push_delay = None
+    mqtt = make_mqtt(sim_mqtt)
+    port = sim_mqtt.mqtt_port
+    with loop_errors() as errors:
+        async with mqtt:
+            # A first session logs in and onboards: later ones go straight to the broker.
+            await _cancel_and_check(
+                mqtt, port, lambda: wait_until(lambda: mqtt.connected, "connected"), lambda: None
+            )
+            for steps in (0, 1, 2, 3, 4, 5, 6, 8, 10, 13, 17, 21, 34, 55, 89):
+
+                async def reached(steps: int = steps) -> None:
+                    for _ in range(steps):
+                        await asyncio.sleep(0)
+
+                await _cancel_and_check(mqtt, port, reached, lambda: None)
+        await sim_mqtt.mqtt.drop_clients()  # late disconnect callbacks would run now
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not errors, [c.get("message") for c in errors]
+    running = Listener(make_mqtt(sim_mqtt))
+    await running.start()
+    await running.stop()

@@ -53,7 +53,7 @@ import ssl
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import aiomqtt
 from aiomqtt.exceptions import MqttConnectError
@@ -77,6 +77,8 @@ from .telemetry import (
 )
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     import aiohttp
 
 _LOGGER = logging.getLogger(__name__)
@@ -99,6 +101,97 @@ class _RefreshDue(Exception):
 
 class _RecheckOnboarding(Exception):
     """Internal: systems await approval; onboard again and renew the subscriptions."""
+
+
+class _Client(aiomqtt.Client):
+    """aiomqtt's client, safe to cancel (or to fail) at any moment while it connects.
+
+    aiomqtt 2.x connects in two steps inside ``__aenter__``: paho's blocking ``connect``
+    (TCP, TLS handshake) in an executor thread, then a wait for the CONNACK on the
+    ``_connected`` future. Cancelling the task there (an unload during the connect)
+    goes wrong three ways:
+
+    * the executor thread cannot be stopped: it finishes the connect after the task is
+      gone, registers the socket's reader and starts the ``loop_misc`` task, and since
+      ``__aenter__`` failed nobody ever calls ``__aexit__``: socket, reader, task and
+      the client's lock stay behind;
+    * the wait for the CONNACK cancels the shared ``_connected`` future itself, and
+      when paho later reports the disconnection, ``_on_disconnect`` calls
+      ``self._connected.exception()`` on that cancelled future, which *raises*
+      ``CancelledError`` inside a loop callback (the socket reader or the misc task),
+      so it lands in the event loop's exception handler;
+    * a CONNACK that times out or is negative also leaves the socket open.
+
+    Here the connect runs in its own task that the caller's cancellation does not
+    reach: on cancellation the attempt is cut short (the
+    ``_connected`` future gets an error, so aiomqtt stops waiting for the CONNACK),
+    the task is waited for (at most the rest of paho's TCP/TLS connect, which cannot be
+    interrupted), then the socket is closed, the reader and misc task removed, and
+    the ``CancelledError`` re-raised. Any other failure of the connect closes the
+    socket the same way before the error propagates, and leaving the context (even
+    when the disconnect is interrupted) waits until socket and misc task are gone.
+    """
+
+    async def __aenter__(self) -> Self:
+        enter = asyncio.ensure_future(super().__aenter__())
+        try:
+            # (asyncio.wait, not shield: it never cancels ``enter`` and, unlike shield on
+            # Python 3.14, reports nothing to the loop when ``enter`` fails afterwards.)
+            await asyncio.wait([enter])
+            return enter.result()
+        except asyncio.CancelledError:
+            if not enter.done() and not self._connected.done():
+                self._connected.set_exception(aiomqtt.MqttError("connection attempt cancelled"))
+            await _finish(enter)
+            await self._abandon()
+            raise
+        except BaseException:
+            await self._abandon()
+            raise
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # aiomqtt only *schedules* the misc task's cancellation, and a disconnect that is
+        # itself cancelled or fails leaves the socket open: finish both here.
+        try:
+            await super().__aexit__(exc_type, exc, tb)
+        finally:
+            await self._abandon()
+
+    def _on_disconnect(self, *args: Any, **kwargs: Any) -> None:
+        # Never let a cancelled connect future turn into a CancelledError in a callback.
+        if self._connected.cancelled():
+            return
+        super()._on_disconnect(*args, **kwargs)
+
+    async def _abandon(self) -> None:
+        """Close the socket if still open (no DISCONNECT sent) and end the misc task."""
+        # paho's own socket close: unregisters the writer, calls aiomqtt's
+        # _on_socket_close (removes the reader, cancels the misc task), closes the socket.
+        self._client._sock_close()
+        task = self._misc_task
+        if task is not None and not task.done():
+            task.cancel()
+            await _finish(task)
+        if self._lock.locked():
+            self._lock.release()
+
+
+async def _finish(future: asyncio.Future[Any]) -> None:
+    """Wait until ``future`` is done, through further cancellations, and retrieve its result.
+
+    Only for short clean-ups the caller must not skip; the caller re-raises its
+    ``CancelledError`` afterwards.
+    """
+    while not future.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait([future])
+    if not future.cancelled():
+        future.exception()  # retrieved: never "exception was never retrieved"
 
 
 def _client_id(app_identifier: str, app_key: str) -> str:
@@ -364,7 +457,7 @@ class SigenMQTT:
     def _make_client(
         self, context: ssl.SSLContext, token: str, *, identifier: str, clean_session: bool
     ) -> aiomqtt.Client:
-        return aiomqtt.Client(
+        return _Client(
             self.broker,
             self.port,
             username=self.app_key,
