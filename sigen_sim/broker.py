@@ -14,8 +14,10 @@
 * ACL: each app key may subscribe only to its exact ``openapi/{period,change,alarm}/
   {key}/{system_id}`` filters (``subscribeLiteral``: a wildcard filter is refused with
   SUBACK 0x80) and publish only to ``openapi/subscription/#`` and
-  ``openapi/instruction/#``; an internal privileged user (random password) may do
-  everything: the simulator's publisher;
+  ``openapi/instruction/#``; systems added or removed while the broker runs change the
+  role at once (``addRoleACL``/``removeRoleACL``; the plugin then disconnects the
+  role's clients, which reconnect and subscribe again); an internal privileged user
+  (random password) may do everything: the simulator's publisher;
 * persistence (queued QoS 1 messages of persistent sessions survive a restart) and a
   log file (:attr:`log_path`).
 
@@ -147,21 +149,77 @@ class MosquittoBroker:
     def set_app_systems(self, app_key: str, system_ids: Iterable[str]) -> None:
         """Grant ``app_key`` its exact period/change/alarm topics for ``system_ids``.
 
-        Call before :meth:`start` (the simulator knows its stations by then).
+        Call before :meth:`start` (the simulator knows its stations by then); later
+        changes go through :meth:`add_app_system` / :meth:`remove_app_system`.
         """
         self._app_topics[app_key] = set(system_ids)
         self._passwords.setdefault(app_key, secrets.token_urlsafe(24))
         self._write_files()
 
+    def grant_app_system(self, app_key: str, system_id: str) -> list[dict[str, object]]:
+        """Add one system's topics to ``app_key``'s role in the configuration files.
+
+        Returns the dynamic-security commands that apply the change to the running broker
+        (``[]`` when nothing changed); :meth:`add_app_system` does both.
+        """
+        systems = self._app_topics.get(app_key)
+        if systems is None:
+            raise BrokerError(f"unknown app key {app_key!r}: call set_app_systems first")
+        if system_id in systems:
+            return []
+        systems.add(system_id)
+        self._write_files()
+        return [
+            {"command": "addRoleACL", "rolename": f"app-{app_key}", **acl}
+            for acl in self._system_acls(app_key, system_id)
+        ]
+
+    def revoke_app_system(self, app_key: str, system_id: str) -> list[dict[str, object]]:
+        """Remove one system's topics from ``app_key``'s role (see :meth:`grant_app_system`)."""
+        systems = self._app_topics.get(app_key)
+        if systems is None or system_id not in systems:
+            return []
+        systems.discard(system_id)
+        self._write_files()
+        return [
+            {
+                "command": "removeRoleACL",
+                "rolename": f"app-{app_key}",
+                "acltype": acl["acltype"],
+                "topic": acl["topic"],
+            }
+            for acl in self._system_acls(app_key, system_id)
+        ]
+
+    async def add_app_system(self, app_key: str, system_id: str) -> None:
+        """Grant one more system's topics; effective when this returns (also while running)."""
+        await self.control(self.grant_app_system(app_key, system_id))
+
+    async def remove_app_system(self, app_key: str, system_id: str) -> None:
+        """Withdraw one system's topics; effective when this returns (also while running)."""
+        await self.control(self.revoke_app_system(app_key, system_id))
+
+    async def control(self, commands: list[dict[str, object]]) -> None:
+        """Send dynamic-security commands to the running broker (nothing when stopped:
+        the configuration files already hold the change for its next start)."""
+        if commands and self.running:
+            await self._control(commands)
+
+    @staticmethod
+    def _system_acls(app_key: str, system_id: str) -> list[dict[str, object]]:
+        acls: list[dict[str, object]] = []
+        for kind in ("period", "change", "alarm"):
+            topic = f"openapi/{kind}/{app_key}/{system_id}"
+            # subscribeLiteral: the filter must be this exact text, wildcards included,
+            # so "openapi/period/key/+" or "#" are refused at SUBSCRIBE time.
+            acls.append({"acltype": "subscribeLiteral", "topic": topic, "allow": True})
+            acls.append({"acltype": "publishClientReceive", "topic": topic, "allow": True})
+        return acls
+
     def _app_acls(self, app_key: str) -> list[dict[str, object]]:
         acls: list[dict[str, object]] = []
         for system_id in sorted(self._app_topics.get(app_key, ())):
-            for kind in ("period", "change", "alarm"):
-                topic = f"openapi/{kind}/{app_key}/{system_id}"
-                # subscribeLiteral: the filter must be this exact text, wildcards included,
-                # so "openapi/period/key/+" or "#" are refused at SUBSCRIBE time.
-                acls.append({"acltype": "subscribeLiteral", "topic": topic, "allow": True})
-                acls.append({"acltype": "publishClientReceive", "topic": topic, "allow": True})
+            acls += self._system_acls(app_key, system_id)
         for topic in ("openapi/subscription/#", "openapi/instruction/#"):
             acls.append({"acltype": "publishClientSend", "topic": topic, "allow": True})
         return acls

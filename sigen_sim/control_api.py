@@ -214,7 +214,10 @@ class ControlApi:
         return _ok(station.state())
 
     async def station_add(self, request: web.Request) -> web.Response:
-        return _ok(self.sim.add_station().state())
+        station = self.sim.add_station()
+        if self.sim.mqtt is not None:
+            await self.sim.mqtt.acl_synced()  # the broker lets the app subscribe once we answer
+        return _ok(station.state())
 
     async def station_remove(self, request: web.Request) -> web.Response:
         try:
@@ -223,6 +226,8 @@ class ControlApi:
             return _error(str(err), 404)
         except ValueError as err:
             return _error(str(err))
+        if self.sim.mqtt is not None:
+            await self.sim.mqtt.acl_synced()
         return _ok()
 
     async def smart_load_add(self, request: web.Request) -> web.Response:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiomqtt
 
-from .broker import MosquittoBroker
+from .broker import BrokerError, MosquittoBroker
 from .certs import CertBundle, generate_certs
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 KINDS = ("period", "change", "alarm")
+ACL_TASK = "sigen-sim-mqtt-acl"
 MODES = {"MSC": 0, "FFG": 5, "VPP": 6, "NBI": 8}
 COMMAND_MODES = ("charge", "discharge", "idle", "selfConsumption", "selfConsumption-grid")
 MAX_COMMANDS = 24
@@ -81,6 +82,7 @@ class MqttSide:
         self.initial_push_delay: float | None = 1.0
         self._client: aiomqtt.Client | None = None
         self._ready = asyncio.Event()
+        self._acl_lock = asyncio.Lock()
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
@@ -139,6 +141,42 @@ class MqttSide:
     async def set_password(self, app_key: str, token: str) -> None:
         """Northbound login hook: the broker accepts ``token`` as ``app_key``'s password."""
         await self.broker.set_password(app_key, token)
+
+    # ------------------------------------------------------------------ stations
+
+    def station_added(self, system_id: str) -> None:
+        """Simulator hook: the app key may now subscribe to the new system's topics.
+
+        The configuration files change at once; the running broker gets the change in
+        the background (``await acl_synced()`` to wait for it).
+        """
+        self._change_acl(self.broker.grant_app_system(self.sim.app_key, system_id))
+
+    def station_removed(self, system_id: str) -> None:
+        """Simulator hook: the system's topics are withdrawn and its subscriptions end."""
+        for systems in self.subscriptions.values():
+            systems.discard(system_id)
+        self._change_acl(self.broker.revoke_app_system(self.sim.app_key, system_id))
+
+    async def acl_synced(self) -> None:
+        """Wait until the broker applied every station change made so far."""
+        while pending := [t for t in self._tasks if t.get_name() == ACL_TASK]:
+            await asyncio.wait(pending)
+
+    def _change_acl(self, commands: list[dict[str, object]]) -> None:
+        if commands and self.broker.running:
+            self._spawn(self._send_acl(commands), ACL_TASK)
+
+    async def _send_acl(self, commands: list[dict[str, object]]) -> None:
+        async with self._acl_lock:  # in order, one at a time
+            try:
+                await self.broker.control(commands)
+            except (BrokerError, aiomqtt.MqttError, OSError, TimeoutError, ValueError) as err:
+                _LOGGER.warning(
+                    "Simulator: the broker did not take an ACL change (%s); it applies at "
+                    "its next start",
+                    err,
+                )
 
     async def _wait_ready(self) -> None:
         try:

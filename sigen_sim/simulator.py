@@ -187,8 +187,12 @@ class Simulator:
         return next((s for s in self.stations if s.system_id == system_id), None)
 
     def add_station(self) -> SimStation:
-        """A new station appears on the account (next ids). The MQTT broker's ACL is
-        fixed at start, so telemetry for it needs a simulator started with it."""
+        """A new station appears on the account (next ids).
+
+        With MQTT, the app key may subscribe to its topics once the broker applied the
+        change (in the background: ``await sim.mqtt.acl_synced()`` waits for it); its
+        telemetry flows after the client's next subscription request.
+        """
         cfg = self.config
         index = max(s.index for s in self.stations) + 1
         station = SimStation(
@@ -202,6 +206,8 @@ class Simulator:
             commands_need_remote_mode=cfg.commands_need_remote_mode,
         )
         self.stations.append(station)
+        if self.mqtt is not None:
+            self.mqtt.station_added(station.system_id)
         return station
 
     def remove_station(self, system_id: str) -> None:
@@ -214,6 +220,8 @@ class Simulator:
         self.stations.remove(station)
         self._onboarded.discard(system_id)
         self.onboarding.pop(system_id, None)
+        if self.mqtt is not None:
+            self.mqtt.station_removed(system_id)
 
     # ------------------------------------------------------------------ onboarding
     def onboarded(self, system_id: str) -> bool:

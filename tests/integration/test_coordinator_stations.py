@@ -134,15 +134,12 @@ async def test_vanished_station_is_removed_with_its_device(
     )
 
 
-@pytest.mark.sim_config(stations=3)
 async def test_new_station_appears(
     hass: HomeAssistant, sim_mqtt: Any, socket_enabled: None
 ) -> None:
-    """A new system on the account becomes a station; MQTT is resubscribed."""
+    """A system added to the account at runtime becomes a station; its push arrives."""
     sim = sim_mqtt
-    for station in sim.stations:
-        sim.approve_onboarding(station.system_id)
-    later = sim.stations.pop()  # joins the account after the set-up
+    sim.approve_onboarding(sim.stations[0].system_id)
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=await account_id(sim),
@@ -152,18 +149,24 @@ async def test_new_station_appears(
     assert await hass.config_entries.async_setup(entry.entry_id)
     coordinator = coordinator_of(entry)
     await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the MQTT connection")
-    assert later.system_id not in coordinator.data.stations
 
-    sim.stations.append(later)
+    later = sim.add_station()  # joins the account (and the broker's ACL) now
+    sim.approve_onboarding(later.system_id)
+    await sim.mqtt.acl_synced()
+    assert later.system_id not in coordinator.data.stations
     sim.reset_rate_limits()
     await coordinator.async_request_slow_refresh()
     await hass.async_block_till_done()
     assert later.system_id in coordinator.data.stations
     await wait_for(hass, lambda: later.system_id in coordinator.mqtt_system_ids, "resubscribing")
+    await wait_for(
+        hass, lambda: later.system_id in sim.mqtt.subscriptions["period"], "the new request"
+    )
     await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the new connection")
     await sim.publish_telemetry(later.system_id)
     station = coordinator.data.stations[later.system_id]
     await wait_for(hass, lambda: station.telemetry is not None, "telemetry of the new system")
+    assert station.telemetry.battery_soc == float(later.telemetry_values()["storageSOC%"])
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 

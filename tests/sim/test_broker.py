@@ -232,3 +232,33 @@ async def test_restart_keeps_port_and_queued_messages(broker: MosquittoBroker) -
         async with asyncio.timeout(5):
             message = await anext(aiter(app.messages))
         assert message.payload == b"queued while away"
+
+
+def _codes(granted: object) -> list[int]:
+    return [getattr(code, "value", code) for code in granted]  # type: ignore[attr-defined]
+
+
+async def test_systems_added_and_removed_while_running(broker: MosquittoBroker) -> None:
+    """The app key's role follows the systems at runtime, and across a restart."""
+    new = f"openapi/period/{APP_KEY}/SYS9"
+    async with client(broker) as app:
+        assert _codes(await app.subscribe(new, qos=1)) == [128]
+    await broker.add_app_system(APP_KEY, "SYS9")
+    await broker.add_app_system(APP_KEY, "SYS9")  # twice: nothing more to do
+    async with publisher(broker) as pub, client(broker) as app:
+        for kind in ("period", "change", "alarm"):
+            assert _codes(await app.subscribe(f"openapi/{kind}/{APP_KEY}/SYS9", qos=1)) == [1]
+        await pub.publish(new, b"telemetry of a new system", qos=1)
+        async with asyncio.timeout(5):
+            message = await anext(aiter(app.messages))
+        assert message.payload == b"telemetry of a new system"
+
+    await broker.restart()  # the files hold the change too
+    async with client(broker) as app:
+        assert _codes(await app.subscribe(new, qos=1)) == [1]
+
+    await broker.remove_app_system(APP_KEY, "SYS9")
+    await broker.remove_app_system(APP_KEY, "SYS9")
+    async with client(broker) as app:
+        assert _codes(await app.subscribe(new, qos=1)) == [128]
+        assert _codes(await app.subscribe(f"openapi/period/{APP_KEY}/SYS1", qos=1)) == [1]

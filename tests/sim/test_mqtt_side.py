@@ -279,3 +279,33 @@ async def test_mutual_tls_side(sim_mtls: Simulator) -> None:
     async with App(sim_mtls, token) as app:
         await sim_mtls.publish_telemetry(sim_mtls.stations[0].system_id)
         await wait_until(lambda: app.of("period"), "telemetry over mutual TLS")
+
+
+async def test_station_added_and_removed_at_runtime(sim_mqtt: Simulator) -> None:
+    """A station added later gets telemetry after the next request; removal withdraws it.
+
+    (mosquitto's dynamic-security plugin disconnects the clients of a role it changes:
+    a client reconnects, as ours does, and subscribes again.)
+    """
+    side = sim_mqtt.mqtt
+    assert side is not None
+    side.initial_push_delay = None
+    token = await login(sim_mqtt)
+    station = sim_mqtt.add_station()
+    await side.acl_synced()
+    assert sim_mqtt.onboard(station.system_id)[0]
+    async with App(sim_mqtt, token) as app:  # subscribes to every station's topics
+        await app.request("period")  # now lists the new station too
+        await wait_until(lambda: station.system_id in side.subscriptions["period"], "the request")
+        await sim_mqtt.publish_telemetry(station.system_id)
+        await wait_until(lambda: app.of("period"), "telemetry of the new station")
+        assert [item["systemId"] for item in app.of("period")[0]] == [station.system_id]
+
+    sim_mqtt.remove_station(station.system_id)
+    await side.acl_synced()
+    assert station.system_id not in side.subscriptions["period"]
+    async with App(sim_mqtt, token) as app:
+        refused = await app.client.subscribe(
+            f"openapi/change/{sim_mqtt.app_key}/{station.system_id}"
+        )
+        assert [getattr(code, "value", code) for code in refused] == [128]
