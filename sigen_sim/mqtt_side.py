@@ -32,6 +32,7 @@ import shutil
 import ssl
 import tempfile
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -377,13 +378,17 @@ class MqttSide:
 
     async def publish_alarm(self, system_id: str, code: str, status: str) -> None:
         """Publish an ``alarm`` message (status ``generation`` or ``recovery``)."""
+        await self.publish_alarms(system_id, [(code, status)])
+
+    async def publish_alarms(self, system_id: str, alarms: Sequence[tuple[str, str]]) -> None:
+        """Publish one ``alarm`` message carrying several ``(code, status)`` alarms, in order.
+
+        Their ``changeTime`` is now, one millisecond apart, in the order given.
+        """
+        now_ms = int(self.sim.clock.now() * 1000)
         payload = [
-            {
-                "systemId": system_id,
-                "alarmCode": code,
-                "status": status,
-                "changeTime": int(self.sim.clock.now() * 1000),
-            }
+            {"systemId": system_id, "alarmCode": code, "status": status, "changeTime": now_ms + i}
+            for i, (code, status) in enumerate(alarms)
         ]
         await self._publish(f"openapi/alarm/{self.sim.app_key}/{system_id}", payload)
 

@@ -626,8 +626,13 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
 
     @callback
     def async_handle_alarm(self, alarm: AlarmEvent | Iterable[AlarmEvent]) -> None:
-        """Record an alarm (generation or recovery) and push it."""
-        changed = False
+        """Record alarms (generation or recovery) and push them, every one of them.
+
+        Each alarm of the call is appended, in order, to its station's ``new_alarms``
+        for the listeners of this one update (the event entity fires an event per
+        alarm), then the list is emptied again.
+        """
+        touched: list[StationData] = []
         for item in _as_list(alarm):
             station = self._station_for_system(item.system_id)
             if station is None:
@@ -637,9 +642,14 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
                 station.active_alarms[item.alarm_code] = item
             else:
                 station.active_alarms.pop(item.alarm_code, None)
-            changed = True
-        if changed:
-            self._push()
+            station.new_alarms.append(item)
+            touched.append(station)
+        if touched:
+            try:
+                self._push()
+            finally:
+                for station in touched:
+                    station.new_alarms.clear()
 
     @callback
     def async_handle_connection_change(self, connected: bool) -> None:

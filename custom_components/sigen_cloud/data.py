@@ -51,6 +51,10 @@ class StationData:
     nb_mode: NBMode | None = None
     active_alarms: dict[str, AlarmEvent] = field(default_factory=dict)  # by alarm code
     last_alarm: AlarmEvent | None = None
+    # The alarms pushed since the last listener update, in the order received: set
+    # while the coordinator notifies its listeners (the event entity fires one event
+    # each), empty otherwise.
+    new_alarms: list[AlarmEvent] = field(default_factory=list)
     last_poll: datetime | None = None
     last_telemetry: datetime | None = None
 

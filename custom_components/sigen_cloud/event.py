@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import override
 
 from homeassistant.components.event import EventEntity
@@ -36,16 +35,14 @@ async def async_setup_entry(
     )
 
 
-def _alarm_key(alarm: AlarmEvent) -> tuple[str, str, datetime]:
-    return (alarm.alarm_code, alarm.status, alarm.change_time)
-
-
 class SigenAlarmEvent(SigenEntity, EventEntity):
     """Fires ``generation`` when an alarm is raised and ``recovery`` when it clears.
 
-    Events are derived from the station's active alarms (codes that appear or go) and
-    its last alarm message, so alarms pushed between two state writes are not lost.
-    Alarms known when the entity is added are not replayed.
+    One event per pushed alarm, in the order received, also when one message carries
+    several (a raise and its recovery, several codes): the coordinator hands each
+    update's new alarms over in ``StationData.new_alarms``. Alarms known when the
+    entity is added are not replayed; statuses other than the two event types are
+    ignored.
     """
 
     _attr_translation_key = "alarm"
@@ -53,51 +50,24 @@ class SigenAlarmEvent(SigenEntity, EventEntity):
 
     def __init__(self, coordinator: SigenCoordinator, station_id: str) -> None:
         super().__init__(coordinator, station_id, "alarm")
-        station = self.station
-        self._active: set[str] = set(station.active_alarms) if station else set()
-        self._fired: set[tuple[str, str, datetime]] = set()
-        if station is not None and station.last_alarm is not None:
-            self._fired.add(_alarm_key(station.last_alarm))
 
-    def _pending(self) -> list[tuple[str, str, datetime | None]]:
-        """New (status, code, time) events since the last state write."""
+    def _pending(self) -> list[AlarmEvent]:
+        """The alarms of the current update that make an event, in order."""
         station = self.station
         if station is None:
             return []
-        events: list[tuple[str, str, datetime | None]] = []
-        last = station.last_alarm
-        for code, alarm in station.active_alarms.items():
-            if code not in self._active:
-                events.append((EVENT_GENERATION, code, alarm.change_time))
-                self._fired.add((code, EVENT_GENERATION, alarm.change_time))
-        for code in sorted(self._active - set(station.active_alarms)):
-            if last is not None and last.alarm_code == code and not last.active:
-                events.append((EVENT_RECOVERY, code, last.change_time))
-                self._fired.add(_alarm_key(last))
-            else:
-                events.append((EVENT_RECOVERY, code, None))
-        if last is not None and _alarm_key(last) not in self._fired:
-            # E.g. an alarm raised and cleared between two updates, or a recovery of an
-            # alarm we never saw raised.
-            events.append((last.status, last.alarm_code, last.change_time))
-            self._fired.add(_alarm_key(last))
-        self._active = set(station.active_alarms)
-        # Only the last alarm can come back unchanged in a later update.
-        self._fired = {_alarm_key(last)} if last is not None else set()
-        return events
+        return [alarm for alarm in station.new_alarms if alarm.status in self._attr_event_types]
 
     @callback
     @override
     def _handle_coordinator_update(self) -> None:
-        for status, code, when in self._pending():
-            if status not in self._attr_event_types:
-                continue
+        for alarm in self._pending():
             self._trigger_event(
-                status,
+                alarm.status,
                 {
-                    ATTR_ALARM_CODE: code,
-                    ATTR_CHANGE_TIME: when.isoformat() if when is not None else None,
+                    ATTR_ALARM_CODE: alarm.alarm_code,
+                    ATTR_CHANGE_TIME: alarm.change_time.isoformat(),
                 },
             )
-            self.async_write_ha_state()
+            self.async_write_ha_state()  # one state (and state_changed event) per alarm
         super()._handle_coordinator_update()

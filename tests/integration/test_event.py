@@ -137,13 +137,13 @@ async def test_alarms_between_updates_are_not_lost(hass: HomeAssistant, sim_mqtt
     await hass.async_block_till_done()
     unsub()
 
-    events = set(fired)
-    assert ("generation", "2001") in events
-    assert ("generation", "2002") in events
-    assert ("recovery", "2001") in events
-    assert ("generation", "2003") in events
-    assert ("recovery", "2009") in events
-    assert len([e for e in fired if e == ("recovery", "2009")]) == 1
+    assert fired == [
+        ("generation", "2001"),
+        ("generation", "2002"),
+        ("generation", "2003"),
+        ("recovery", "2001"),
+        ("recovery", "2009"),
+    ]
     await unload(hass, entry)
 
 
@@ -167,17 +167,71 @@ async def test_event_edge_cases(hass: HomeAssistant, sim_mqtt: Any) -> None:
     assert fresh._pending() == []
     # A station that is gone has no events.
     assert SigenAlarmEvent(coordinator, "no-such-station")._pending() == []
-
-    # An active alarm dropped without a recovery message: a recovery without a time.
+    # The new alarms are only there during their own update.
     station = coordinator.data.stations[STATION_ID]
-    station.active_alarms.pop("3001")
-    assert fresh._pending() == [("recovery", "3001", None)]
+    assert station.new_alarms == []
+    assert list(station.active_alarms) == ["3001"]
 
-    # A status that is not an event type is not fired.
-    station.last_alarm = AlarmEvent(SYSTEM_ID, "3002", "acknowledged", datetime.now(UTC))
-    coordinator.async_update_listeners()
+    # A status that is not an event type is not fired (but the others of the message are).
+    coordinator.async_handle_alarm(
+        [
+            AlarmEvent(SYSTEM_ID, "3002", "acknowledged", datetime.now(UTC)),
+            _alarm("3001", "recovery", t + 1),
+        ]
+    )
     await hass.async_block_till_done()
     state = hass.states.get(EVENT)
     assert state is not None
     assert state.attributes.get("alarm_code") == "3001"
+    assert state.attributes.get("event_type") == "recovery"
+    assert station.active_alarms == {}
+    assert station.new_alarms == []
+    await unload(hass, entry)
+
+
+async def test_every_alarm_of_one_mqtt_message_fires_in_order(
+    hass: HomeAssistant, sim_mqtt: Any
+) -> None:
+    """One pushed message with several alarms: one event each, in the message's order."""
+    entry = await setup_entry(hass, sim_mqtt, Platform.EVENT, Platform.SENSOR, developer=True)
+    await wait_for_push(hass, sim_mqtt, entry)
+    fired: list[tuple[str, str, str]] = []
+
+    def record(event: Any) -> None:
+        new = event.data["new_state"]
+        if new is not None and new.state != STATE_UNKNOWN:
+            attributes = new.attributes
+            fired.append(
+                (attributes["event_type"], attributes["alarm_code"], attributes["change_time"])
+            )
+
+    unsub = async_track_state_change_event(hass, [EVENT], record)
+    # Raised and cleared within one message, then two codes raised, one of them cleared
+    # first: the order of the message, not "raised before cleared".
+    await sim_mqtt.mqtt.publish_alarms(
+        SYSTEM_ID,
+        [
+            ("4001", "generation"),
+            ("4001", "recovery"),
+            ("4003", "recovery"),
+            ("4002", "generation"),
+            ("4003", "generation"),
+        ],
+    )
+    await wait_for(hass, lambda: len(fired) >= 5)
+    unsub()
+    assert [(kind, code) for kind, code, _ in fired] == [
+        ("generation", "4001"),
+        ("recovery", "4001"),
+        ("recovery", "4003"),
+        ("generation", "4002"),
+        ("generation", "4003"),
+    ]
+    times = [datetime.fromisoformat(when) for _, _, when in fired]
+    assert times == sorted(times)
+    station = coordinator_of(entry).data.stations[STATION_ID]
+    assert sorted(station.active_alarms) == ["4002", "4003"]
+    count = hass.states.get(COUNT)
+    assert count is not None
+    assert count.state == "2"
     await unload(hass, entry)

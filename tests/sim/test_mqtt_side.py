@@ -309,3 +309,21 @@ async def test_station_added_and_removed_at_runtime(sim_mqtt: Simulator) -> None
             f"openapi/change/{sim_mqtt.app_key}/{station.system_id}"
         )
         assert [getattr(code, "value", code) for code in refused] == [128]
+
+
+async def test_several_alarms_in_one_message(sim_mqtt: Simulator, app: App) -> None:
+    assert sim_mqtt.mqtt is not None
+    system_id = sim_mqtt.stations[0].system_id
+    await sim_mqtt.mqtt.publish_alarms(
+        system_id, [("1001", "generation"), ("1001", "recovery"), ("1002", "generation")]
+    )
+    await wait_until(lambda: app.of("alarm"), "the alarm message")
+    (message,) = app.of("alarm")
+    assert [(a["alarmCode"], a["status"]) for a in message] == [
+        ("1001", "generation"),
+        ("1001", "recovery"),
+        ("1002", "generation"),
+    ]
+    times = [a["changeTime"] for a in message]
+    assert times == sorted(times)
+    assert len(set(times)) == 3
