@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from homeassistant.components.event import ATTR_EVENT_TYPE
 from homeassistant.const import STATE_UNKNOWN, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -114,6 +114,7 @@ async def test_alarms_between_updates_are_not_lost(hass: HomeAssistant, sim_mqtt
     coordinator = coordinator_of(entry)
     fired: list[tuple[str, str]] = []
 
+    @callback
     def record(event: Any) -> None:
         new = event.data["new_state"]
         if new is not None and new.state != STATE_UNKNOWN:
@@ -197,6 +198,7 @@ async def test_every_alarm_of_one_mqtt_message_fires_in_order(
     await wait_for_push(hass, sim_mqtt, entry)
     fired: list[tuple[str, str, str]] = []
 
+    @callback
     def record(event: Any) -> None:
         new = event.data["new_state"]
         if new is not None and new.state != STATE_UNKNOWN:
