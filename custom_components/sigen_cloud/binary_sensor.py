@@ -12,12 +12,12 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SigenCoordinator
 from .data import SigenCloudData, SigenConfigEntry, StationData
-from .entity import SigenEntity
+from .entity import SigenEntity, async_track_stations
 
 PARALLEL_UPDATES = 0
 
@@ -58,15 +58,20 @@ async def async_setup_entry(
     entry: SigenConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up the binary sensors, when developer credentials give us MQTT."""
+    """Set up the binary sensors of every station, now and as stations appear, when
+    developer credentials give us MQTT."""
     if entry.runtime_data.mqtt is None:
         return
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        SigenBinarySensor(coordinator, station_id, description)
-        for station_id in coordinator.data.stations
-        for description in BINARY_SENSORS
-    )
+
+    @callback
+    def add_station(station_id: str) -> None:
+        async_add_entities(
+            SigenBinarySensor(coordinator, station_id, description)
+            for description in BINARY_SENSORS
+        )
+
+    async_track_stations(entry, add_station)
 
 
 class SigenBinarySensor(SigenEntity, BinarySensorEntity):

@@ -475,20 +475,17 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
                     system.system_id, StationData(system.system_id, system_id=system.system_id)
                 )
                 seen.add(system.system_id)
-        if not remove:
-            return
-        device_registry = dr.async_get(self.hass)
-        for station_id in set(stations) - seen:
+        gone = set(stations) - seen if remove else set()
+        for station_id in gone:
             LOGGER.info("Station %s is no longer on the account; removing it", station_id)
             del stations[station_id]
             self._stale.discard(station_id)
-            device = device_registry.async_get_device_by_identifier(
-                (DOMAIN, station_id), self.config_entry.entry_id
-            )
-            if device is not None:
-                device_registry.async_update_device(
-                    device.id, remove_config_entry_id=self.config_entry.entry_id
-                )
+        # The list is complete unless developer credentials are set but their system
+        # list is missing (then push-only stations may be missing from it too).
+        complete = systems is not None or not has_developer_credentials(self.config_entry.data)
+        self._async_remove_station_devices(gone, sweep=complete)
+        if not remove:
+            return
         if self.mqtt is not None and any(
             st.system_id and st.system_id not in self.mqtt_system_ids for st in stations.values()
         ):
@@ -496,6 +493,28 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
             self.config_entry.async_create_background_task(
                 self.hass, self.async_restart_mqtt(), name=f"{DOMAIN} MQTT resubscribe"
             )
+
+    @callback
+    def _async_remove_station_devices(self, gone: set[str], *, sweep: bool) -> None:
+        """Remove the devices (and with them the entities) of stations that are gone.
+
+        With ``sweep``, also the devices of stations that left the account while Home
+        Assistant was not running: every station device of the entry whose station is
+        not in the data. Smart-load devices are the smart-load tracker's (entity.py).
+        """
+        entry_id = self.config_entry.entry_id
+        device_registry = dr.async_get(self.hass)
+        for device in dr.async_entries_for_config_entry(device_registry, entry_id):
+            station_ids = {
+                identifier
+                for domain, identifier in device.identifiers
+                if domain == DOMAIN and "_smart_load_" not in identifier
+            }
+            if not station_ids:
+                continue
+            if station_ids & gone or (sweep and not station_ids & set(self.data.stations)):
+                LOGGER.debug("Removing the device of station(s) %s", sorted(station_ids))
+                device_registry.async_remove_device(device.id)
 
     def system_ids(self) -> list[str]:
         """The northbound system ids of every known station, for the MQTT subscription."""

@@ -67,6 +67,29 @@ class SigenEntity(CoordinatorEntity[SigenCoordinator]):
         return super().available and self.station is not None
 
 
+@callback
+def async_track_stations(entry: SigenConfigEntry, add_station: Callable[[str], None]) -> None:
+    """Call ``add_station(station_id)`` for every station now and for stations that
+    appear later (a coordinator listener comparing the known station ids).
+
+    A station that leaves the account loses its device in the coordinator, and with
+    it every entity of it on every platform; should it come back, it is added again.
+    """
+    coordinator = entry.runtime_data.coordinator
+    known: set[str] = set()
+
+    @callback
+    def update() -> None:
+        current = coordinator.station_ids
+        for station_id in sorted(current - known):
+            add_station(station_id)
+        known.clear()
+        known.update(current)
+
+    update()
+    entry.async_on_unload(coordinator.async_add_listener(update))
+
+
 def smart_load_identifier(station_id: str, path: int) -> tuple[str, str]:
     """Device registry identifier of a smart load's own device."""
     return (DOMAIN, f"{station_id}_smart_load_{path}")

@@ -10,7 +10,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SigenCoordinator
 from .data import SigenConfigEntry
-from .entity import SigenEntity
+from .entity import SigenEntity, async_track_stations
 from .sigen import AlarmEvent
 
 PARALLEL_UPDATES = 0
@@ -26,13 +26,17 @@ async def async_setup_entry(
     entry: SigenConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up an alarm event entity per station, when developer credentials give us MQTT."""
+    """Set up an alarm event entity per station, now and as stations appear, when
+    developer credentials give us MQTT."""
     if entry.runtime_data.mqtt is None:
         return
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        SigenAlarmEvent(coordinator, station_id) for station_id in coordinator.data.stations
-    )
+
+    @callback
+    def add_station(station_id: str) -> None:
+        async_add_entities([SigenAlarmEvent(coordinator, station_id)])
+
+    async_track_stations(entry, add_station)
 
 
 class SigenAlarmEvent(SigenEntity, EventEntity):

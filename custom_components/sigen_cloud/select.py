@@ -6,7 +6,7 @@ from typing import override
 
 from homeassistant.components.select import SelectEntity
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -16,6 +16,7 @@ from .data import SigenConfigEntry, StationData
 from .entity import (
     SigenEntity,
     async_switch_northbound_mode,
+    async_track_stations,
     has_developer_credentials,
     sigen_errors,
 )
@@ -61,19 +62,19 @@ async def async_setup_entry(
     entry: SigenConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up the mode selects of every station."""
+    """Set up the mode selects of every station, now and as stations appear."""
     coordinator = entry.runtime_data.coordinator
-    entities: list[SelectEntity] = [
-        SigenOperationalModeSelect(coordinator, station_id, entry)
-        for station_id in coordinator.data.stations
-    ]
-    if has_developer_credentials(entry):
-        entities.extend(
-            SigenNorthboundModeSelect(coordinator, station_id, entry)
-            for station_id, station in coordinator.data.stations.items()
-            if station.system_id is not None
-        )
-    async_add_entities(entities)
+    with_northbound = has_developer_credentials(entry)
+
+    @callback
+    def add_station(station_id: str) -> None:
+        entities: list[SelectEntity] = [SigenOperationalModeSelect(coordinator, station_id, entry)]
+        station = coordinator.data.stations[station_id]
+        if with_northbound and station.system_id is not None:
+            entities.append(SigenNorthboundModeSelect(coordinator, station_id, entry))
+        async_add_entities(entities)
+
+    async_track_stations(entry, add_station)
 
 
 class SigenOperationalModeSelect(SigenEntity, SelectEntity):

@@ -45,7 +45,12 @@ from homeassistant.helpers.typing import StateType
 
 from .coordinator import SigenCoordinator
 from .data import SigenConfigEntry, StationData
-from .entity import SigenEntity, SigenSmartLoadEntity, async_track_smart_loads
+from .entity import (
+    SigenEntity,
+    SigenSmartLoadEntity,
+    async_track_smart_loads,
+    async_track_stations,
+)
 from .sigen import SmartLoad, SmartLoadConsumption
 
 PARALLEL_UPDATES = 0
@@ -424,21 +429,25 @@ async def async_setup_entry(
     entry: SigenConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up the sensors of every station, and of every smart load as it appears."""
+    """Set up the sensors of every station and smart load, now and as they appear."""
     coordinator = entry.runtime_data.coordinator
     with_mqtt = entry.runtime_data.mqtt is not None
-    entities: list[SensorEntity] = []
-    for station_id, station in coordinator.data.stations.items():
-        entities.extend(
+
+    @callback
+    def add_station(station_id: str) -> None:
+        station = coordinator.data.stations[station_id]
+        entities: list[SensorEntity] = [
             SigenSensor(coordinator, station_id, description)
             for description in SENSORS
             if (with_mqtt or not description.mqtt_only) and description.exists_fn(station)
-        )
+        ]
         entities.extend(
             SigenEnergySensor(coordinator, station_id, description)
             for description in ENERGY_SENSORS
         )
-    async_add_entities(entities)
+        async_add_entities(entities)
+
+    async_track_stations(entry, add_station)
 
     @callback
     def add_load(station_id: str, path: int, via_device_id: str) -> None:
