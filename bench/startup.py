@@ -36,7 +36,8 @@ def _entity_ids(hass: Any, entry: Any) -> list[str]:
 
 
 # The simulator, its aiohttp server and the proxy run in this process too: allocations
-# with any of their frames on the stack are not the integration's.
+# with any of their frames on the stack (of the innermost FRAMES) are not the
+# integration's.
 FRAMES = 16
 NOT_OURS = ("*/sigen_sim/*", "*/aiohttp/web*", "*/bench/harness.py", "*/asyncio/streams.py")
 
@@ -116,6 +117,7 @@ async def ours_once(
     handshakes: bool = False,
     mqtt_rtt: float = 0.0,
     memory: bool = False,
+    memory_frames: int = FRAMES,
     limit: float = 60.0,
 ) -> dict[str, Any]:
     """One start-up of the integration: ``async_setup_entry`` → all entities have a state."""
@@ -131,7 +133,7 @@ async def ours_once(
         timeline = _record_arrivals(sim)
         if memory:
             collect()
-            tracemalloc.start(FRAMES)
+            tracemalloc.start(memory_frames)
             before = _ours_only(tracemalloc.take_snapshot())
         t0 = time.perf_counter()
         complete = await setup_and_wait(hass, sim, entry, developer=developer, limit=limit)
