@@ -17,11 +17,17 @@
 | DELETE | `/_sim/stations/{systemId}` | a station disappears |
 | POST | `/_sim/stations/{systemId}/smart-loads` | `{"name", "powerKw"}` a new smart load |
 | DELETE | `/_sim/stations/{systemId}/smart-loads/{path}` | a smart load disappears |
+| POST | `/_sim/stations/{systemId}/system` | `{"backupCutOffSOC%": 30, ...}` settings |
 | POST | `/_sim/change` | `{"systemId", "values": optional}` publish a change message |
 | POST | `/_sim/telemetry` | `{"systemId": optional}` publish one period message now |
 | POST | `/_sim/alarm` | `{"systemId", "code", "status"}` publish an alarm |
 | POST | `/_sim/broker/restart` | `{"downFor": seconds}` |
 | POST | `/_sim/mqtt/drop` | disconnect the MQTT clients |
+
+``/_sim/stations/{systemId}/system`` takes fields of the MQTT ``change`` message (the
+cut-off SOCs, ``peakShavingStatus``/``stormWatchStatus`` "on"/"off", ``systemStatus``,
+``onOffGridStatus``); subscribed clients get a change message at once. ``/_sim/change``
+publishes one now (default values: the station's ``system_values()``).
 """
 
 from __future__ import annotations
@@ -68,6 +74,7 @@ class ControlApi:
         r.add_post("/_sim/password", self.password)
         r.add_post("/_sim/stations/{system_id}/mode", self.station_mode)
         r.add_post("/_sim/stations/{system_id}/smart-loads/{path}", self.smart_load)
+        r.add_post("/_sim/stations/{system_id}/system", self.system_values)
         r.add_post("/_sim/stations", self.station_add)
         r.add_delete("/_sim/stations/{system_id}", self.station_remove)
         r.add_post("/_sim/stations/{system_id}/smart-loads", self.smart_load_add)
@@ -212,6 +219,18 @@ class ControlApi:
         except (KeyError, ValueError, TypeError) as err:
             return _error(f"cannot switch the smart load: {err}")
         return _ok(station.state())
+
+    async def system_values(self, request: web.Request) -> web.Response:
+        station = self.sim.station_by_system_id(request.match_info["system_id"])
+        if station is None:
+            return _error("unknown system", 404)
+        try:
+            station.set_system_values(await self._body(request))
+        except (ValueError, TypeError) as err:
+            return _error(f"cannot change the system settings: {err}")
+        if self.sim.mqtt is not None:
+            await self.sim.mqtt.publish_changes()  # at once rather than at the next tick
+        return _ok(station.system_values())
 
     async def station_add(self, request: web.Request) -> web.Response:
         station = self.sim.add_station()

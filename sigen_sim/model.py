@@ -39,6 +39,7 @@ DEFAULT_WORKING_MODES: list[tuple[str, int]] = [
 ALL_MODES = {MODE_MSC, MODE_AI, MODE_TOU, MODE_FFG, MODE_VPP, MODE_REMOTE_EMS, MODE_NBI}
 COMMAND_MODES = ("charge", "discharge", "idle", "selfConsumption", "selfConsumption-grid")
 REMOTE_MODES = {MODE_VPP, MODE_REMOTE_EMS, MODE_NBI}
+SYSTEM_STATUSES = ("standby", "running", "fault", "shutdown", "disconnected")
 
 STEP_SECONDS = 15.0
 TOU_CHEAP_HOURS = (1, 5)  # local hours [start, end): charge from the grid
@@ -152,6 +153,11 @@ class SimStation:
         self.discharge_cutoff_soc = 5.0
         self.backup_cutoff_soc = 15.0
         self.peak_shaving_cutoff_soc = 20.0
+        # The rest of the MQTT ``change`` fields (see system_values / set_system_values).
+        self.system_status = "running"
+        self.on_off_grid_status = 0
+        self.peak_shaving_status = False
+        self.storm_watch_status = False
         self.soc = float(initial_soc)
         self.mode: int = MODE_MSC
         self.profile_id: int = -1
@@ -529,10 +535,10 @@ class SimStation:
     def system_values(self) -> dict[str, str]:
         """MQTT ``change`` fields, values as strings."""
         return {
-            "onOffGridStatus": "0",
+            "onOffGridStatus": str(self.on_off_grid_status),
             "inverterMaxActivePowerW": f"{self.inverter_max_kw * 1000:.1f}",
             "inverterMaxApprentPowerVar": f"{self.inverter_max_kw * 1000:.1f}",
-            "systemStatus": "running",
+            "systemStatus": self.system_status,
             "batteryRatedChargePowerW": f"{self.max_charge_kw * 1000:.1f}",
             "batteryRatedDischargePowerW": f"{self.max_discharge_kw * 1000:.1f}",
             "gridMaxBackfeedPowerW": f"{self.grid_max_backfeed_kw * 1000:.1f}",
@@ -542,9 +548,60 @@ class SimStation:
             "dischargeCutOffSOC%": f"{self.discharge_cutoff_soc:.1f}",
             "backupCutOffSOC%": f"{self.backup_cutoff_soc:.1f}",
             "peakShavingCutOffSOC%": f"{self.peak_shaving_cutoff_soc:.1f}",
-            "peakShavingStatus": "off",
-            "stormWatchStatus": "off",
+            "peakShavingStatus": "on" if self.peak_shaving_status else "off",
+            "stormWatchStatus": "on" if self.storm_watch_status else "off",
         }
+
+    def set_system_values(self, values: dict[str, Any]) -> None:
+        """Change system settings, named as in the ``change`` message.
+
+        Accepted: the four ``...CutOffSOC%`` (0-100), ``peakShavingStatus`` and
+        ``stormWatchStatus`` ("on"/"off" or a bool), ``systemStatus`` (standby, running,
+        fault, shutdown, disconnected) and ``onOffGridStatus`` (an int). Everything is
+        checked first: a bad value raises ValueError (TypeError for a value that is not
+        even a number or a string) and changes nothing.
+        """
+        socs = {
+            "chargeCutOffSOC%": "charge_cutoff_soc",
+            "dischargeCutOffSOC%": "discharge_cutoff_soc",
+            "backupCutOffSOC%": "backup_cutoff_soc",
+            "peakShavingCutOffSOC%": "peak_shaving_cutoff_soc",
+        }
+        switches = {
+            "peakShavingStatus": "peak_shaving_status",
+            "stormWatchStatus": "storm_watch_status",
+        }
+        updates: dict[str, Any] = {}
+        for key, value in values.items():
+            if key in socs:
+                number = _number(value, key)
+                if not 0.0 <= number <= 100.0:
+                    raise ValueError(f"{key} must be between 0 and 100, not {value!r}")
+                updates[socs[key]] = number
+            elif key in switches:
+                if isinstance(value, bool):
+                    updates[switches[key]] = value
+                elif isinstance(value, str) and value.lower() in ("on", "off"):
+                    updates[switches[key]] = value.lower() == "on"
+                else:
+                    raise ValueError(f"{key} must be 'on' or 'off', not {value!r}")
+            elif key == "systemStatus":
+                if value not in SYSTEM_STATUSES:
+                    raise ValueError(
+                        f"systemStatus must be one of {', '.join(SYSTEM_STATUSES)}, not {value!r}"
+                    )
+                updates["system_status"] = value
+            elif key == "onOffGridStatus":
+                updates["on_off_grid_status"] = int(_number(value, key))
+            else:
+                raise ValueError(f"{key!r} is not a system setting the simulator can change")
+        charge = updates.get("charge_cutoff_soc", self.charge_cutoff_soc)
+        discharge = updates.get("discharge_cutoff_soc", self.discharge_cutoff_soc)
+        if discharge > charge:
+            raise ValueError("dischargeCutOffSOC% must not be above chargeCutOffSOC%")
+        self.sync()  # integrate up to now under the old limits
+        for attribute, value in updates.items():
+            setattr(self, attribute, value)
 
     def state(self) -> dict[str, Any]:
         """A JSON-friendly view for the control API."""
@@ -578,6 +635,19 @@ class SimStation:
             "activeCommand": (None if (c := self.active_command(self._t)) is None else dict(c.raw)),
             "appliedCommands": list(self.applied_commands),
         }
+
+
+def _number(value: Any, key: str) -> float:
+    """A finite number from an int, a float or a numeric string (else TypeError/ValueError)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"{key} must be a number, not {value!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{key} must be a number, not {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{key} must be a finite number, not {value!r}")
+    return number
 
 
 def _opt_float(item: dict[str, Any], key: str) -> float | None:

@@ -10,7 +10,11 @@ connects a privileged publisher client to it that behaves like Sigen's cloud:
   documented field names) to ``openapi/period/{app_key}/{system_id}`` every
   ``SimConfig.telemetry_interval`` simulated seconds, on demand
   (:meth:`publish_telemetry`), and once shortly after a subscription request;
-  ``change`` and ``alarm`` messages on demand;
+  ``change`` (system data: ``station.system_values()``) to
+  ``openapi/change/{app_key}/{system_id}`` once shortly after a ``change``
+  subscription request and then whenever those values change (checked at every tick
+  and every ``advance``; the real cloud sends change messages on change), and on
+  demand (:meth:`publish_change`); ``alarm`` messages on demand;
 * it listens on ``openapi/instruction/+``: battery commands
   (``openapi/instruction/command``, ``{"accessToken", "commands": [...]}``) are checked
   and applied to the station model; mode switches (``openapi/instruction/mode``,
@@ -88,6 +92,8 @@ class MqttSide:
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
         self._last_periodic: float | None = None
+        # system id -> the system values last published to it (for publish-on-change)
+        self._last_change: dict[str, dict[str, str]] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -157,6 +163,7 @@ class MqttSide:
         """Simulator hook: the system's topics are withdrawn and its subscriptions end."""
         for systems in self.subscriptions.values():
             systems.discard(system_id)
+        self._last_change.pop(system_id, None)
         self._change_acl(self.broker.revoke_app_system(self.sim.app_key, system_id))
 
     async def acl_synced(self) -> None:
@@ -273,13 +280,17 @@ class MqttSide:
         known = [i for i in ids if isinstance(i, str) and self.sim.station_by_system_id(i)]
         self.subscriptions[kind].update(known)
         self._note(topic, True, f"subscribed {known}")
-        if kind == "period" and self.initial_push_delay is not None:
-            self._spawn(self._initial_push(known), "sigen-sim-mqtt-initial-push")
+        if kind in ("period", "change") and self.initial_push_delay is not None:
+            self._spawn(self._initial_push(kind, known), f"sigen-sim-mqtt-initial-{kind}")
 
-    async def _initial_push(self, system_ids: list[str]) -> None:
+    async def _initial_push(self, kind: str, system_ids: list[str]) -> None:
         await asyncio.sleep(self.initial_push_delay or 0.0)
         for system_id in system_ids:
-            await self.publish_telemetry(system_id)
+            if kind == "period":
+                await self.publish_telemetry(system_id)
+            elif self.sim.onboarded(system_id) and self.sim.station_by_system_id(system_id):
+                # Sent even when unchanged: the client asked again (e.g. it restarted).
+                await self.publish_change(system_id, {})
 
     def _apply_commands(self, topic: str, data: dict[str, Any]) -> None:
         commands = data.get("commands")
@@ -319,19 +330,21 @@ class MqttSide:
 
     # ------------------------------------------------------------------ to clients
 
-    async def _publish(self, topic: str, payload: Any) -> None:
+    async def _publish(self, topic: str, payload: Any) -> bool:
+        """Publish with QoS 1; False when the broker is down or the publish failed."""
         client = self._client
         if client is None:
             _LOGGER.debug("Simulator: broker down, not publishing to %s", topic)
-            return
+            return False
         body = payload if isinstance(payload, bytes) else json.dumps(payload)
         try:
             await client.publish(topic, body, qos=1)
         except aiomqtt.MqttError as err:
             _LOGGER.debug("Simulator: publishing to %s failed: %s", topic, err)
-            return
+            return False
         self.published.append((topic, payload))
         self.published_count += 1
+        return True
 
     def _telemetry_payload(self, system_id: str) -> Any:
         station = self.sim.station_by_system_id(system_id)
@@ -363,18 +376,31 @@ class MqttSide:
             await self._publish(topic, self._telemetry_payload(target))
 
     async def publish_change(self, system_id: str, values: dict[str, str]) -> None:
-        """Publish a ``change`` message (``values`` empty: the station's current values)."""
+        """Publish a ``change`` message (``values`` empty: the station's current values).
+
+        Sent on demand whether or not the system is subscribed or onboarded. The
+        station's own values, once published, are what later ticks compare with.
+        """
         station = self.sim.station_by_system_id(system_id)
         if station is None:
             raise KeyError(f"No simulated system {system_id!r}")
+        current = station.system_values()
         payload = [
-            {
-                "deviceType": "system",
-                "systemId": system_id,
-                "value": dict(values) or station.system_values(),
-            }
+            {"deviceType": "system", "systemId": system_id, "value": dict(values) or current}
         ]
-        await self._publish(f"openapi/change/{self.sim.app_key}/{system_id}", payload)
+        topic = f"openapi/change/{self.sim.app_key}/{system_id}"
+        if await self._publish(topic, payload) and (not values or dict(values) == current):
+            self._last_change[system_id] = current
+
+    async def publish_changes(self) -> None:
+        """Publish a ``change`` message for each subscribed, onboarded system whose
+        system values differ from the last ones published to it."""
+        for system_id in sorted(self.subscriptions["change"]):
+            station = self.sim.station_by_system_id(system_id)
+            if station is None or not self.sim.onboarded(system_id):
+                continue
+            if station.system_values() != self._last_change.get(system_id):
+                await self.publish_change(system_id, {})
 
     async def publish_alarm(self, system_id: str, code: str, status: str) -> None:
         """Publish an ``alarm`` message (status ``generation`` or ``recovery``)."""
@@ -395,8 +421,10 @@ class MqttSide:
     # ------------------------------------------------------------------ period
 
     async def on_time_advanced(self, seconds: float) -> None:
-        """Hook of ``Simulator.advance``: publish when an interval has passed."""
+        """Hook of ``Simulator.advance``: publish when an interval has passed, and
+        system values that changed."""
         await self._maybe_periodic()
+        await self.publish_changes()
 
     async def _maybe_periodic(self) -> None:
         interval = self.sim.config.telemetry_interval
@@ -408,12 +436,18 @@ class MqttSide:
             await self.publish_telemetry()
 
     async def _tick(self) -> None:
-        """While simulated time runs by itself, publish every telemetry interval."""
+        """While simulated time runs by itself, publish every telemetry interval; at
+        every tick (at most a second apart), publish system values that changed."""
         while True:
             scale = self.sim.clock.time_scale
             interval = self.sim.config.telemetry_interval
+            try:
+                if scale > 0 and interval > 0:
+                    await self._maybe_periodic()
+                await self.publish_changes()
+            except Exception:
+                _LOGGER.exception("Simulator: the periodic publishing failed")
             if scale > 0 and interval > 0:
-                await self._maybe_periodic()
                 await asyncio.sleep(min(1.0, max(0.01, interval / scale / 4)))
             else:
                 await asyncio.sleep(1.0)
