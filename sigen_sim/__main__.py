@@ -44,8 +44,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the broker requires a client certificate (mutual TLS)",
     )
     parser.add_argument(
+        "--mqtt-port",
+        type=int,
+        default=0,
+        help="the MQTT broker's TLS port (default: a free one)",
+    )
+    parser.add_argument(
         "--state-dir",
-        help="write the certificates and credentials.json into this directory",
+        help=(
+            "write the certificates and credentials.json into this directory; a valid set "
+            "of certificates already there (certs/) is reused"
+        ),
+    )
+    parser.add_argument(
+        "--new-certs",
+        action="store_true",
+        help="make new certificates even when --state-dir holds valid ones",
     )
     parser.add_argument(
         "--auto-approve", action="store_true", help="approve northbound onboarding immediately"
@@ -111,6 +125,9 @@ def banner(sim: Simulator) -> str:
     if sim.mqtt is not None:
         mtls = " (client certificate required)" if sim.config.require_client_cert else ""
         lines.append(f"  MQTT (TLS):     {sim.mqtt_host}:{sim.mqtt_port}{mtls}")
+        if sim.config.cert_dir:
+            how = "reused from" if sim.mqtt.certs_reused else "new in"
+            lines.append(f"  certificates:   {how} {sim.config.cert_dir}")
     lines += [
         "Demo credentials",
         f"  username:       {sim.username}",
@@ -124,6 +141,18 @@ def banner(sim: Simulator) -> str:
     return "\n".join(lines)
 
 
+def cert_dir(args: argparse.Namespace) -> str | None:
+    """Where the certificates live: ``STATE_DIR/certs`` (emptied first with --new-certs)."""
+    if not args.state_dir or not args.mqtt:
+        return None
+    directory = Path(args.state_dir) / "certs"
+    if args.new_certs and directory.exists():
+        for path in directory.iterdir():
+            if path.is_file():
+                path.unlink()
+    return str(directory)
+
+
 async def run(args: argparse.Namespace) -> int:
     config = SimConfig(
         host=args.host,
@@ -135,6 +164,8 @@ async def run(args: argparse.Namespace) -> int:
         auto_approve=args.auto_approve,
         nb_rate_limits=not args.no_rate_limits,
         seed=args.seed,
+        mqtt_port=args.mqtt_port,
+        cert_dir=cert_dir(args),
         state_dir=args.state_dir,
     )
     stop = asyncio.Event()
@@ -169,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.stations < 1:
         print("--stations must be at least 1", file=sys.stderr)
+        return 2
+    if not 0 <= args.mqtt_port < 65536:
+        print("--mqtt-port must be a TCP port number (0: a free one)", file=sys.stderr)
         return 2
     return asyncio.run(run(args))
 

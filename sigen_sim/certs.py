@@ -16,22 +16,36 @@ strict mode fails for that one reason only.
   ``127.0.0.1`` signed by it (a client must refuse it: unknown CA).
 
 Private keys are written with mode 0600.
+
+:func:`load_certs` reads such a directory back and checks it (every file parses, keys
+match their certificates, the chains and host names are right, the CA still has no
+keyUsage, nothing expires within a day); :func:`load_or_generate_certs` reuses a valid
+set and makes a new one otherwise, so a long-lived ``--state-dir`` keeps its CA.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+_LOGGER = logging.getLogger(__name__)
+
 VALID_DAYS = 30
+MIN_REMAINING = dt.timedelta(days=1)  # a set expiring sooner is not reused
+
+
+class CertError(ValueError):
+    """A certificate directory cannot be reused; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,3 +247,109 @@ def generate_certs(directory: str | Path) -> CertBundle:
         wrong_ca_path=_write(directory / "wrong-ca.crt", wrong_ca_pem, 0o644),
         wrong_server=_pair(directory, "wrong-server", wrong_server, wrong_server_key),
     )
+
+
+def _read_cert(path: Path) -> tuple[str, x509.Certificate]:
+    try:
+        pem = path.read_text(encoding="ascii")
+        return pem, x509.load_pem_x509_certificate(pem.encode())
+    except (OSError, UnicodeError, ValueError) as err:
+        raise CertError(f"{path.name}: {err}") from None
+
+
+def _read_key(path: Path, cert: x509.Certificate) -> str:
+    try:
+        pem = path.read_text(encoding="ascii")
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except (OSError, UnicodeError, ValueError, TypeError) as err:
+        raise CertError(f"{path.name}: {err}") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise CertError(f"{path.name}: not an EC private key")
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if key.public_key().public_bytes(*spki) != cert.public_key().public_bytes(*spki):
+        raise CertError(f"{path.name} does not belong to its certificate")
+    return pem
+
+
+def _check_dates(name: str, cert: x509.Certificate, now: dt.datetime) -> None:
+    if cert.not_valid_before_utc > now:
+        raise CertError(f"{name} is not valid yet")
+    if cert.not_valid_after_utc - now < MIN_REMAINING:
+        raise CertError(f"{name} expires on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
+
+
+def _check_issuer(name: str, cert: x509.Certificate, ca: x509.Certificate) -> None:
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (InvalidSignature, ValueError, TypeError):
+        raise CertError(f"{name} is not signed by its CA") from None
+
+
+def _hosts(cert: x509.Certificate) -> set[str]:
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return set()
+    return {str(ip) for ip in names.get_values_for_type(x509.IPAddress)} | set(
+        names.get_values_for_type(x509.DNSName)
+    )
+
+
+def load_certs(directory: str | Path) -> CertBundle:
+    """Read back what :func:`generate_certs` wrote in ``directory``, checked.
+
+    Raises :class:`CertError` (saying why) when a file is missing or unreadable, a key
+    does not match its certificate, a certificate is not signed by its CA, has the wrong
+    host names or expires within a day, or the CA has gained a keyUsage extension.
+    """
+    directory = Path(directory)
+    now = dt.datetime.now(dt.UTC)
+    ca_pem, ca = _read_cert(directory / "ca.crt")
+    ca_key_pem = _read_key(directory / "ca.key", ca)
+    wrong_ca_pem, wrong_ca = _read_cert(directory / "wrong-ca.crt")
+    try:
+        ca.extensions.get_extension_for_class(x509.KeyUsage)
+    except x509.ExtensionNotFound:
+        pass
+    else:
+        raise CertError("ca.crt has a keyUsage extension (the simulator's CA has none)")
+    _check_dates("ca.crt", ca, now)
+    _check_dates("wrong-ca.crt", wrong_ca, now)
+
+    def pair(stem: str, issuer: x509.Certificate, hosts: set[str]) -> CertPair:
+        cert_path, key_path = directory / f"{stem}.crt", directory / f"{stem}.key"
+        cert_pem, cert = _read_cert(cert_path)
+        key_pem = _read_key(key_path, cert)
+        _check_dates(cert_path.name, cert, now)
+        _check_issuer(cert_path.name, cert, issuer)
+        if not hosts <= _hosts(cert):
+            raise CertError(f"{cert_path.name} is not for {', '.join(sorted(hosts))}")
+        return CertPair(cert_pem=cert_pem, key_pem=key_pem, cert_path=cert_path, key_path=key_path)
+
+    return CertBundle(
+        directory=directory,
+        ca_pem=ca_pem,
+        ca_path=directory / "ca.crt",
+        ca_key_pem=ca_key_pem,
+        server=pair("server", ca, {"127.0.0.1", "localhost"}),
+        client=pair("client", ca, set()),
+        other_host_server=pair("other-host-server", ca, {"broker.invalid"}),
+        wrong_ca_pem=wrong_ca_pem,
+        wrong_ca_path=directory / "wrong-ca.crt",
+        wrong_server=pair("wrong-server", wrong_ca, {"127.0.0.1", "localhost"}),
+    )
+
+
+def load_or_generate_certs(directory: str | Path) -> tuple[CertBundle, bool]:
+    """The certificates in ``directory`` if they are all there and valid, else new ones.
+
+    Returns ``(bundle, reused)``. Nothing is reused from an incomplete or bad set: every
+    file is written anew.
+    """
+    directory = Path(directory)
+    if (directory / "ca.crt").exists():
+        try:
+            return load_certs(directory), True
+        except CertError as err:
+            _LOGGER.info("Making new simulator certificates in %s: %s", directory, err)
+    return generate_certs(directory), False

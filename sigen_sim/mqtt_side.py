@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 import aiomqtt
 
 from .broker import BrokerError, MosquittoBroker
-from .certs import CertBundle, generate_certs
+from .certs import CertBundle, generate_certs, load_or_generate_certs
 
 if TYPE_CHECKING:
     from .simulator import Simulator
@@ -68,9 +68,17 @@ class MqttSide:
         self.sim = sim
         self.require_client_cert = require_client_cert
         self._directory = Path(tempfile.mkdtemp(prefix="sigen-sim-mqtt-"))
-        self.certs: CertBundle = generate_certs(self._directory / "certs")
+        self.certs: CertBundle
+        self.certs_reused = False  # True: a valid set found in SimConfig.cert_dir
+        if sim.config.cert_dir:
+            self.certs, self.certs_reused = load_or_generate_certs(sim.config.cert_dir)
+        else:
+            self.certs = generate_certs(self._directory / "certs")
         self.broker = MosquittoBroker(
-            self.certs, self._directory / "broker", require_client_cert=require_client_cert
+            self.certs,
+            self._directory / "broker",
+            require_client_cert=require_client_cert,
+            port=sim.config.mqtt_port or None,
         )
         self.broker.set_app_systems(sim.app_key, [s.system_id for s in sim.stations])
         self.host: str = self.broker.host
@@ -107,7 +115,8 @@ class MqttSide:
         await self._wait_ready()
 
     async def stop(self) -> None:
-        """Stop the publisher and the broker; remove the certificates and broker files."""
+        """Stop the publisher and the broker; remove the broker files and the
+        certificates (unless they live in ``SimConfig.cert_dir``)."""
         self._stopping = True
         tasks = [t for t in (self._runner, *self._tasks) if t is not None]
         for task in tasks:

@@ -85,6 +85,10 @@ class SimConfig:
     mqtt: bool = False
     require_client_cert: bool = False
     telemetry_interval: float = 300.0
+    mqtt_port: int = 0  # the broker's TLS port; 0 = a free one
+    # Keep the MQTT certificates here and reuse a valid set found there (None: new ones
+    # in a temporary directory, removed at stop).
+    cert_dir: str | None = None
     state_dir: str | None = None  # python -m sigen_sim --state-dir: where files are written
 
 
