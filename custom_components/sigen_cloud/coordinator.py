@@ -305,8 +305,14 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         if slow:
             await self._gather(self._async_poll_slow(st) for st in app_stations)
             if self.northbound is not None:
-                for station in self.data.stations.values():
-                    await self._async_poll_nb_mode(station, now)
+                # A few at a time, not one by one: 50 stations took 50 round trips.
+                gate = asyncio.Semaphore(4)
+
+                async def nb_mode(station: StationData) -> None:
+                    async with gate:
+                        await self._async_poll_nb_mode(station, now)
+
+                await self._gather(nb_mode(st) for st in list(self.data.stations.values()))
             self._slow_due = False
             self._last_slow = now
 
