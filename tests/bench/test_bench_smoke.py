@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from bench import cost, peer, push, startup, steady
-from bench.__main__ import table
+from bench.__main__ import machine, table
+from bench.report import markdown
 
 
 async def test_startup_ours_and_library(socket_enabled: None) -> None:
@@ -73,6 +74,7 @@ async def test_push_and_throughput(socket_enabled: None) -> None:
         "throughput": {"parse": {"1": parse}, "home_assistant": {"1": into_ha}},
     }
     assert "push latency" in table(results)
+    assert "| p99 |" in markdown({"machine": machine(), **results})
     json.dumps(results)
 
 
