@@ -102,6 +102,8 @@ class MqttSide:
         self._last_periodic: float | None = None
         # system id -> the system values last published to it (for publish-on-change)
         self._last_change: dict[str, dict[str, str]] = {}
+        # systems whose first change message is scheduled (the ticker leaves them alone)
+        self._change_pending: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -290,16 +292,22 @@ class MqttSide:
         self.subscriptions[kind].update(known)
         self._note(topic, True, f"subscribed {known}")
         if kind in ("period", "change") and self.initial_push_delay is not None:
+            if kind == "change":
+                self._change_pending.update(known)
             self._spawn(self._initial_push(kind, known), f"sigen-sim-mqtt-initial-{kind}")
 
     async def _initial_push(self, kind: str, system_ids: list[str]) -> None:
-        await asyncio.sleep(self.initial_push_delay or 0.0)
-        for system_id in system_ids:
-            if kind == "period":
-                await self.publish_telemetry(system_id)
-            elif self.sim.onboarded(system_id) and self.sim.station_by_system_id(system_id):
-                # Sent even when unchanged: the client asked again (e.g. it restarted).
-                await self.publish_change(system_id, {})
+        try:
+            await asyncio.sleep(self.initial_push_delay or 0.0)
+            for system_id in system_ids:
+                if kind == "period":
+                    await self.publish_telemetry(system_id)
+                elif self.sim.onboarded(system_id) and self.sim.station_by_system_id(system_id):
+                    # Sent even when unchanged: the client asked again (e.g. it restarted).
+                    await self.publish_change(system_id, {})
+        finally:
+            if kind == "change":
+                self._change_pending.difference_update(system_ids)
 
     def _apply_commands(self, topic: str, data: dict[str, Any]) -> None:
         commands = data.get("commands")
@@ -406,7 +414,11 @@ class MqttSide:
         system values differ from the last ones published to it."""
         for system_id in sorted(self.subscriptions["change"]):
             station = self.sim.station_by_system_id(system_id)
-            if station is None or not self.sim.onboarded(system_id):
+            if (
+                station is None
+                or not self.sim.onboarded(system_id)
+                or system_id in self._change_pending
+            ):
                 continue
             if station.system_values() != self._last_change.get(system_id):
                 await self.publish_change(system_id, {})

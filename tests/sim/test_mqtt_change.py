@@ -183,3 +183,16 @@ async def test_control_api_settings_and_publish(sim_mqtt: Simulator, app: App) -
     await wait_until(lambda: len(app.of("change")) == 4, "two change messages on demand")
     assert app.of("change")[2][0]["value"] == before
     assert app.of("change")[3][0]["value"] == {"stormWatchStatus": "on"}
+
+
+async def test_one_first_change_message_per_request(sim_mqtt: Simulator, app: App) -> None:
+    """The ticker does not race the scheduled first message into sending two."""
+    assert sim_mqtt.mqtt is not None
+    sim_mqtt.mqtt.initial_push_delay = 0.5
+    await app.request("change")
+    await wait_until(lambda: sim_mqtt.mqtt_received, "the request")
+    await sim_mqtt.mqtt.publish_changes()  # what the ticker does meanwhile
+    await wait_until(lambda: app.of("change"), "the first change message")
+    await sim_mqtt.mqtt.publish_changes()
+    await marker(sim_mqtt, app)
+    assert len(app.of("change")) == 1
