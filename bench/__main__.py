@@ -159,6 +159,7 @@ async def bench_cost(quick: bool) -> dict[str, Any]:
             "top": runs[-1]["memory_top"],
         }
     out["memory_per_entry"] = memory
+    out["cpu_profile"] = await push.cpu_profile(200 if quick else 2000)
     return out
 
 

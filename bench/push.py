@@ -241,3 +241,47 @@ async def ha_throughput(
             "in_process": in_process,
             "via_broker": via_broker,
         }
+
+
+def _group(filename: str) -> str:
+    if "custom_components/sigen_cloud/sigen/" in filename:
+        return "library (parse, merge, dispatch)"
+    if "custom_components/sigen_cloud/" in filename:
+        return "integration (coordinator, entities)"
+    if "/homeassistant/" in filename:
+        return "Home Assistant (state writes)"
+    if "/ulid_transform/" in filename:
+        return "ulid_transform (pure-Python fallback here)"
+    return "other (stdlib, builtins)"
+
+
+async def cpu_profile(messages: int = 2000) -> dict[str, Any]:
+    """Where the CPU of one telemetry message goes (1 station, in-process dispatch):
+    ``cProfile`` own time by file group, as shares (profiling inflates the total)."""
+    import cProfile
+    import pstats
+
+    async with simulator(1, mqtt=True) as (sim, proxy), home_assistant() as hass:
+        entry = add_entry(hass, sim, proxy.url, developer=True)
+        if not await setup_and_wait(hass, sim, entry, developer=True, limit=60):
+            raise RuntimeError("the integration did not start")
+        await hass.async_block_till_done()
+        runtime = entry.runtime_data
+        dispatch = runtime.mqtt._dispatch_telemetry
+        handle = runtime.coordinator.async_handle_telemetry
+        bodies = _payloads(sim, sim.stations[0].system_id, range(30_000, 30_000 + messages))
+        profile = cProfile.Profile()
+        profile.enable()
+        for body in bodies:
+            await dispatch(body, handle)
+        profile.disable()
+        stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+        groups: dict[str, float] = {}
+        for (filename, _line, _name), (_cc, _nc, own, _cum, _callers) in stats.items():
+            key = _group(filename)
+            groups[key] = groups.get(key, 0.0) + own
+        total = sum(groups.values()) or 1.0
+        return {
+            "messages": messages,
+            "share": {k: round(v / total, 3) for k, v in sorted(groups.items())},
+        }

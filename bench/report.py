@@ -167,6 +167,14 @@ def _cost(c: dict[str, Any], t: dict[str, Any] | None) -> str:
                 f"{t['home_assistant']['1']['in_process']['cpu_ms_per_message'] * 1000:.0f} µs",
             ]
         )
+    if "cpu_profile" in c:
+        share = c["cpu_profile"]["share"]
+        rows.append(
+            [
+                "  where the CPU of a message goes (cProfile own time)",
+                ", ".join(f"{k} {v * 100:.0f} %" for k, v in share.items()),
+            ]
+        )
     return _table(["cost", "value"], rows)
 
 
