@@ -10,8 +10,10 @@ Run through ``scripts/develop`` (which sets up ``.venv`` first). It
 3. completes onboarding through Home Assistant's own HTTP API with a demo user, turns
    on advanced mode for that user, and adds Sigen Cloud through its real config flow
    (server URL of the simulator, developer credentials, PEM certificates), or, on a
-   later run, reuses the entry and reconfigures it only when the simulator's URL or
-   certificates changed;
+   later run, reuses the entry as it is: the simulator keeps its state directory
+   (``config/.sigen-sim``: certificates reused while valid), its HTTP port and its broker
+   port between runs, so the entry's stored server URL, broker and certificates still
+   match; only when one of them changed does it go through the reconfigure flow;
 4. configures the Energy dashboard with the integration's sensors (first run only);
 5. prints where to look and waits; Ctrl-C or SIGTERM stops Home Assistant, then the
    simulator and its broker, each by PID, and waits for them.
@@ -115,6 +117,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the simulator's HTTP port (default: the last run's, else a free one)",
     )
     parser.add_argument(
+        "--mqtt-port",
+        type=int,
+        default=0,
+        help="the simulator's MQTT broker port (default: the last run's, else a free one)",
+    )
+    parser.add_argument(
         "--config",
         default=str(REPO / "config"),
         help="Home Assistant's config directory (default: config/ in the repository)",
@@ -126,6 +134,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--time-scale must not be negative")
     if not 0 < args.port < 65536:
         parser.error("--port must be a TCP port number")
+    for option in ("sim_port", "mqtt_port"):
+        if not 0 <= getattr(args, option) < 65536:
+            parser.error(f"--{option.replace('_', '-')} must be a TCP port number")
     return args
 
 
@@ -502,18 +513,29 @@ class Develop:
         link.symlink_to(wanted)
 
     # -- simulator
-    def sim_port(self) -> int:
-        if self.args.sim_port:
-            return int(self.args.sim_port)
-        last = int(self.state.get("sim_port") or 0)
-        if last and last != self.args.port and port_is_free(last):
+    def _port(self, option: str, avoid: set[int]) -> int:
+        """``--sim-port``/``--mqtt-port`` if given, else the last run's if free, else any."""
+        given = int(getattr(self.args, option) or 0)
+        if given:
+            return given
+        last = int(self.state.get(option) or 0)
+        if last and last not in avoid and port_is_free(last):
             return last
-        return free_port()
+        while (port := free_port()) in avoid:
+            pass
+        return port
+
+    def sim_port(self) -> int:
+        return self._port("sim_port", {self.args.port})
 
     async def start_sim(self) -> None:
         port = self.sim_port()
-        if not port_is_free(port):
-            raise DevelopError(f"the simulator's port {port} is in use")
+        mqtt_port = self._port("mqtt_port", {self.args.port, port})
+        for what, number in (("HTTP", port), ("MQTT", mqtt_port)):
+            if not port_is_free(number):
+                raise DevelopError(f"the simulator's {what} port {number} is in use")
+        if mqtt_port == port:
+            raise DevelopError("--sim-port and --mqtt-port must differ")
         creds_file = self.sim_dir / "credentials.json"
         creds_file.unlink(missing_ok=True)
         argv = [
@@ -522,6 +544,8 @@ class Develop:
             "sigen_sim",
             "--port",
             str(port),
+            "--mqtt-port",
+            str(mqtt_port),
             "--stations",
             str(self.args.stations),
             "--time-scale",
@@ -546,6 +570,7 @@ class Develop:
         if not self.creds.get("mqtt"):
             raise DevelopError("the simulator runs without MQTT; is mosquitto installed?")
         self.state["sim_port"] = port
+        self.state["mqtt_port"] = mqtt_port
 
     def developer_input(self) -> dict[str, Any]:
         mqtt = self.creds["mqtt"]
@@ -558,6 +583,34 @@ class Develop:
             "client_key": Path(mqtt["client_key_path"]).read_text(encoding="utf-8"),
             "advanced": {"mqtt_host": mqtt["host"], "mqtt_port": mqtt["port"]},
         }
+
+    def stored_entry_matches(self, entry_id: str) -> bool | None:
+        """Whether the entry's stored data already points at this run's simulator.
+
+        Compares the server URL, the account, the developer credentials, the broker's
+        host and port and the three certificates with what Home Assistant keeps in
+        ``.storage/core.config_entries``; None when that cannot be read.
+        """
+        stored = load_json(self.config / ".storage" / "core.config_entries")
+        entries = (stored.get("data") or {}).get("entries")
+        if not isinstance(entries, list):
+            return None
+        entry = next(
+            (e for e in entries if isinstance(e, dict) and e.get("entry_id") == entry_id), None
+        )
+        if entry is None or not isinstance(entry.get("data"), dict):
+            return None
+        data: dict[str, Any] = entry["data"]
+        wanted = self.developer_input()
+        advanced = wanted.pop("advanced")
+        wanted.update(advanced)
+        wanted["server_url"] = self.creds["api_url"]
+        wanted["username"] = self.creds["username"]
+
+        def norm(value: Any) -> Any:
+            return value.strip() if isinstance(value, str) else value
+
+        return all(norm(data.get(key)) == norm(value) for key, value in wanted.items())
 
     def fingerprint(self) -> str:
         text = json.dumps(
@@ -591,8 +644,14 @@ class Develop:
         path = "/api/config/config_entries/flow"
         if entries:
             entry_id = str(entries[0]["entry_id"])
-            if self.state.get("fingerprint") == fingerprint and entries[0].get("state") == "loaded":
-                print("Sigen Cloud is already set up; reusing it.", flush=True)
+            matches = self.stored_entry_matches(entry_id)
+            if matches is None:  # Home Assistant's storage unreadable: what we last set
+                matches = self.state.get("fingerprint") == fingerprint
+            if matches:
+                if entries[0].get("state") in ("setup_retry", "setup_error", "not_loaded"):
+                    await api.request("POST", f"/api/config/config_entries/entry/{entry_id}/reload")
+                print("Sigen Cloud is already set up for this simulator; reusing it.", flush=True)
+                self.state["fingerprint"] = fingerprint
                 return entry_id
             print("Reconfiguring Sigen Cloud for this run's simulator ...", flush=True)
             flow = await api.request(
