@@ -389,3 +389,28 @@ def test_fuzz_parsers_never_raise(payload: Any) -> None:
         for name in ("pv_power", "grid_power", "battery_power", "battery_soc", "load_power"):
             value = getattr(data, name)
             assert value is None or (isinstance(value, float) and math.isfinite(value))
+
+
+@pytest.mark.parametrize("zero", ["0.0", "-0.0", "0"])
+def test_split_powers_of_zero_are_not_negative_zero(zero: str) -> None:
+    """A signed zero must not show as "-0.00 kW" (max(-0.0, 0.0) is -0.0)."""
+    item = {
+        "deviceType": "system",
+        "systemId": "S1",
+        "value": {
+            "pvPowerW": "0.0",
+            "gridActivePowerW": zero,
+            "storageChargeDischargePowerW": zero,
+        },
+    }
+    (data,) = TelemetryData.from_mqtt_payload([item])
+    for name in (
+        "grid_import_power",
+        "grid_export_power",
+        "battery_charge_power",
+        "battery_discharge_power",
+        "load_power",
+    ):
+        value = getattr(data, name)
+        assert value == 0.0, name
+        assert math.copysign(1.0, value) == 1.0, name

@@ -63,22 +63,22 @@ class _PowerSplit:
     @property
     def grid_import_power(self) -> float | None:
         """Power drawn from the grid, kW (``max(grid_power, 0)``)."""
-        return None if self.grid_power is None else max(self.grid_power, 0.0)
+        return None if self.grid_power is None else max(0.0, self.grid_power)
 
     @property
     def grid_export_power(self) -> float | None:
         """Power fed into the grid, kW (``max(-grid_power, 0)``)."""
-        return None if self.grid_power is None else max(-self.grid_power, 0.0)
+        return None if self.grid_power is None else max(0.0, -self.grid_power)
 
     @property
     def battery_discharge_power(self) -> float | None:
         """Power taken from the battery, kW (``max(battery_power, 0)``)."""
-        return None if self.battery_power is None else max(self.battery_power, 0.0)
+        return None if self.battery_power is None else max(0.0, self.battery_power)
 
     @property
     def battery_charge_power(self) -> float | None:
         """Power put into the battery, kW (``max(-battery_power, 0)``)."""
-        return None if self.battery_power is None else max(-self.battery_power, 0.0)
+        return None if self.battery_power is None else max(0.0, -self.battery_power)
 
 
 # --------------------------------------------------------------------------- app API

@@ -314,23 +314,23 @@ class TelemetryData:
             return self.reported_load_power
         if self.pv_power is None or self.grid_power is None or self.battery_power is None:
             return None
-        return round(max(self.pv_power + self.grid_power + self.battery_power, 0.0), 6)
+        return round(max(0.0, self.pv_power + self.grid_power + self.battery_power), 6)
 
     @property
     def grid_import_power(self) -> float | None:
-        return None if self.grid_power is None else max(self.grid_power, 0.0)
+        return None if self.grid_power is None else max(0.0, self.grid_power)
 
     @property
     def grid_export_power(self) -> float | None:
-        return None if self.grid_power is None else max(-self.grid_power, 0.0)
+        return None if self.grid_power is None else max(0.0, -self.grid_power)
 
     @property
     def battery_discharge_power(self) -> float | None:
-        return None if self.battery_power is None else max(self.battery_power, 0.0)
+        return None if self.battery_power is None else max(0.0, self.battery_power)
 
     @property
     def battery_charge_power(self) -> float | None:
-        return None if self.battery_power is None else max(-self.battery_power, 0.0)
+        return None if self.battery_power is None else max(0.0, -self.battery_power)
 
     @classmethod
     def from_mqtt_payload(cls, payload: bytes | str | list[Any] | dict[str, Any]) -> list[Self]:
