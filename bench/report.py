@@ -94,6 +94,15 @@ def _steady(st: dict[str, Any]) -> str:
         ["MQTT disconnections", str(d["mqtt_disconnects"])],
         ["telemetry messages pushed", str(d["telemetry_pushed"])],
     ]
+    if (t := st.get("tokens_20min")) is not None:
+        rows.append(
+            [
+                "with tokens living 20 min: requests; app logins / refreshes; northbound "
+                "logins; MQTT disconnections",
+                f"{t['requests']}; {t['logins']['app_login']} / {t['logins']['app_refresh']}; "
+                f"{t['logins']['nb_login']}; {t['mqtt_disconnects']}",
+            ]
+        )
     return _table([f"steady state, {d['simulated_minutes']} simulated minutes", "count"], rows)
 
 

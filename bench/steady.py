@@ -25,14 +25,22 @@ def _connectors(hass: Any) -> list[Any]:
 
 
 async def steady_hour(
-    minutes: int = 60, *, developer: bool = True, keepalive: float | None = None
+    minutes: int = 60,
+    *,
+    developer: bool = True,
+    keepalive: float | None = None,
+    **sim_config: Any,
 ) -> dict[str, Any]:
     """Run ``minutes`` simulated minutes after start-up; count what went over the wire.
 
     ``keepalive`` overrides the idle timeout of Home Assistant's shared aiohttp
-    connector (15 s by default) to show what a longer one would save.
+    connector (15 s by default) to show what a longer one would save; ``sim_config``
+    goes to ``SimConfig`` (e.g. short token lifetimes).
     """
-    async with simulator(1, mqtt=developer) as (sim, proxy), home_assistant() as hass:
+    async with (
+        simulator(1, mqtt=developer, **sim_config) as (sim, proxy),
+        home_assistant() as hass,
+    ):
         entry = add_entry(hass, sim, proxy.url, developer=developer)
         await hass.async_block_till_done()
         if not await setup_and_wait(hass, sim, entry, developer=developer, limit=60):
