@@ -13,7 +13,8 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from types import TracebackType
+from typing import Any, Final, Self
 
 import aiohttp
 
@@ -292,6 +293,41 @@ def firewall_error(what: str, answer: HttpAnswer, user_agent: str) -> SigenAPIEr
         status_code=403,
         response_body=redact(answer.text),
     )
+
+
+class SessionOwner:
+    """An HTTP session given by the caller (never closed here) or created on demand.
+
+    Base of the REST clients: a session the client made itself is closed by
+    :meth:`close` or ``async with``, and made again if a request comes after that.
+    """
+
+    def __init__(self, session: aiohttp.ClientSession | None) -> None:
+        self._session = session
+        self._owns_session = session is None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the HTTP session if this client created it (a given one stays open)."""
+        if self._owns_session and self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or (self._owns_session and self._session.closed):
+            self._session = aiohttp.ClientSession()
+            self._owns_session = True
+        return self._session
 
 
 async def fetch(

@@ -25,14 +25,14 @@ import types
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import aiohttp
 
 from ._util import (
     HttpAnswer,
+    SessionOwner,
     check_envelope,
     check_http,
     envelope_code,
@@ -121,7 +121,7 @@ def _station_json_id(station_id: str) -> int | str:
     return int(station_id) if station_id.isdigit() else station_id
 
 
-class Sigen:
+class Sigen(SessionOwner):
     """Client of the end-user API for one Sigen account.
 
     ``region`` is one of ``eu``, ``cn``, ``apac``, ``us``; ``base_url`` overrides the
@@ -176,8 +176,7 @@ class Sigen:
         self._sg_session = str(uuid.uuid4())
         self._device_id = str(int(time.time() * 1000))
 
-        self._session = session
-        self._owns_session = session is None
+        super().__init__(session)
         self._auth_lock = asyncio.Lock()
         self._access_token: str | None = None
         self._refresh_token: str | None = None
@@ -199,31 +198,12 @@ class Sigen:
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
     async def close(self) -> None:
         """Close the northbound client and the HTTP session if this client created it."""
         if self._northbound is not None:
             northbound, self._northbound = self._northbound, None
             await northbound.close()
-        if self._owns_session and self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or (self._owns_session and self._session.closed):
-            self._session = aiohttp.ClientSession()
-            self._owns_session = True
-        return self._session
+        await super().close()
 
     async def async_initialize(self) -> None:
         """Log in, read the home station, its modes and smart loads, and create the

@@ -17,7 +17,6 @@ import base64
 import logging
 import time
 from collections.abc import Iterable
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 
@@ -25,6 +24,7 @@ import aiohttp
 
 from ._util import (
     HttpAnswer,
+    SessionOwner,
     check_envelope,
     check_http,
     envelope_code,
@@ -84,7 +84,7 @@ def _check_system_ids(ids: str | Iterable[str]) -> list[str]:
     return [_check_system_id(item) for item in items]
 
 
-class NorthboundClient:
+class NorthboundClient(SessionOwner):
     """The northbound (developer) API: systems, energy flow, summary, modes, onboarding.
 
     ``session`` is an :class:`aiohttp.ClientSession` to use (never closed by this
@@ -125,8 +125,7 @@ class NorthboundClient:
         self._app_secret = app_secret
         self._user_agent = user_agent
         self._timeout = float(request_timeout)
-        self._session = session
-        self._owns_session = session is None
+        super().__init__(session)
         self._access_token: str | None = None
         self._token_type = "Bearer"  # noqa: S105 - a token scheme, not a secret
         self._token_expires_at: float | None = None
@@ -163,31 +162,6 @@ class NorthboundClient:
             await client.close()
             raise
         return client
-
-    # ------------------------------------------------------------------ lifecycle
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        """Close the HTTP session if this client created it (a given one stays open)."""
-        if self._owns_session and self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or (self._owns_session and self._session.closed):
-            self._session = aiohttp.ClientSession()
-            self._owns_session = True
-        return self._session
 
     # ------------------------------------------------------------------ tokens
 
