@@ -233,6 +233,30 @@ def _system_id(item: Mapping[str, Any], values: Mapping[str, Any]) -> str | None
     return None
 
 
+def _system_item(
+    item: Mapping[str, Any], index: int, skipped: list[str]
+) -> tuple[str, dict[str, Any]] | None:
+    """The system id and ``value`` object of a system-level item, else ``None``.
+
+    A device-level item is not ours and not an error; an item without a usable
+    ``value`` or a system id is noted in ``skipped``.
+    """
+    device_type = item.get("deviceType")
+    if device_type is not None and (
+        not isinstance(device_type, str) or device_type.lower() != "system"
+    ):
+        return None
+    values = _values(item)
+    if values is None:
+        skipped.append(f"item {index} has no usable 'value' object")
+        return None
+    system_id = _system_id(item, values)
+    if system_id is None:
+        skipped.append(f"item {index} has no systemId")
+        return None
+    return system_id, values
+
+
 def _warn_skipped(what: str, skipped: list[str]) -> None:
     if skipped:
         shown = "; ".join(reason[:200] for reason in skipped[:3])
@@ -339,19 +363,10 @@ class TelemetryData:
 
     @classmethod
     def _from_item(cls, item: dict[str, Any], index: int, skipped: list[str]) -> Self | None:
-        device_type = item.get("deviceType")
-        if device_type is not None and (
-            not isinstance(device_type, str) or device_type.lower() != "system"
-        ):
-            return None  # a device-level item: not ours, not an error
-        values = _values(item)
-        if values is None:
-            skipped.append(f"item {index} has no usable 'value' object")
+        found = _system_item(item, index, skipped)
+        if found is None:
             return None
-        system_id = _system_id(item, values)
-        if system_id is None:
-            skipped.append(f"item {index} has no systemId")
-            return None
+        system_id, values = found
         timestamp = _to_datetime(_first(item, ("statisticsTime",)) or values.get("statisticsTime"))
         soc = _to_float(_first(values, _SOC_KEYS))
         if soc is not None and not 0.0 <= soc <= 100.0:
@@ -415,19 +430,10 @@ class SystemData:
 
     @classmethod
     def _from_item(cls, item: dict[str, Any], index: int, skipped: list[str]) -> Self | None:
-        device_type = item.get("deviceType")
-        if device_type is not None and (
-            not isinstance(device_type, str) or device_type.lower() != "system"
-        ):
+        found = _system_item(item, index, skipped)
+        if found is None:
             return None
-        values = _values(item)
-        if values is None:
-            skipped.append(f"item {index} has no usable 'value' object")
-            return None
-        system_id = _system_id(item, values)
-        if system_id is None:
-            skipped.append(f"item {index} has no systemId")
-            return None
+        system_id, values = found
 
         def soc(*keys: str) -> float | None:
             number = _to_float(_first(values, keys))
