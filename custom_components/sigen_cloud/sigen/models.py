@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from ._util import (
+    PowerSplit,
     method_suffix,
+    negate,
     parse_bool,
     parse_energy_kwh,
     parse_int,
@@ -46,39 +48,6 @@ def _require_mapping(model: str, data: object) -> dict[str, Any]:
     if isinstance(data, Mapping):
         return dict(data)
     raise SigenAPIError(f"Cannot read {model}: expected a JSON object, got {type(data).__name__}")
-
-
-def _negate(value: float | None) -> float | None:
-    if value is None:
-        return None
-    return -value if value else 0.0
-
-
-class _PowerSplit:
-    """The import/export and charge/discharge split of ``grid_power``/``battery_power``."""
-
-    grid_power: float | None
-    battery_power: float | None
-
-    @property
-    def grid_import_power(self) -> float | None:
-        """Power drawn from the grid, kW (``max(grid_power, 0)``)."""
-        return None if self.grid_power is None else max(0.0, self.grid_power)
-
-    @property
-    def grid_export_power(self) -> float | None:
-        """Power fed into the grid, kW (``max(-grid_power, 0)``)."""
-        return None if self.grid_power is None else max(0.0, -self.grid_power)
-
-    @property
-    def battery_discharge_power(self) -> float | None:
-        """Power taken from the battery, kW (``max(battery_power, 0)``)."""
-        return None if self.battery_power is None else max(0.0, self.battery_power)
-
-    @property
-    def battery_charge_power(self) -> float | None:
-        """Power put into the battery, kW (``max(-battery_power, 0)``)."""
-        return None if self.battery_power is None else max(0.0, -self.battery_power)
 
 
 # --------------------------------------------------------------------------- app API
@@ -133,7 +102,7 @@ class StationInfo:
 
 
 @dataclass(frozen=True)
-class EnergyFlow(_PowerSplit):
+class EnergyFlow(PowerSplit):
     """Live power flow of a station (app API ``device/sigen/station/energyflow``).
 
     Powers in kW, ``battery_soc`` in %, ``pv_day_energy`` in kWh.
@@ -178,9 +147,9 @@ class EnergyFlow(_PowerSplit):
         battery_raw = parse_number(raw.get("batteryPower"))
         return cls(
             pv_power=parse_number(raw.get("pvPower")),
-            grid_power=_negate(buy_sell),
+            grid_power=negate(buy_sell),
             buy_sell_power=buy_sell,
-            battery_power=_negate(battery_raw),
+            battery_power=negate(battery_raw),
             battery_power_raw=battery_raw,
             load_power=parse_number(raw.get("loadPower")),
             ev_power=parse_number(raw.get("evPower")),
@@ -408,7 +377,7 @@ class NBSystem:
 
 
 @dataclass(frozen=True)
-class NBEnergyFlow(_PowerSplit):
+class NBEnergyFlow(PowerSplit):
     """Power flow from the northbound ``/openapi/systems/{id}/energyFlow``.
 
     kW and %, with the library's signs (as :class:`EnergyFlow`): ``grid_power`` + =
@@ -436,9 +405,9 @@ class NBEnergyFlow(_PowerSplit):
         battery_raw = parse_number(raw.get("batteryPower"))
         return cls(
             pv_power=parse_number(raw.get("pvPower")),
-            grid_power=_negate(grid_raw),
+            grid_power=negate(grid_raw),
             grid_power_raw=grid_raw,
-            battery_power=_negate(battery_raw),
+            battery_power=negate(battery_raw),
             battery_power_raw=battery_raw,
             load_power=parse_number(raw.get("loadPower")),
             ev_power=parse_number(raw.get("evPower")),

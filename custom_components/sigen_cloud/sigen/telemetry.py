@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
+from ._util import PowerSplit, negate
 from .const import (
     BATTERY_COMMAND_MODES,
     CHARGE_PRIORITY_TYPES,
@@ -92,10 +93,6 @@ def _to_int(value: Any) -> int | None:
 def _w_to_kw(value: Any) -> float | None:
     number = _to_float(value)
     return None if number is None else round(number / 1000.0, 6)
-
-
-def _neg(value: float | None) -> float | None:
-    return None if value is None else (-value or 0.0)
 
 
 def _to_bool(value: Any) -> bool | None:
@@ -301,7 +298,7 @@ _MAX_DISCHARGE_KEYS = ("inverterMaxDischargePowerW", "batteryMaxDischargePowerW"
 
 
 @dataclass(frozen=True, slots=True)
-class TelemetryData:
+class TelemetryData(PowerSplit):
     """One ``period`` telemetry message for one system (kW, kWh, %; see module doc).
 
     ``battery_power`` is positive while discharging (the cloud's
@@ -340,22 +337,6 @@ class TelemetryData:
             return None
         return round(max(0.0, self.pv_power + self.grid_power + self.battery_power), 6)
 
-    @property
-    def grid_import_power(self) -> float | None:
-        return None if self.grid_power is None else max(0.0, self.grid_power)
-
-    @property
-    def grid_export_power(self) -> float | None:
-        return None if self.grid_power is None else max(0.0, -self.grid_power)
-
-    @property
-    def battery_discharge_power(self) -> float | None:
-        return None if self.battery_power is None else max(0.0, self.battery_power)
-
-    @property
-    def battery_charge_power(self) -> float | None:
-        return None if self.battery_power is None else max(0.0, -self.battery_power)
-
     @classmethod
     def from_mqtt_payload(cls, payload: bytes | str | list[Any] | dict[str, Any]) -> list[Self]:
         """One :class:`TelemetryData` per ``deviceType == "system"`` item; never raises."""
@@ -376,7 +357,7 @@ class TelemetryData:
             timestamp=timestamp,
             pv_power=_w_to_kw(_first(values, _PV_KEYS)),
             grid_power=_w_to_kw(_first(values, _GRID_KEYS)),
-            battery_power=_neg(_w_to_kw(_first(values, _STORAGE_KEYS))),
+            battery_power=negate(_w_to_kw(_first(values, _STORAGE_KEYS))),
             battery_soc=soc,
             inverter_active_power=_w_to_kw(values.get("inverterActivePowerW")),
             inverter_reactive_power=_w_to_kw(values.get("inverterReactivePowerVar")),
