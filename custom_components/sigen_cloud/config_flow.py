@@ -152,6 +152,16 @@ def _suggested(data: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]
     return {**top, SECTION_ADVANCED: advanced}
 
 
+def _developer_suggested(
+    user_input: Mapping[str, Any] | None, stored: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What the developer form suggests: the input again after an error (never a secret
+    kept when left empty), else the stored credentials."""
+    if user_input is not None:
+        return {k: v for k, v in user_input.items() if k not in KEEP_WHEN_EMPTY}
+    return _suggested(stored, DEVELOPER_KEYS)
+
+
 async def _async_try_login(
     hass: HomeAssistant, data: Mapping[str, Any]
 ) -> tuple[str, dict[str, str]]:
@@ -318,14 +328,11 @@ class SigenConfigFlow(ConfigFlow, domain=DOMAIN):
             errors = await async_validate_developer(self.hass, data)
             if not errors:
                 return self._async_finish(data)
-            suggested: Mapping[str, Any] = {
-                k: v for k, v in user_input.items() if k not in KEEP_WHEN_EMPTY
-            }
-        else:
-            suggested = _suggested(self._data, DEVELOPER_KEYS)
         return self.async_show_form(
             step_id="developer",
-            data_schema=self.add_suggested_values_to_schema(DEVELOPER_SCHEMA, suggested),
+            data_schema=self.add_suggested_values_to_schema(
+                DEVELOPER_SCHEMA, _developer_suggested(user_input, self._data)
+            ),
             errors=errors,
             last_step=True,
         )
@@ -417,13 +424,10 @@ class SigenOptionsFlow(OptionsFlow):
                 self.hass.config_entries.async_update_entry(entry, data=data)
                 self.hass.config_entries.async_schedule_reload(entry.entry_id)
                 return self.async_create_entry(data={})
-            suggested: Mapping[str, Any] = {
-                k: v for k, v in user_input.items() if k not in KEEP_WHEN_EMPTY
-            }
-        else:
-            suggested = _suggested(entry.data, DEVELOPER_KEYS)
         return self.async_show_form(
             step_id="init",
-            data_schema=self.add_suggested_values_to_schema(DEVELOPER_SCHEMA, suggested),
+            data_schema=self.add_suggested_values_to_schema(
+                DEVELOPER_SCHEMA, _developer_suggested(user_input, entry.data)
+            ),
             errors=errors,
         )
