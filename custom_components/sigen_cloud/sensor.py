@@ -171,6 +171,22 @@ def _has_system(station: StationData) -> bool:
     return station.system is not None
 
 
+# How every power sensor (kW) and every energy counter (kWh, see the module doc) is
+# described, on stations and smart loads alike.
+_POWER_KW: dict[str, Any] = {
+    "device_class": SensorDeviceClass.POWER,
+    "native_unit_of_measurement": UnitOfPower.KILO_WATT,
+    "state_class": SensorStateClass.MEASUREMENT,
+    "suggested_display_precision": 2,
+}
+_ENERGY_COUNTER_KWH: dict[str, Any] = {
+    "device_class": SensorDeviceClass.ENERGY,
+    "native_unit_of_measurement": UnitOfEnergy.KILO_WATT_HOUR,
+    "state_class": SensorStateClass.TOTAL_INCREASING,
+    "suggested_display_precision": 2,
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class SigenSensorEntityDescription(SensorEntityDescription):
     """A sensor of a station."""
@@ -191,10 +207,7 @@ def _power(
     return SigenSensorEntityDescription(
         key=key,
         translation_key=key,
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.KILO_WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=2,
+        **_POWER_KW,
         value_fn=value_fn,
         **kwargs,
     )
@@ -288,10 +301,7 @@ SENSORS: tuple[SigenSensorEntityDescription, ...] = (
     SigenSensorEntityDescription(
         key="pv_energy_today",
         translation_key="pv_energy_today",
-        device_class=SensorDeviceClass.ENERGY,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=2,
+        **_ENERGY_COUNTER_KWH,
         value_fn=flow("pv_day_energy"),
     ),
     SigenSensorEntityDescription(
@@ -373,10 +383,7 @@ ENERGY_SENSORS: tuple[SigenEnergySensorEntityDescription, ...] = tuple(
     SigenEnergySensorEntityDescription(
         key=key,
         translation_key=key,
-        device_class=SensorDeviceClass.ENERGY,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=2,
+        **_ENERGY_COUNTER_KWH,
         power_attr=attr,
     )
     for key, attr in (
@@ -400,10 +407,7 @@ def _consumption(key: str, attr: str) -> SigenSmartLoadSensorEntityDescription:
     return SigenSmartLoadSensorEntityDescription(
         key=key,
         translation_key=f"smart_load_{key}",
-        device_class=SensorDeviceClass.ENERGY,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=2,
+        **_ENERGY_COUNTER_KWH,
         value_fn=lambda _load, used: getattr(used, attr, None),
     )
 
@@ -412,10 +416,7 @@ SMART_LOAD_SENSORS: tuple[SigenSmartLoadSensorEntityDescription, ...] = (
     SigenSmartLoadSensorEntityDescription(
         key="power",
         translation_key="smart_load_power",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.KILO_WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=2,
+        **_POWER_KW,
         value_fn=lambda load, _used: load.power,
     ),
     _consumption("energy_today", "today"),
