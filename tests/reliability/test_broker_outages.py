@@ -13,6 +13,7 @@ import gc
 import logging
 import re
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
@@ -344,3 +345,33 @@ async def test_cloud_401_while_onboarding_does_not_stop_the_push(
     finally:
         with contextlib.suppress(Exception):
             await listener.stop()
+
+
+async def test_integration_receives_what_was_queued_while_away(
+    hass: HomeAssistant, sim_mqtt: Simulator
+) -> None:
+    """Through Home Assistant: telemetry the broker queued while the integration's
+    listener was disconnected reaches the station's data after the reconnection."""
+    sim = sim_mqtt
+    assert sim.mqtt is not None
+    with (
+        patch("custom_components.sigen_cloud.coordinator.MQTT_RECONNECT_INTERVAL", 2.0),
+        patch("custom_components.sigen_cloud.coordinator.MQTT_ERROR_RECONNECT_INTERVAL", 2.0),
+    ):
+        entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
+    coordinator = coordinator_of(entry)
+    station = next(iter(coordinator.data.stations.values()))
+    seen: set[int | None] = set()
+
+    def record() -> None:
+        if station.telemetry is not None:
+            seen.add(_ts(station.telemetry))
+
+    unsubscribe = coordinator.async_add_listener(record)
+    await sim.mqtt.drop_clients()
+    await wait_for(hass, lambda: not coordinator.data.mqtt_connected)
+    markers = [await _publish_marked(sim, station.system_id or "") for _ in range(3)]
+    assert not coordinator.data.mqtt_connected, "published while the listener was away"
+    await wait_for(hass, lambda: set(markers) <= seen)
+    unsubscribe()
+    await unload(hass, entry)
