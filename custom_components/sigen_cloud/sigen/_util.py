@@ -11,7 +11,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Self
@@ -333,6 +333,38 @@ def firewall_error(what: str, answer: HttpAnswer, user_agent: str) -> SigenAPIEr
         status_code=403,
         response_body=redact(answer.text),
     )
+
+
+class RefusedCredentials:
+    """Remembers that the cloud refused the credentials, so that logins stop.
+
+    After a refusal only an explicit login (``retry_call``, named in the error) tries
+    the credentials again: implicit logins from data calls would count towards the
+    account lock (5 failures). A lock itself is not remembered; a success forgets.
+    """
+
+    def __init__(self, retry_call: str) -> None:
+        self._retry_call = retry_call
+        self._refused: SigenAuthError | None = None
+
+    def check(self, *, explicit: bool) -> None:
+        """Raise :class:`SigenAuthError` for an implicit login after a refusal."""
+        if self._refused is not None and not explicit:
+            raise SigenAuthError(
+                f"{self._refused} (not logging in again automatically, so that "
+                f"the account does not get locked; call {self._retry_call} to try again)"
+            )
+
+    async def login(self, do_login: Callable[[], Awaitable[None]]) -> None:
+        """Run ``do_login``, remembering whether the cloud refused the credentials."""
+        try:
+            await do_login()
+        except SigenAccountLockedError:
+            raise
+        except SigenAuthError as err:
+            self._refused = err
+            raise
+        self._refused = None
 
 
 class SessionOwner:

@@ -32,6 +32,7 @@ import aiohttp
 
 from ._util import (
     HttpAnswer,
+    RefusedCredentials,
     SessionOwner,
     check_envelope,
     check_http,
@@ -183,7 +184,7 @@ class Sigen(SessionOwner):
         self._token_expires_at: float | None = None
         self._refresh_at: float | None = None
         self._user_id: str | None = None
-        self._credentials_refused: SigenAuthError | None = None
+        self._refused = RefusedCredentials("async_initialize()")
 
         self.station: StationInfo | None = None
         self.station_id: str | None = None
@@ -279,11 +280,7 @@ class Sigen(SessionOwner):
         they raise at once instead of counting towards the account lock (5 failures);
         :meth:`async_initialize` (``explicit``) tries again.
         """
-        if self._credentials_refused is not None and not explicit:
-            raise SigenAuthError(
-                f"{self._credentials_refused} (not logging in again automatically, so that "
-                "the account does not get locked; call async_initialize() to try again)"
-            )
+        self._refused.check(explicit=explicit)
         if self._access_token is None:
             await self._login()
             return
@@ -313,14 +310,7 @@ class Sigen(SessionOwner):
             ) from err
 
     async def _login(self) -> None:
-        try:
-            await self._password_login()
-        except SigenAccountLockedError:
-            raise
-        except SigenAuthError as err:
-            self._credentials_refused = err
-            raise
-        self._credentials_refused = None
+        await self._refused.login(self._password_login)
 
     async def _password_login(self) -> None:
         what = "Logging in to the Sigen cloud"

@@ -24,6 +24,7 @@ import aiohttp
 
 from ._util import (
     HttpAnswer,
+    RefusedCredentials,
     SessionOwner,
     check_envelope,
     check_http,
@@ -131,7 +132,7 @@ class NorthboundClient(SessionOwner):
         self._token_expires_at: float | None = None
         self._renew_at: float | None = None
         self._auth_lock = asyncio.Lock()
-        self._credentials_refused: SigenAuthError | None = None
+        self._refused = RefusedCredentials("login()")
 
     @classmethod
     async def from_app_key(
@@ -218,19 +219,8 @@ class NorthboundClient(SessionOwner):
     async def _login_locked(self, *, explicit: bool = False) -> None:
         """Log in; after the cloud refused the credentials only an explicit
         :meth:`login` tries again (implicit logins would lock the account)."""
-        if self._credentials_refused is not None and not explicit:
-            raise SigenAuthError(
-                f"{self._credentials_refused} (not logging in again automatically, so that "
-                "the account does not get locked; call login() to try again)"
-            )
-        try:
-            await self._do_login()
-        except SigenAccountLockedError:
-            raise
-        except SigenAuthError as err:
-            self._credentials_refused = err
-            raise
-        self._credentials_refused = None
+        self._refused.check(explicit=explicit)
+        await self._refused.login(self._do_login)
 
     async def _do_login(self) -> None:
         if self._app_key is not None and self._app_secret is not None:
