@@ -23,7 +23,7 @@ import logging
 import time
 import types
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -120,6 +120,19 @@ def _web_app_origin(base_url: str) -> str:
 def _station_json_id(station_id: str) -> int | str:
     """The app API sends and expects the station id as a number."""
     return int(station_id) if station_id.isdigit() else station_id
+
+
+def _find_by_name[T](items: Sequence[T], name: str, name_of: Callable[[T], str]) -> T | None:
+    """The item named ``name`` (case-insensitive), else the one whose method-name form
+    (``"sigen_ai_mode"``) matches; ``None`` when there is none."""
+    wanted = name.strip().casefold()
+    for item in items:
+        if name_of(item).strip().casefold() == wanted:
+            return item
+    for item in items:
+        if method_suffix(name_of(item)) == method_suffix(name):
+            return item
+    return None
 
 
 class Sigen(SessionOwner):
@@ -670,13 +683,9 @@ class Sigen(SessionOwner):
         """The home station's mode with this label (case-insensitive; the method-name
         form ``"sigen_ai_mode"`` works too)."""
         modes = self.operational_modes
-        wanted = label.strip().casefold()
-        for item in modes:
-            if item.label.strip().casefold() == wanted:
-                return item
-        for item in modes:
-            if method_suffix(item.label) == method_suffix(label):
-                return item
+        found = _find_by_name(modes, label, lambda item: item.label)
+        if found is not None:
+            return found
         if not modes:
             raise SigenValidationError(
                 f"Unknown operational mode {label!r}: no modes are known yet; call "
@@ -719,13 +728,9 @@ class Sigen(SessionOwner):
     def smart_load_by_name(self, name: str) -> SmartLoad:
         """The home station's smart load with this name (case-insensitive)."""
         loads = self.smart_loads
-        wanted = name.strip().casefold()
-        for item in loads:
-            if item.name.strip().casefold() == wanted:
-                return item
-        for item in loads:
-            if method_suffix(item.name) == method_suffix(name):
-                return item
+        found = _find_by_name(loads, name, lambda item: item.name)
+        if found is not None:
+            return found
         if not loads:
             raise SigenValidationError(
                 f"Unknown smart load {name!r}: the station has no smart loads known yet; "
