@@ -15,7 +15,7 @@ from .harness import (
 )
 from .startup import setup_and_wait
 
-STEP = 10  # simulated seconds per step
+STEP = 2  # simulated seconds per step (a poll runs at most this late)
 
 
 def _connectors(hass: Any) -> list[Any]:
@@ -89,7 +89,7 @@ async def steady_hour(
         published0 = len(sim.mqtt.published) if sim.mqtt is not None else 0
         clock = VirtualClock(asyncio.get_running_loop())
         with clock.installed():
-            # 10-s steps: a poll due a little after a step runs within 10 s, as it would.
+            # Small steps: a poll due between two steps runs at most STEP s late.
             for _ in range(minutes * 60 // STEP):
                 await sim.advance(STEP)
                 await settle()
