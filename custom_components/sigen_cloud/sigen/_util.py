@@ -61,7 +61,10 @@ def _split_number(value: object) -> tuple[float, str] | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond a float's range (10**309): no usable number
+            return None
         unit = ""
     elif isinstance(value, str):
         match = _NUMBER_RE.match(value.replace(",", "") if value.count(",") else value)
