@@ -109,14 +109,6 @@ async def test_broker_dies_under_a_connected_listener(sim_mqtt: Simulator) -> No
 # ------------------------------------------------------------------------ flapping
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DEFECT (library, sigen/mqtt.py via aiomqtt 2.5): a connection dying under a "
-        "publish leaves 'Exception in callback add_writer: OSError EBADF' and 'Future "
-        "exception was never retrieved: MqttCodeError 128' in the event loop"
-    ),
-)
 async def test_flapping_broker_never_duplicates_a_command(sim_mqtt: Simulator) -> None:
     """Clients kicked and the broker restarted while commands go out: each command
     arrives at most once, and every acknowledged one is recorded by the cloud."""

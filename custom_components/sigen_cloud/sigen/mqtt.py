@@ -80,6 +80,8 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     import aiohttp
+    import paho.mqtt.client as paho
+    from aiomqtt.types import PahoSocket
 
 _LOGGER = logging.getLogger(__name__)
 _PAHO_LOGGER = logging.getLogger(f"{__name__}.paho")
@@ -161,6 +163,43 @@ class _Client(aiomqtt.Client):
             await super().__aexit__(exc_type, exc, tb)
         finally:
             await self._abandon()
+            # A drop outside a publish or the message loop leaves its reason unread in
+            # ``_disconnected`` ("Future exception was never retrieved" in the loop's
+            # handler); the caller reports the disconnection itself: mark it read.
+            disconnected = self._disconnected
+            if disconnected.done() and not disconnected.cancelled():
+                disconnected.exception()
+
+    def _on_socket_register_write(
+        self, client: paho.Client, userdata: Any, sock: PahoSocket
+    ) -> None:
+        # paho asks (from any thread) to watch the socket for writing; aiomqtt schedules
+        # ``add_writer`` with the descriptor taken now, and when the connection dies in
+        # between, the scheduled call raised "OSError: Bad file descriptor" inside a loop
+        # callback. Take the descriptor when the call runs; a closed socket counts as
+        # the disconnection it is.
+        loop = self._loop
+
+        def write() -> None:
+            try:
+                client.loop_write()
+            except Exception as err:  # a broken connection, as in aiomqtt
+                self._fail(err)
+
+        def register() -> None:
+            fileno = sock.fileno()
+            if fileno < 0:
+                return
+            try:
+                loop.add_writer(fileno, write)
+            except (OSError, ValueError) as err:
+                self._fail(err)
+
+        loop.call_soon_threadsafe(register)
+
+    def _fail(self, err: BaseException) -> None:
+        if not self._disconnected.done():
+            self._disconnected.set_exception(err)
 
     def _on_disconnect(self, *args: Any, **kwargs: Any) -> None:
         # Never let a cancelled connect future turn into a CancelledError in a callback.
