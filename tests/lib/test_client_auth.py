@@ -14,6 +14,7 @@ from sigen import client as client_module
 from sigen.client import Sigen
 from sigen.errors import (
     SigenAccountLockedError,
+    SigenAPIError,
     SigenAuthError,
     SigenError,
     SigenRateLimitError,
@@ -182,8 +183,11 @@ async def test_single_401_is_retried_once(api: Sigen, sim: Simulator) -> None:
 
 async def test_persistent_401_raises_after_one_retry(api: Sigen, sim: Simulator) -> None:
     sim.faults.unauthorized("energyflow")
-    with pytest.raises(SigenTokenExpiredError) as info:
+    # The renewal worked: a refusal of the request (SigenAPIError), not of the credentials.
+    with pytest.raises(SigenAPIError) as info:
         await api.get_energy_flow()
+    assert not isinstance(info.value, SigenAuthError)
+    assert info.value.status_code == 401
     assert "refused the session again right after renewing it (HTTP 401" in str(info.value)
     assert "Reading the energy flow of station 20240523012345" in str(info.value)
     assert _statuses(sim, "energyflow") == [401, 401]

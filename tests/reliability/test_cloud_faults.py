@@ -253,14 +253,6 @@ async def test_login_starts_failing_reauth_and_no_hammering(
     await hass.async_block_till_done()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DEFECT (library client.py): a 401 that persists right after a successful "
-        "renewal raises SigenAuthError, so the integration starts reauth and stops "
-        "polling although the password works; it never recovers by itself"
-    ),
-)
 async def test_persistent_401_is_a_cloud_fault_not_a_bad_password(
     hass: HomeAssistant,
     sim: Simulator,

@@ -523,9 +523,13 @@ class Sigen(SessionOwner):
                     )
                     await self._renew_after_rejection(token)
                     continue
-                raise SigenTokenExpiredError(
+                # The renewal worked, so the credentials are fine: a cloud fault (or this
+                # resource is not ours), not a reason to ask for the password again.
+                raise SigenAPIError(
                     f"{what}: the Sigen cloud refused the session again right after renewing "
-                    f"it (HTTP {answer.status}: {envelope_message(answer.payload) or 'no reason'})"
+                    f"it (HTTP {answer.status}: {envelope_message(answer.payload) or 'no reason'})",
+                    status_code=answer.status,
+                    code=envelope_code(answer.payload),
                 )
             check_http(
                 what,
