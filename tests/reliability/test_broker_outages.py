@@ -319,14 +319,6 @@ async def test_revoked_app_secret_raises_a_repair(
     await unload(hass, entry)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DEFECT (library northbound.py/mqtt.py): a 401 from the onboarding endpoint that "
-        "persists after a successful login raises SigenTokenExpiredError, which listen() "
-        "takes for refused app credentials: the push stops for good"
-    ),
-)
 async def test_cloud_401_while_onboarding_does_not_stop_the_push(
     sim_mqtt: Simulator, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -54,7 +54,6 @@ from .errors import (
     SigenAPIError,
     SigenAuthError,
     SigenError,
-    SigenTokenExpiredError,
     SigenValidationError,
 )
 from .models import NBEnergyFlow, NBSummary, NBSystem, OnboardResult
@@ -328,9 +327,13 @@ class NorthboundClient(SessionOwner):
                     _LOGGER.debug("%s: token refused, logging in again", what)
                     await self._relogin_after_rejection(token)
                     continue
-                raise SigenTokenExpiredError(
+                # The login just worked: not refused credentials (which would stop the
+                # MQTT push for good) but a refusal of this request.
+                raise SigenAPIError(
                     f"{what}: the cloud refused the token again right after a new login "
-                    f"(HTTP {answer.status}); the credentials may have lost access"
+                    f"(HTTP {answer.status}); the credentials may have lost access",
+                    status_code=answer.status,
+                    code=envelope_code(answer.payload),
                 )
             check_http(what, answer, user_agent=self._user_agent)
             data = check_envelope(what, answer, default_retry_after=DEFAULT_RATE_LIMIT_RETRY_AFTER)
