@@ -951,3 +951,48 @@ async def test_cancel_at_many_points_of_a_real_connect(sim_mqtt: Simulator) -> N
     running = Listener(make_mqtt(sim_mqtt))
     await running.start()
     await running.stop()
+
+
+@pytest.mark.sim_config(auto_approve=True, time_scale=0, stations=2)
+async def test_one_subscribe_and_a_refused_system(
+    sim_mqtt: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every exact topic goes in one SUBSCRIBE; a system the broker refuses (SUBACK 0x80)
+    is logged by name and the others' telemetry still flows."""
+    assert sim_mqtt.mqtt is not None
+    sim_mqtt.mqtt.initial_push_delay = None
+    allowed, refused = sim_mqtt.stations[0].system_id, sim_mqtt.stations[1].system_id
+    sim_mqtt.mqtt._change_acl(sim_mqtt.mqtt.broker.revoke_app_system(sim_mqtt.app_key, refused))
+    await sim_mqtt.mqtt.acl_synced()
+    mqtt = make_mqtt(sim_mqtt)
+    mqtt.system_ids = [allowed, refused]
+    calls: list[Any] = []
+    running = Listener(mqtt)
+    original = aiomqtt.Client.subscribe
+
+    async def counting(self: aiomqtt.Client, *args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0] if args else kwargs["topic"])
+        return await original(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(aiomqtt.Client, "subscribe", counting)
+        try:
+            await running.start()
+            await sim_mqtt.publish_telemetry(allowed)
+            await wait_until(lambda: running.telemetry, "the allowed system's telemetry")
+            assert {data.system_id for data in running.telemetry} == {allowed}
+            assert running.connection == [True]
+        finally:
+            await running.stop()
+    ours = [c for c in calls if sim_mqtt.app_key in str(c)]  # not the simulator's own
+    (topics,) = ours  # one SUBSCRIBE for 3 kinds x 2 systems, exact topics, QoS 1
+    assert len(topics) == 6
+    assert all("+" not in t and "#" not in t and qos == 1 for t, qos in topics)
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "sigen.mqtt" and r.levelno == logging.WARNING and "refused" in r.getMessage()
+    ]
+    assert len(warnings) == 1
+    assert refused in warnings[0]
+    assert allowed not in warnings[0]

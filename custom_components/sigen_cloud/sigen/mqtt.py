@@ -396,6 +396,7 @@ class SigenMQTT:
         self._send_lock = asyncio.Lock()
         self._pending_logged: set[str] = set()
         self._fields_logged: set[str] = set()
+        self._refused_logged: set[str] = set()  # systems whose refusal was last logged
         self._on_connection_change: Callback[bool] | None = None
         self._closed = False
         self._force_login = False
@@ -681,20 +682,43 @@ class SigenMQTT:
             context, token, identifier=self.client_id, clean_session=False
         ) as client:
             try:
-                for kind in TOPIC_KINDS:
-                    body = json.dumps({"accessToken": token, "systemIdList": self.system_ids})
-                    await client.publish(SUBSCRIPTION_TOPIC.format(kind=kind), body, qos=1)
-                for kind in TOPIC_KINDS:
-                    for system_id in self.system_ids:
-                        topic = DATA_TOPIC.format(
-                            kind=kind, app_key=self.app_key, system_id=system_id
-                        )
-                        granted = await client.subscribe(topic, qos=1)
-                        if any(_code(code) >= 128 for code in granted):
-                            raise SigenMQTTError(
-                                f"the broker refused the subscription to the {kind} data of "
-                                f"system {system_id} (is it onboarded for this app key?)"
-                            )
+                # The three requests in flight together (QoS 1, each acknowledged), then
+                # every exact topic in one SUBSCRIBE: 2 round trips, not 3 + 3 x N.
+                body = json.dumps({"accessToken": token, "systemIdList": self.system_ids})
+                await asyncio.gather(
+                    *(
+                        client.publish(SUBSCRIPTION_TOPIC.format(kind=kind), body, qos=1)
+                        for kind in TOPIC_KINDS
+                    )
+                )
+                wanted = [
+                    (kind, system_id) for kind in TOPIC_KINDS for system_id in self.system_ids
+                ]
+                topics = [
+                    (DATA_TOPIC.format(kind=kind, app_key=self.app_key, system_id=system_id), 1)
+                    for kind, system_id in wanted
+                ]
+                granted = list(await client.subscribe(topics))
+                refused = sorted(
+                    {
+                        system_id
+                        for (_kind, system_id), code in zip(wanted, granted, strict=False)
+                        if _code(code) >= 128
+                    }
+                )
+                if len(granted) != len(wanted) or len(refused) == len(self.system_ids):
+                    raise SigenMQTTError(
+                        "the broker refused the subscription to the data of system(s) "
+                        f"{', '.join(refused or self.system_ids)} (are they onboarded for "
+                        "this app key?)"
+                    )
+                if refused and set(refused) != self._refused_logged:
+                    _LOGGER.warning(
+                        "The broker refused the subscription to the data of system(s) %s "
+                        "(are they onboarded for this app key?); receiving the others",
+                        ", ".join(refused),
+                    )
+                self._refused_logged = set(refused)
                 self._client = client
                 self._session_connected = True
                 self._token_is_new = False
