@@ -229,6 +229,8 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         self._delivering: set[str] = set()  # systems whose telemetry arrived (approved)
         self._nb_failed = False
         self._unsub_stale: CALLBACK_TYPE | None = None
+        # Entities per station, told about pushed data of their station only.
+        self._station_listeners: dict[str, dict[CALLBACK_TYPE, None]] = {}
 
     # --- what the platforms use ---------------------------------------------------------
 
@@ -236,6 +238,24 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
     def station_ids(self) -> set[str]:
         """The keys of the stations currently on the account."""
         return set(self.data.stations)
+
+    @callback
+    def async_add_station_listener(
+        self, station_id: str, update_callback: CALLBACK_TYPE
+    ) -> CALLBACK_TYPE:
+        """Call ``update_callback`` when pushed data of this station arrives; returns the
+        function that removes it. Polls still reach every listener of the coordinator
+        (``async_add_listener``); a push reaches only its station's listeners."""
+        listeners = self._station_listeners.setdefault(station_id, {})
+        listeners[update_callback] = None
+
+        @callback
+        def remove() -> None:
+            listeners.pop(update_callback, None)
+            if not listeners and self._station_listeners.get(station_id) is listeners:
+                del self._station_listeners[station_id]
+
+        return remove
 
     def telemetry_available(self, station_id: str) -> bool:
         """Whether MQTT push data of this station is connected and fresh."""
@@ -616,7 +636,7 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
     def async_handle_telemetry(self, telemetry: TelemetryData | Iterable[TelemetryData]) -> None:
         """Merge a ``period`` message (possibly a delta) into its station and push it."""
         now = dt_util.utcnow()
-        changed = False
+        changed: set[str] = set()
         for item in _as_list(telemetry):
             station = self._station_for_system(item.system_id)
             if station is None:
@@ -632,22 +652,22 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
             if station.station_id in self._stale:
                 self._stale.discard(station.station_id)
                 LOGGER.info("Telemetry of station %s is flowing again", station.station_id)
-            changed = True
+            changed.add(station.station_id)
         if changed:
-            self._push()
+            self._push(changed)
 
     @callback
     def async_handle_system(self, system: SystemData | Iterable[SystemData]) -> None:
         """Merge a ``change`` message into its station and push it."""
-        changed = False
+        changed: set[str] = set()
         for item in _as_list(system):
             station = self._station_for_system(item.system_id)
             if station is None:
                 continue
             station.system = station.system.merge(item) if station.system else item
-            changed = True
+            changed.add(station.station_id)
         if changed:
-            self._push()
+            self._push(changed)
 
     @callback
     def async_handle_alarm(self, alarm: AlarmEvent | Iterable[AlarmEvent]) -> None:
@@ -671,7 +691,7 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
             touched.append(station)
         if touched:
             try:
-                self._push()
+                self._push({station.station_id for station in touched})
             finally:
                 for station in touched:
                     station.new_alarms.clear()
@@ -691,15 +711,22 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         self._async_update_onboarding_issues()
 
     @callback
-    def _push(self) -> None:
-        """Tell the entities about pushed data.
+    def _push(self, station_ids: Iterable[str] | None = None) -> None:
+        """Tell the entities about pushed data: those of ``station_ids`` only (their
+        station listeners), or every listener when ``None`` (connection, staleness).
 
         ``async_set_updated_data`` would cancel and reschedule the poll timer on every
         message; with telemetry arriving more often than the poll interval the energy
         flow (and modes, smart loads) would never be polled again. Notifying the
-        listeners directly keeps the polling schedule untouched.
+        listeners directly keeps the polling schedule untouched. One station's message
+        does not make the other stations' entities write their states.
         """
-        self.async_update_listeners()
+        if station_ids is None:
+            self.async_update_listeners()
+            return
+        for station_id in station_ids:
+            for update_callback in list(self._station_listeners.get(station_id, ())):
+                update_callback()
 
     @callback
     def _async_check_stale(self, _now: datetime | None = None) -> None:

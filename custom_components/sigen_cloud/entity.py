@@ -56,6 +56,15 @@ class SigenEntity(CoordinatorEntity[SigenCoordinator]):
             station_id, coordinator.data.stations.get(station_id)
         )
 
+    async def async_added_to_hass(self) -> None:
+        """Listen to polls (every entity) and to pushes of this entity's station."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.async_add_station_listener(
+                self.station_id, self._handle_coordinator_update
+            )
+        )
+
     @property
     def station(self) -> StationData | None:
         """This entity's station in the coordinator's latest data."""

@@ -9,6 +9,7 @@ import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.entity import Entity
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sigen_cloud.const import (
@@ -25,7 +26,7 @@ from custom_components.sigen_cloud.coordinator import (
     mqtt_broker,
     nb_base_url,
 )
-from custom_components.sigen_cloud.sigen import NBMode, TelemetryData
+from custom_components.sigen_cloud.sigen import AlarmEvent, NBMode, TelemetryData
 
 from .conftest import account_data, account_id, developer_data, wait_for
 
@@ -236,3 +237,46 @@ async def test_mqtt_not_started_with_unusable_certificates(
     assert ir.async_get(hass).async_get_issue(DOMAIN, "developer_credentials_invalid")
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+@TWO_STATIONS
+async def test_push_writes_only_its_stations_entities(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, sim_mqtt: Any, monkeypatch: Any
+) -> None:
+    """A pushed message makes only the entities of its station write their state; a poll
+    still makes every entity write."""
+    coordinator = coordinator_of(mqtt_entry)
+    first, second = sim_mqtt.stations
+    key_a, key_b = str(first.station_id), second.system_id
+    assert set(coordinator.data.stations) == {key_a, key_b}
+    writes: dict[str, int] = {key_a: 0, key_b: 0}
+    original = Entity.async_write_ha_state
+
+    def counting(self: Entity) -> None:
+        station_id = getattr(self, "station_id", None)
+        if station_id in writes:
+            writes[station_id] += 1
+        original(self)
+
+    monkeypatch.setattr(Entity, "async_write_ha_state", counting)
+    (telemetry,) = TelemetryData.from_mqtt_payload(
+        sim_mqtt.mqtt._telemetry_payload(first.system_id)
+    )
+    coordinator.async_handle_telemetry(telemetry)
+    assert writes[key_a] > 0
+    assert writes[key_b] == 0
+    assert coordinator.data.stations[key_a].telemetry is not None
+
+    writes.update({key_a: 0, key_b: 0})
+    coordinator.async_handle_alarm(
+        AlarmEvent.from_mqtt_payload(
+            [{"systemId": second.system_id, "alarmCode": "1001", "status": "generation"}]
+        )
+    )
+    assert writes[key_a] == 0
+    assert writes[key_b] > 0
+
+    writes.update({key_a: 0, key_b: 0})
+    coordinator.async_update_listeners()  # what a poll does
+    assert writes[key_a] > 0
+    assert writes[key_b] > 0

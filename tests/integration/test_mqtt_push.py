@@ -42,7 +42,7 @@ async def test_push_telemetry_without_poll(
     station = only_station(mqtt_entry)
     assert station.system_id == sim_mqtt.stations[0].system_id
     updates: list[None] = []
-    unsub = coordinator.async_add_listener(lambda: updates.append(None))
+    unsub = coordinator.async_add_station_listener(station.station_id, lambda: updates.append(None))
     polls = sim_mqtt.count("energyflow")
     entity_id = er.async_get(hass).async_get_entity_id(
         "sensor", DOMAIN, f"{station.station_id}_inverter_active_power"
