@@ -359,7 +359,7 @@ async def test_integration_receives_what_was_queued_while_away(
         if station.telemetry is not None:
             seen.add(_ts(station.telemetry))
 
-    unsubscribe = coordinator.async_add_listener(record)
+    unsubscribe = coordinator.async_add_station_listener(station.station_id, record)
     await sim.mqtt.drop_clients()
     await wait_for(hass, lambda: not coordinator.data.mqtt_connected)
     markers = [await _publish_marked(sim, station.system_id or "") for _ in range(3)]
