@@ -221,6 +221,9 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         self._has_data = False
         self._slow_due = True
         self._last_slow: datetime | None = None
+        # async_initialize() has just read the home station's modes and smart loads:
+        # the first slow poll reuses them instead of asking again (bench/README.md).
+        self._reuse_initial_reads = True
         self._nb_mode_checked: dict[str, datetime] = {}
         self._rate_limited = False
         self._mqtt_lost = False
@@ -339,11 +342,18 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
     async def _async_poll_slow(self, station: StationData) -> None:
         """Modes, current mode, smart loads and their consumption of one station."""
         sid = station.station_id
+        reuse = self._reuse_initial_reads and sid == self.client.station_id
+        if reuse:
+            self._reuse_initial_reads = False
+        initial_modes = self.client.operational_modes if reuse else []
+        initial_loads = self.client.smart_loads if reuse else []
         # One round trip for the three, not three (bench/README.md: start-up).
         modes, current, loads = await asyncio.gather(
-            self.client.get_operational_modes(station_id=sid),
+            _given(initial_modes)
+            if initial_modes
+            else self.client.get_operational_modes(station_id=sid),
             self.client.get_current_mode(station_id=sid),
-            self.client.get_smart_loads(station_id=sid),
+            _given(initial_loads) if initial_loads else self.client.get_smart_loads(station_id=sid),
             return_exceptions=True,
         )
         # Every call has finished; the first failure is raised.
@@ -766,3 +776,8 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
                 )
             else:
                 ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+
+async def _given[T](value: list[T]) -> list[T]:
+    """An already known result, as an awaitable for ``asyncio.gather``."""
+    return value

@@ -59,6 +59,26 @@ async def test_slow_refresh_on_request(
     assert sim.count("systemDevice/card") == loads + 1
 
 
+async def test_start_up_reads_modes_and_smart_loads_once(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: Any
+) -> None:
+    """The first poll reuses what async_initialize() read; later slow polls read again."""
+    modes, loads = sim.count("mode/all"), sim.count("systemDevice/card")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert sim.count("mode/all") == modes + 1
+    assert sim.count("systemDevice/card") == loads + 1
+    station = next(iter(coordinator_of(entry).data.stations.values()))
+    assert station.modes
+    assert station.smart_loads
+    await coordinator_of(entry).async_request_slow_refresh()
+    await hass.async_block_till_done()
+    assert sim.count("mode/all") == modes + 2
+    assert sim.count("systemDevice/card") == loads + 2
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
 async def test_smart_loads_and_consumption(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
