@@ -202,12 +202,23 @@ def develop(socket_enabled: None, tmp_path: Path) -> Iterator[Develop]:
 
 
 def _navigate(page: Any, path: str) -> None:
-    """In-app navigation, as the sidebar does (no reload of the frontend)."""
-    page.evaluate(
-        "p => { history.pushState(null, '', p);"
-        " window.dispatchEvent(new CustomEvent('location-changed')); }",
-        path,
-    )
+    """In-app navigation, as the sidebar does (no reload of the frontend).
+
+    Right after logging in, the frontend may still redirect to its default dashboard
+    and undo a navigation made too early: navigate again while it sends us back there.
+    """
+    where = "() => location.pathname"
+    for _ in range(20):
+        page.evaluate(
+            "p => { history.pushState(null, '', p);"
+            " window.dispatchEvent(new CustomEvent('location-changed')); }",
+            path,
+        )
+        page.wait_for_timeout(1000)
+        current = page.evaluate(where)
+        if not (current in ("/", "/home") or current.startswith("/lovelace")):
+            return
+    raise AssertionError(f"the frontend kept going back to {page.evaluate(where)}, not {path}")
 
 
 def _row_value(page: Any, name: str) -> str:
@@ -249,6 +260,9 @@ def test_develop_in_a_real_browser(develop: Develop) -> None:
             _shot(page, "01-login")
             page.get_by_role("button", name="Log in").click()
             page.get_by_text("Overview").first.wait_for()
+            # The frontend may send "/" on to the default dashboard: let it settle first.
+            with contextlib.suppress(sync_api.TimeoutError):
+                page.wait_for_function("() => location.pathname !== '/'", timeout=10_000)
 
             # The station's device page: live values, then the clock moves and a
             # telemetry message is pushed over MQTT; the values on screen change.
