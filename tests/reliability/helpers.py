@@ -56,17 +56,21 @@ def open_sockets() -> int:
 def task_names(*, include_simulator: bool = False) -> list[str]:
     """The names of the pending tasks of the running loop (minus the current one).
 
-    The simulator's own tasks (``sigen-sim-*``: its publisher, one-shot pushes) come and
-    go by themselves and are left out unless asked for.
+    The simulator's own tasks (``sigen-sim-*``: its publisher, one-shot pushes; and its
+    aiohttp server's ``RequestHandler.start``, one per open keep-alive connection, which
+    ends when the client side closes an idle connection) come and go by themselves and
+    are left out unless asked for.
     """
     current = asyncio.current_task()
+    names = (_describe(t) for t in asyncio.all_tasks() if t is not current and not t.done())
     return sorted(
-        _describe(t)
-        for t in asyncio.all_tasks()
-        if t is not current
-        and not t.done()
-        and (include_simulator or not t.get_name().startswith("sigen-sim"))
+        name
+        for name in names
+        if include_simulator or not (name.startswith("sigen-sim") or name in _SERVER_TASKS)
     )
+
+
+_SERVER_TASKS = frozenset({"RequestHandler.start"})
 
 
 def _describe(task: asyncio.Task[Any]) -> str:

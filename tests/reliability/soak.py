@@ -30,7 +30,14 @@ from typing import Any
 
 from sigen_sim import SimConfig, Simulator
 
-from .helpers import Listener, broker_connections, make_mqtt, task_names, wait_until
+from .helpers import (
+    Listener,
+    broker_connections,
+    make_mqtt,
+    no_new_tasks,
+    task_names,
+    wait_until,
+)
 from .load import run_load
 
 
@@ -42,20 +49,36 @@ class Outage:
     lost: int
     connections: int
     tasks: int
+    task_change: str = ""
 
 
 def _ts(telemetry: Any) -> int | None:
     return None if telemetry.timestamp is None else int(telemetry.timestamp.timestamp())
 
 
-async def outages(args: argparse.Namespace, deadline: float) -> list[Outage]:
+def _task_change(before: list[str], after: list[str]) -> str:
+    """`` (+name, -name)``: the tasks that are new or gone since ``before``; or nothing."""
+    extra, gone = list(after), []
+    for name in before:
+        if name in extra:
+            extra.remove(name)
+        else:
+            gone.append(name)
+    names = [f"+{n}" for n in extra] + [f"-{n}" for n in gone]
+    return f" ({', '.join(names)})" if names else ""
+
+
+async def outages(args: argparse.Namespace, deadline: float) -> tuple[list[Outage], list[str]]:
+    """The outage rounds' figures, and the problems seen (a dead listener, leaks)."""
     sim = Simulator(SimConfig(stations=1, mqtt=True, time_scale=0, telemetry_interval=0))
     await sim.start()
     results: list[Outage] = []
+    problems: list[str] = []
     try:
         assert sim.mqtt is not None
         system_id = sim.stations[0].system_id
         baseline_connections = broker_connections(sim.mqtt_port)
+        tasks_before = task_names()
         listener = Listener(
             make_mqtt(
                 sim,
@@ -95,29 +118,46 @@ async def outages(args: argparse.Namespace, deadline: float) -> list[Outage]:
                 limit=60,
             )
             seen = {_ts(t) for t in listener.telemetry}
+            now_tasks = task_names()
             outage = Outage(
                 down_for=down_for,
                 reconnect_after_start=reconnect,
                 queued=len(markers),
                 lost=len([m for m in markers if m not in seen]),
                 connections=broker_connections(sim.mqtt_port) - baseline_connections,
-                tasks=len(task_names()) - len(baseline_tasks),
+                tasks=len(now_tasks) - len(baseline_tasks),
+                task_change=_task_change(baseline_tasks, now_tasks),
             )
             results.append(outage)
             print(
                 f"outage {index + 1}/{len(plan)}: down {down_for:.0f} s, reconnected "
                 f"{reconnect:.1f} s after the broker's start, {outage.queued} queued, "
                 f"{outage.lost} lost, connections {outage.connections}, extra tasks "
-                f"{outage.tasks}, listener alive: {not task.done()}",
+                f"{outage.tasks}{outage.task_change}, listener alive: {not task.done()}",
                 flush=True,
             )
             if task.done():
-                print("the listener ended: that is a failure", flush=True)
+                problems.append(f"the listener ended after outage {index + 1}")
                 break
         await listener.stop()
+        try:
+            await no_new_tasks(tasks_before, limit=30)
+            left = ""
+        except AssertionError as err:
+            left = f": {err}"
+        connections = broker_connections(sim.mqtt_port) - baseline_connections
+        print(
+            f"after close: connections to the broker {connections}, "
+            f"tasks left {len(task_names()) - len(tasks_before)}{left}",
+            flush=True,
+        )
+        if connections:
+            problems.append(f"{connections} connection(s) to the broker left after close")
+        if left:
+            problems.append(f"tasks left after close{left}")
     finally:
         await sim.stop()
-    return results
+    return results, problems
 
 
 async def load(args: argparse.Namespace) -> str:
@@ -199,7 +239,10 @@ async def main(argv: list[str]) -> int:
             f"== broker outages {args.outages} s x {args.repeat}, reconnect {args.reconnect} s",
             flush=True,
         )
-        results = await outages(args, deadline)
+        results, problems = await outages(args, deadline)
+        for problem in problems:
+            print(f"FAILURE: {problem}", flush=True)
+        failures += len(problems)
         if results:
             delays = [o.reconnect_after_start for o in results]
             print(
