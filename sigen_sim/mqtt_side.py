@@ -19,7 +19,11 @@ connects a privileged publisher client to it that behaves like Sigen's cloud:
   (``openapi/instruction/command``, ``{"accessToken", "commands": [...]}``) are checked
   and applied to the station model; mode switches (``openapi/instruction/mode``,
   ``{"accessToken", "systemId", "mode": "MSC|FFG|VPP|NBI"}``) change its mode;
-* everything clients send is recorded in :attr:`received` as ``(topic, payload)``;
+* everything clients send is recorded in :attr:`received` as ``(topic, payload)``, once:
+  QoS 1 is "at least once" between the broker and the cloud too, and after a broker
+  restart mosquitto sends again what it had sent the publisher without seeing the
+  acknowledgement. Like a careful cloud, the publisher skips such a redelivery (same
+  packet id, same payload) and counts it in :attr:`redelivered`;
 * tokens are checked with ``sim.tokens.nb_token_valid``; a northbound login sets the
   broker password of the app key (:meth:`set_password`);
 * faults: malformed and partial telemetry (``sim.faults``), dropping the clients,
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import shutil
@@ -41,6 +46,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiomqtt
+
+from sigen.mqtt import HardenedClient
 
 from .broker import BrokerError, MosquittoBroker
 from .certs import CertBundle, generate_certs, load_or_generate_certs
@@ -84,6 +91,8 @@ class MqttSide:
         self.host: str = self.broker.host
         self.port: int = self.broker.port
         self.received: list[tuple[str, dict[str, Any] | list[Any] | str]] = []
+        self.redelivered = 0  # redeliveries by the broker, skipped (see module doc)
+        self._seen: deque[tuple[int, bytes]] = deque(maxlen=1024)
         # kind -> system ids the app asked for (with a valid token)
         self.subscriptions: dict[str, set[str]] = {kind: set() for kind in KINDS}
         # What was done with each request or instruction: (topic, accepted, reason), and
@@ -223,7 +232,7 @@ class MqttSide:
         context = self._tls_context()
         while not self._stopping:
             try:
-                async with aiomqtt.Client(
+                async with HardenedClient(
                     self.broker.host,
                     self.broker.port,
                     username=self.broker.publisher_username,
@@ -239,6 +248,8 @@ class MqttSide:
                     self._client = client
                     self._ready.set()
                     async for message in client.messages:
+                        if self._is_redelivery(message):
+                            continue
                         try:
                             await self._handle(str(message.topic), message.payload)
                         except Exception:
@@ -252,6 +263,20 @@ class MqttSide:
                 await asyncio.sleep(0.05)
 
     # ------------------------------------------------------------- from clients
+
+    def _is_redelivery(self, message: aiomqtt.Message) -> bool:
+        """A QoS 1 message the broker sent before (same packet id and payload)."""
+        if message.qos == 0 or not message.mid:
+            return False
+        raw = message.payload
+        payload = bytes(raw) if isinstance(raw, bytes | bytearray) else str(raw).encode()
+        key = (message.mid, hashlib.sha256(payload).digest())
+        if key in self._seen:
+            self.redelivered += 1
+            _LOGGER.debug("Simulator: skipped a redelivery on %s", message.topic)
+            return True
+        self._seen.append(key)
+        return False
 
     async def _handle(self, topic: str, payload: Any) -> None:
         data: dict[str, Any] | list[Any] | str

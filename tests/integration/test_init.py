@@ -181,7 +181,7 @@ def _mqtt_tasks(before: set[asyncio.Task[Any]]) -> list[asyncio.Task[Any]]:
         task
         for task in asyncio.all_tasks() - before
         if getattr(task.get_coro(), "__qualname__", "").split(".")[0]
-        in {"Client", "_Client", "SigenMQTT"}
+        in {"Client", "HardenedClient", "SigenMQTT"}
         and not task.done()
     ]
 

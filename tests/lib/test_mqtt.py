@@ -27,6 +27,7 @@ from sigen import (
     SystemData,
     TelemetryData,
 )
+from sigen import mqtt as mqtt_module
 from sigen_sim import Simulator
 from sigen_sim.broker import MosquittoBroker
 
@@ -224,6 +225,22 @@ def test_client_id_is_stable() -> None:
     two = SigenMQTT("key", "secret", "my app!", ["S1", "S2"])
     assert one.client_id == two.client_id == "sigen-myapp"
     assert one.system_ids == ["S1"]
+
+
+def test_paho_dropped_connection_is_debug(caplog: pytest.LogCaptureFixture) -> None:
+    """paho's "failed to receive on socket" (a broker that went away) is debug: the
+    listener's own warning reports the loss once; paho's other errors stay errors."""
+    paho = logging.getLogger(f"{mqtt_module.__name__}.paho")
+    with caplog.at_level(logging.DEBUG, logger=paho.name):
+        paho.error("failed to receive on socket: %s", "[Errno 104] Connection reset by peer")
+        paho.error("timeout on socket: %s", "timed out")
+        paho.error("Caught exception in on_connect: %s", "boom")
+    levels = [(r.levelname, r.getMessage().split(":")[0]) for r in caplog.records]
+    assert levels == [
+        ("DEBUG", "failed to receive on socket"),
+        ("DEBUG", "timeout on socket"),
+        ("ERROR", "Caught exception in on_connect"),
+    ]
 
 
 def test_refresh_delay_an_hour_before_expiry() -> None:
@@ -880,7 +897,7 @@ def loop_errors() -> Any:
 def _is_mqtt_task(task: asyncio.Task[Any]) -> bool:
     """A task of the MQTT client (aiomqtt's misc loop, our listener, a connect attempt)."""
     name = getattr(task.get_coro(), "__qualname__", "")
-    return name.split(".")[0] in {"Client", "_Client", "SigenMQTT"}
+    return name.split(".")[0] in {"Client", "HardenedClient", "SigenMQTT"}
 
 
 async def _cancel_and_check(

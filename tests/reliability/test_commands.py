@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import re
 import time
@@ -26,6 +27,7 @@ from custom_components.sigen_cloud.sigen import (
     SigenMQTTError,
     SigenValidationError,
 )
+from custom_components.sigen_cloud.sigen import mqtt as mqtt_module
 from custom_components.sigen_cloud.sigen.telemetry import validate_commands
 from sigen_sim import Simulator
 from tests import conftest as guard
@@ -109,9 +111,33 @@ async def test_broker_dies_under_a_connected_listener(sim_mqtt: Simulator) -> No
 # ------------------------------------------------------------------------ flapping
 
 
+class _SentPublishes(logging.Handler):
+    """paho's "Sending PUBLISH (d0, q1, …), 'b'<topic>''" debug lines of our client."""
+
+    def __init__(self, topic: str) -> None:
+        super().__init__(logging.DEBUG)
+        self.topic = topic
+        self.flags: list[str] = []
+        self.errors: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.levelno >= logging.ERROR:
+            self.errors.append(text)
+        if text.startswith("Sending PUBLISH") and f"'b'{self.topic}''" in text:
+            self.flags.append(text.split("(", 1)[1].split(",", 1)[0])
+
+
 async def test_flapping_broker_never_duplicates_a_command(sim_mqtt: Simulator) -> None:
-    """Clients kicked and the broker restarted while commands go out: each command
-    arrives at most once, and every acknowledged one is recorded by the cloud."""
+    """Clients kicked and the broker restarted while commands go out: our client sends
+    each command once and never re-sends it (no DUP publish), the cloud applies each at
+    most once, and every acknowledged one is recorded by the cloud.
+
+    The broker itself may deliver a command to the cloud twice (QoS 1 is at least once
+    on that leg too: after its restart mosquitto re-sends what it had not seen
+    acknowledged); the simulator, like a careful cloud, skips the redelivery and counts
+    it in ``redelivered``.
+    """
     sim = sim_mqtt
     assert sim.mqtt is not None
     side = sim.mqtt
@@ -131,6 +157,9 @@ async def test_flapping_broker_never_duplicates_a_command(sim_mqtt: Simulator) -
 
     acknowledged: list[int] = []
     failed: list[int] = []
+    sent = _SentPublishes(COMMAND_TOPIC)
+    paho_logger = logging.getLogger(f"{mqtt_module.__name__}.paho")
+    paho_logger.addHandler(sent)
     with LoopErrors() as errors:
         listener.start()
         await listener.connected()
@@ -148,6 +177,14 @@ async def test_flapping_broker_never_duplicates_a_command(sim_mqtt: Simulator) -
         finally:
             stop.set()
             await flapper
+            paho_logger.removeHandler(sent)
+        # One PUBLISH per call (a call refused before the publish sends none), none a
+        # re-send: a connection that died under a publish is never replayed.
+        assert len(sent.flags) <= len(acknowledged) + len(failed)
+        assert len(sent.flags) >= len(acknowledged)
+        assert set(sent.flags) == {"d0"}
+        # Dropped connections are the listener's warnings, not paho errors.
+        assert sent.errors == []
         try:
             await listener.connected()
             # Everything the broker acknowledged reaches the cloud (queued for it).
@@ -164,7 +201,11 @@ async def test_flapping_broker_never_duplicates_a_command(sim_mqtt: Simulator) -
         applied = [r for t, ok, r in side.instructions if t == COMMAND_TOPIC and ok]
         assert len(applied) == sum(counts.values())
         assert acknowledged, "at least some commands got through the flapping"
-        print(f"flapping: {len(acknowledged)} acknowledged, {len(failed)} refused with an error")
+        print(
+            f"flapping: {len(acknowledged)} acknowledged, {len(failed)} refused with an "
+            f"error, {len(sent.flags)} published, {side.redelivered} redelivered by the "
+            "broker and skipped by the cloud"
+        )
         await errors.check()
 
 

@@ -86,6 +86,27 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 _PAHO_LOGGER = logging.getLogger(f"{__name__}.paho")
 
+
+class _DroppedConnectionIsDebug(logging.Filter):
+    """paho logs a connection the broker dropped as an error ("failed to receive on
+    socket: [Errno 104] Connection reset by peer"); the listener reports each loss once
+    itself, as a warning with the time of the next try. paho's line becomes debug; its
+    other errors (an exception in a callback) stay errors."""
+
+    _PREFIXES: Final = ("failed to receive on socket", "timeout on socket")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (
+            record.levelno == logging.ERROR
+            and isinstance(record.msg, str)
+            and record.msg.startswith(self._PREFIXES)
+        ):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+_PAHO_LOGGER.addFilter(_DroppedConnectionIsDebug())
+
 TOPIC_KINDS: Final = ("period", "change", "alarm")
 SUBSCRIPTION_TOPIC: Final = "openapi/subscription/{kind}"
 DATA_TOPIC: Final = "openapi/{kind}/{app_key}/{system_id}"
@@ -105,8 +126,11 @@ class _RecheckOnboarding(Exception):
     """Internal: systems await approval; onboard again and renew the subscriptions."""
 
 
-class _Client(aiomqtt.Client):
+class HardenedClient(aiomqtt.Client):
     """aiomqtt's client, safe to cancel (or to fail) at any moment while it connects.
+
+    Used by :class:`SigenMQTT` for every connection, and by the simulator's cloud side,
+    whose connection dies with every broker restart of the fault tests.
 
     aiomqtt 2.x connects in two steps inside ``__aenter__``: paho's blocking ``connect``
     (TCP, TLS handshake) in an executor thread, then a wait for the CONNACK on the
@@ -497,7 +521,7 @@ class SigenMQTT:
     def _make_client(
         self, context: ssl.SSLContext, token: str, *, identifier: str, clean_session: bool
     ) -> aiomqtt.Client:
-        return _Client(
+        return HardenedClient(
             self.broker,
             self.port,
             username=self.app_key,
