@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 from unittest.mock import patch
 
@@ -189,7 +191,38 @@ async def test_integration_push_survives_outages(
 ) -> None:
     """Through Home Assistant: push entities go unavailable during an outage and come
     back, the entry stays loaded, nothing reaches the event loop, nothing leaks."""
-    sim = sim_mqtt
+    await _push_survives(hass, sim_mqtt, caplog, OUTAGES, reconnect_within=5.0)
+
+
+SOAK_OUTAGES = os.environ.get("SIGEN_SOAK_HA_OUTAGES", "")
+SOAK_REPEAT = int(os.environ.get("SIGEN_SOAK_HA_REPEAT", "20"))
+
+
+@pytest.mark.skipif(not SOAK_OUTAGES, reason="long run: set SIGEN_SOAK_HA_OUTAGES")
+@pytest.mark.timeout(12 * 3600)
+async def test_integration_push_survives_long_outages(
+    hass: HomeAssistant, sim_mqtt: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The long version through Home Assistant, with the integration's own reconnect
+    interval (30 s, doubling to 10 min): ``scripts/soak --ha`` sets the outages
+    (seconds, comma-separated) and the number of rounds; not run in CI."""
+    outages = [float(x) for x in SOAK_OUTAGES.split(",")] * SOAK_REPEAT
+    await _push_survives(hass, sim_mqtt, caplog, outages, reconnect_within=MQTT_MAX_WAIT)
+
+
+MQTT_MAX_WAIT = 700.0  # seconds: the listener's longest backoff step (600 s) and margin
+
+
+async def _push_survives(
+    hass: HomeAssistant,
+    sim: Simulator,
+    caplog: pytest.LogCaptureFixture,
+    outages: Sequence[float],
+    *,
+    reconnect_within: float,
+) -> None:
+    """Stop the broker for each of ``outages`` seconds under a running entry; check
+    every round and report it on stdout (``-s``) for the soak."""
     assert sim.mqtt is not None
     baseline_connections = broker_connections(sim.mqtt_port)
     with LoopErrors() as errors:
@@ -200,26 +233,38 @@ async def test_integration_push_survives_outages(
         assert runtime.mqtt_task is not None
         assert _state(hass) != STATE_UNAVAILABLE
         assert broker_connections(sim.mqtt_port) == baseline_connections + 1
+        baseline_tasks = task_names()
         start = len(caplog.records)
-        for down_for in OUTAGES:
+        loop = asyncio.get_running_loop()
+        for number, down_for in enumerate(outages, 1):
             await sim.mqtt.stop_broker()
             await wait_for(hass, lambda: _state(hass) == STATE_UNAVAILABLE)
             assert _state(hass, POLLED) != STATE_UNAVAILABLE, "polled data is not affected"
             await asyncio.sleep(down_for)
             await sim.mqtt.start_broker()
-            await wait_for(hass, lambda: coordinator.data.mqtt_connected)
+            back = loop.time()
+            await _wait_seconds(hass, lambda: coordinator.data.mqtt_connected, reconnect_within)
+            reconnected = loop.time() - back
             await sim.publish_telemetry()
             await wait_for(hass, lambda: _state(hass) != STATE_UNAVAILABLE)
             assert not runtime.mqtt_task.done()
             assert entry.state is ConfigEntryState.LOADED
-            assert broker_connections(sim.mqtt_port) == baseline_connections + 1
+            connections = broker_connections(sim.mqtt_port) - baseline_connections
+            assert connections == 1
+            extra = sorted(set(task_names()) ^ set(baseline_tasks))
+            print(  # the soak's report
+                f"HA outage {number}/{len(outages)}: down {down_for:g} s, reconnected "
+                f"{reconnected:.1f} s after the broker's start, entities back, "
+                f"connections {connections}, tasks changed {extra or 'none'}",
+                flush=True,
+            )
         lost = [
             r
             for r in caplog.records[start:]
             if r.name.startswith("custom_components.sigen_cloud") and r.levelno >= logging.WARNING
         ]
         # Per outage: the library's "lost or refused" and the integration's "was lost".
-        assert len(lost) == 2 * len(OUTAGES), [r.getMessage() for r in lost]
+        assert len(lost) == 2 * len(outages), [r.getMessage() for r in lost]
         assert not [r for r in caplog.records[start:] if r.levelno >= logging.ERROR]
         await unload(hass, entry)
         await wait_until(
@@ -227,6 +272,16 @@ async def test_integration_push_survives_outages(
             "the integration's broker connection to close",
         )
         await errors.check()
+
+
+async def _wait_seconds(hass: HomeAssistant, predicate: Callable[[], bool], limit: float) -> None:
+    """Let Home Assistant run until ``predicate()`` holds, at most ``limit`` seconds."""
+    deadline = asyncio.get_running_loop().time() + limit
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not reconnected within {limit} s")
+        await hass.async_block_till_done()
+        await asyncio.sleep(0.1)
 
 
 POLLED = f"sensor.{PREFIX}_pv_power"
