@@ -82,12 +82,44 @@ def hash_password(password: str, *, iterations: int = HASH_ITERATIONS) -> str:
     return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_PORT = 20000  # free ports are picked from here up to the ephemeral range
+
+
+def _ephemeral_start() -> int:
+    """The first port the kernel hands out on its own (Linux; else IANA's 49152)."""
+    try:
+        return int(EPHEMERAL_RANGE_FILE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 49152
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port on ``host`` that nothing listens on right now."""
+    """A TCP port on ``host`` that nothing uses right now, below the kernel's ephemeral
+    range.
+
+    The broker keeps its port across restarts. A port from the ephemeral range (what
+    binding port 0 gives) may be handed to any other socket of the machine while the
+    broker is down, as the local port of an outgoing connection or another server's
+    port 0, and mosquitto then cannot start again ("Address already in use": seen in a
+    long outage run beside the test suite). Below the range, only a socket that asks for
+    that very port can take it.
+    """
+    top = _ephemeral_start()
+    if top - LOWEST_PORT >= 1000:
+        rng = secrets.SystemRandom()
+        for _ in range(50):
+            port = rng.randrange(LOWEST_PORT, top)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind((host, port))
+                except OSError:
+                    continue
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        found: int = sock.getsockname()[1]
+        return found
 
 
 class MosquittoBroker:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import ssl
 import stat
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ import aiomqtt
 import pytest
 from cryptography import x509
 
+from sigen_sim import broker as broker_module
 from sigen_sim.broker import MosquittoBroker, hash_password
 from sigen_sim.certs import CertBundle, generate_certs
 
@@ -262,3 +264,42 @@ async def test_systems_added_and_removed_while_running(broker: MosquittoBroker) 
     async with client(broker) as app:
         assert _codes(await app.subscribe(new, qos=1)) == [128]
         assert _codes(await app.subscribe(f"openapi/period/{APP_KEY}/SYS1", qos=1)) == [1]
+
+
+def test_free_port_is_below_the_ephemeral_range(socket_enabled: None) -> None:
+    """The broker's port is not one the kernel may hand to another socket while the
+    broker is down (it keeps the port across restarts)."""
+    port = broker_module.free_port()
+    assert broker_module.LOWEST_PORT <= port < broker_module._ephemeral_start()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", port))  # and nothing holds it
+
+
+def test_free_port_skips_a_port_in_use(
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        taken = held.getsockname()[1]
+        free = broker_module.free_port()
+        picks = iter([taken, free])
+
+        class Picks:
+            def randrange(self, start: int, stop: int) -> int:
+                return next(picks)
+
+        monkeypatch.setattr(broker_module.secrets, "SystemRandom", Picks)
+        assert broker_module.free_port() == free
+
+
+def test_free_port_without_a_usable_range(
+    socket_enabled: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No range file (not Linux): IANA's 49152; a range starting too low: port 0."""
+    monkeypatch.setattr(broker_module, "EPHEMERAL_RANGE_FILE", tmp_path / "missing")
+    assert broker_module._ephemeral_start() == 49152
+    narrow = tmp_path / "range"
+    narrow.write_text("20500\t60999\n")
+    monkeypatch.setattr(broker_module, "EPHEMERAL_RANGE_FILE", narrow)
+    assert broker_module.free_port() >= 20500
