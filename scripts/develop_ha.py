@@ -38,6 +38,8 @@ from typing import Any
 
 import aiohttp
 
+from sigen_sim.broker import free_port  # below the ephemeral range: kept across runs
+
 REPO = Path(__file__).resolve().parent.parent
 DOMAIN = "sigen_cloud"
 DEMO_NAME = "Demo"
@@ -151,13 +153,6 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def write_private(path: Path, text: str) -> None:

@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -37,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from sigen_sim.broker import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -62,13 +63,6 @@ def _chromium() -> str | None:
     if os.access(CHROMIUM, os.X_OK):
         return CHROMIUM
     return shutil.which("chromium")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _pid_alive(pid: int) -> bool:
@@ -168,9 +162,9 @@ def develop(socket_enabled: None, tmp_path: Path) -> Iterator[Develop]:
     argv = [
         str(REPO / "scripts" / "develop"),
         "--port",
-        str(_free_port()),
+        str(free_port()),
         "--sim-port",
-        str(_free_port()),
+        str(free_port()),
         "--time-scale",
         "0",
         "--config",

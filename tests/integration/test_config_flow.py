@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 from unittest.mock import AsyncMock, patch
@@ -27,6 +26,7 @@ from custom_components.sigen_cloud.const import (
     CONF_SERVER_URL,
     DOMAIN,
 )
+from sigen_sim.broker import free_port
 
 from .conftest import account_data, account_id, developer_data
 
@@ -46,10 +46,7 @@ BAD_PEM = "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n
 
 def closed_port_url() -> str:
     """A loopback URL where nothing listens."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
+    return f"http://127.0.0.1:{free_port()}/"
 
 
 def user_input(sim: Any, **changes: Any) -> dict[str, Any]:

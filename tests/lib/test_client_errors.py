@@ -4,7 +4,6 @@ unreachable servers, and who closes the HTTP session."""
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from sigen.errors import (
     SigenRateLimitError,
 )
 from sigen_sim import Simulator
+from sigen_sim.broker import free_port
 
 pytestmark = pytest.mark.sim_config(time_scale=0)
 
@@ -141,14 +141,8 @@ async def test_login_timeout(sim: Simulator) -> None:
     sim.faults.release_hangs()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_unreachable_server(socket_enabled: None) -> None:
-    url = f"http://127.0.0.1:{_free_port()}/"
+    url = f"http://127.0.0.1:{free_port()}/"
     async with Sigen("a@b.c", "pw", base_url=url) as api:
         with pytest.raises(SigenConnectionError) as info:
             await api.async_initialize()

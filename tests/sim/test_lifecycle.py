@@ -17,6 +17,7 @@ import pytest
 
 from sigen_sim import SimConfig, Simulator
 from sigen_sim.__main__ import banner, parse_args
+from sigen_sim.broker import free_port
 from tests.sim.helpers import UA
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -69,15 +70,8 @@ def test_cli_arguments() -> None:
     assert "SIMSYS00000002" in text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def test_python_m_sigen_sim_runs_and_stops(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     state_dir = tmp_path / "state"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(  # noqa: S603
@@ -135,7 +129,7 @@ def test_python_m_sigen_sim_runs_and_stops(tmp_path: Path) -> None:
 
 
 def test_python_m_sigen_sim_sigint(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "sigen_sim", "--port", str(port), "--no-mqtt"],
         cwd=ROOT,

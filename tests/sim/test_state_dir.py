@@ -15,16 +15,10 @@ from pathlib import Path
 import pytest
 
 from sigen_sim import SimConfig, Simulator
+from sigen_sim.broker import free_port
 from sigen_sim.certs import CertError, generate_certs, load_certs, load_or_generate_certs
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def test_load_certs_reads_back_a_generated_set(tmp_path: Path) -> None:
@@ -69,7 +63,7 @@ def test_a_bad_set_is_not_reused(tmp_path: Path, breakage: str, reason: str) -> 
 async def test_simulator_cert_dir_and_fixed_broker_port(
     socket_enabled: None, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
 
     def config() -> SimConfig:
         return SimConfig(mqtt=True, time_scale=0, cert_dir=str(tmp_path / "certs"), mqtt_port=port)
@@ -143,10 +137,10 @@ def test_python_m_sigen_sim_reuses_state_dir_certificates(
     socket_enabled: None, tmp_path: Path
 ) -> None:
     state_dir = tmp_path / "state"
-    mqtt_port = _free_port()
-    banner1, creds1 = _start(state_dir, _free_port(), mqtt_port)
+    mqtt_port = free_port()
+    banner1, creds1 = _start(state_dir, free_port(), mqtt_port)
     ca1 = (state_dir / "ca.pem").read_text()
-    banner2, creds2 = _start(state_dir, _free_port(), mqtt_port)
+    banner2, creds2 = _start(state_dir, free_port(), mqtt_port)
     ca2 = (state_dir / "ca.pem").read_text()
     assert "certificates:   new in" in banner1
     assert "certificates:   reused from" in banner2
@@ -155,6 +149,6 @@ def test_python_m_sigen_sim_reuses_state_dir_certificates(
     assert creds1["mqtt"] == creds2["mqtt"]  # same port, same paths
     assert f"127.0.0.1:{mqtt_port}" in banner2
 
-    banner3, _ = _start(state_dir, _free_port(), mqtt_port, "--new-certs")
+    banner3, _ = _start(state_dir, free_port(), mqtt_port, "--new-certs")
     assert "certificates:   new in" in banner3
     assert (state_dir / "ca.pem").read_text() != ca1
