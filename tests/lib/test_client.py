@@ -72,7 +72,7 @@ async def test_account_id_before_initialize(sim: Simulator) -> None:
 
 def test_constructor_validation() -> None:
     with pytest.raises(
-        SigenValidationError, match=r"Unknown Sigen region 'mars'.*eu, cn, apac, us"
+        SigenValidationError, match=r"Unknown Sigen region 'mars'.*eu, apac, aus, us, jp, cn"
     ):
         Sigen("a@b.c", "pw", "mars")
     with pytest.raises(SigenValidationError, match="e-mail address"):
@@ -90,7 +90,15 @@ def test_constructor_validation() -> None:
     [
         ("eu", "https://api-eu.sigencloud.com/", "https://openapi-eu.sigencloud.com/", "eu"),
         ("EU", "https://api-eu.sigencloud.com/", "https://openapi-eu.sigencloud.com/", "eu"),
-        ("apac", "https://api-apac.sigencloud.com/", "https://openapi-apac.sigencloud.com/", "aus"),
+        (
+            "apac",
+            "https://api-apac.sigencloud.com/",
+            "https://openapi-apac.sigencloud.com/",
+            "apac",
+        ),
+        ("aus", "https://api-aus.sigencloud.com/", "https://openapi-aus.sigencloud.com/", "aus"),
+        (" Aus ", "https://api-aus.sigencloud.com/", "https://openapi-aus.sigencloud.com/", "aus"),
+        ("jp", "https://api-jp.sigencloud.com/", "https://openapi-jp.sigencloud.com/", "jp"),
         ("cn", "https://api-cn.sigencloud.com/", "https://openapi-cn.sigencloud.com/", "cn"),
         ("us", "https://api-us.sigencloud.com/", "https://openapi-us.sigencloud.com/", "us"),
     ],

@@ -32,9 +32,11 @@ from .models import (
 )
 from .mqtt import SigenMQTT
 from .northbound import NorthboundClient
+from .regions import REGIONS, Region, get_region
 from .telemetry import AlarmEvent, BatteryCommand, SystemData, TelemetryData
 
 __all__ = [
+    "REGIONS",
     "AlarmEvent",
     "BatteryCommand",
     "CurrentMode",
@@ -46,6 +48,7 @@ __all__ = [
     "NorthboundClient",
     "OnboardResult",
     "OperationalMode",
+    "Region",
     "Sigen",
     "SigenAPIError",
     "SigenAccountLockedError",
@@ -62,5 +65,6 @@ __all__ = [
     "StationInfo",
     "SystemData",
     "TelemetryData",
+    "get_region",
 ]
 __version__ = "0.1.0"

@@ -55,19 +55,15 @@ from .const import (
     APP_DEFAULT_PROFILE_ID,
     APP_LANG,
     APP_TOKEN_REFRESH_MARGIN,
-    CLIENT_SERVER_BY_REGION,
     CODE_ACCOUNT_LOCKED,
     CODE_AUTH_FAILED,
     DEFAULT_HTTP_429_RETRY_AFTER,
     DEFAULT_RATE_LIMIT_RETRY_AFTER,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_USER_AGENT,
-    NB_BASE_URLS,
     OAUTH_CLIENT_ID,
     OAUTH_CLIENT_SECRET,
     RATE_LIMIT_CODES,
-    REGION_BASE_URLS,
-    REGIONS,
     WEB_APP_VERSION,
     NBMode,
 )
@@ -93,6 +89,7 @@ from .models import (
     StationInfo,
 )
 from .northbound import NorthboundClient
+from .regions import get_region
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -138,7 +135,8 @@ def _find_by_name[T](items: Sequence[T], name: str, name_of: Callable[[T], str])
 class Sigen(SessionOwner):
     """Client of the end-user API for one Sigen account.
 
-    ``region`` is one of ``eu``, ``cn``, ``apac``, ``us``; ``base_url`` overrides the
+    ``region`` is a key of :data:`~sigen.regions.REGIONS` (``eu``, ``apac``, ``aus``,
+    ``us``, ``jp``, ``cn``); ``base_url`` overrides the
     region's host (for the simulator), ``nb_base_url`` the northbound host (default:
     the region's, or ``base_url`` when that is given). ``session`` is an
     :class:`aiohttp.ClientSession` to reuse and is never closed here; without one the
@@ -165,27 +163,23 @@ class Sigen(SessionOwner):
             raise SigenValidationError("The Sigen account's e-mail address (username) is empty")
         if not isinstance(password, str) or not password:
             raise SigenValidationError("The Sigen account's password is empty")
-        region_key = region.strip().lower() if isinstance(region, str) else ""
-        if region_key not in REGION_BASE_URLS:
-            raise SigenValidationError(
-                f"Unknown Sigen region {region!r}: use one of {', '.join(REGIONS)} "
-                "(Middle East and Africa use 'eu')"
-            )
+        shard = get_region(region)
+        region_key = shard.key
         if not isinstance(request_timeout, int | float) or request_timeout <= 0:
             raise SigenValidationError("request_timeout must be a positive number of seconds")
         self.username = username.strip()
         self._password = password
         self.region = region_key
-        self.base_url = normalize_base_url(base_url or REGION_BASE_URLS[region_key])
+        self.base_url = normalize_base_url(base_url or shard.app_base_url)
         if nb_base_url is not None:
             self.nb_base_url = normalize_base_url(nb_base_url)
         elif base_url is not None:
             self.nb_base_url = self.base_url
         else:
-            self.nb_base_url = NB_BASE_URLS[region_key]
+            self.nb_base_url = shard.nb_base_url
         self.user_agent = user_agent
         self.request_timeout = float(request_timeout)
-        self._client_server = CLIENT_SERVER_BY_REGION[region_key]
+        self._client_server = shard.client_server
         self._origin = _web_app_origin(self.base_url)
         self._sg_session = str(uuid.uuid4())
         self._device_id = str(int(time.time() * 1000))

@@ -5,36 +5,16 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Final
 
-REGIONS: Final = ("eu", "cn", "apac", "us")
+from .regions import REGIONS
 
-REGION_BASE_URLS: Final[dict[str, str]] = {
-    "eu": "https://api-eu.sigencloud.com/",
-    "cn": "https://api-cn.sigencloud.com/",
-    "apac": "https://api-apac.sigencloud.com/",
-    "us": "https://api-us.sigencloud.com/",
-}
-
-# Value of the ``client-server`` header per region (apac answers to "aus").
-CLIENT_SERVER_BY_REGION: Final[dict[str, str]] = {
-    "eu": "eu",
-    "cn": "cn",
-    "apac": "aus",
-    "us": "us",
-}
-
-NB_BASE_URLS: Final[dict[str, str]] = {
-    "eu": "https://openapi-eu.sigencloud.com/",
-    "cn": "https://openapi-cn.sigencloud.com/",
-    "apac": "https://openapi-apac.sigencloud.com/",
-    "us": "https://openapi-us.sigencloud.com/",
-}
-
-MQTT_BROKERS: Final[dict[str, str]] = {
-    "eu": "mqtt-eu.sigencloud.com",
-    "cn": "mqtt-cn.sigencloud.com",
-    "apac": "mqtt-apac.sigencloud.com",
-    "us": "mqtt-us.sigencloud.com",
-}
+# The six shards live in :mod:`.regions`; these per-key tables are derived from it and
+# kept for code written against the four-region tables.
+REGION_BASE_URLS: Final[dict[str, str]] = {k: r.app_base_url for k, r in REGIONS.items()}
+# Value of the ``client-server`` header per region.
+CLIENT_SERVER_BY_REGION: Final[dict[str, str]] = {k: r.client_server for k, r in REGIONS.items()}
+NB_BASE_URLS: Final[dict[str, str]] = {k: r.nb_base_url for k, r in REGIONS.items()}
+# The first broker candidate per region (``Region.mqtt_hosts`` lists them all).
+MQTT_BROKERS: Final[dict[str, str]] = {k: r.mqtt_host for k, r in REGIONS.items()}
 MQTT_PORT: Final = 8883
 
 # The cloud's firewall answers 403 to any User-Agent containing "aiohttp".
