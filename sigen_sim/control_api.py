@@ -18,6 +18,7 @@
 | POST | `/_sim/stations/{systemId}/smart-loads` | `{"name", "powerKw"}` a new smart load |
 | DELETE | `/_sim/stations/{systemId}/smart-loads/{path}` | a smart load disappears |
 | POST | `/_sim/stations/{systemId}/system` | `{"backupCutOffSOC%": 30, ...}` settings |
+| POST | `/_sim/stations/{systemId}/offline` | `{"offline": bool}` the station goes off/online |
 | POST | `/_sim/change` | `{"systemId", "values": optional}` publish a change message |
 | POST | `/_sim/telemetry` | `{"systemId": optional}` publish one period message now |
 | POST | `/_sim/alarm` | `{"systemId", "code", "status"}` publish an alarm |
@@ -75,6 +76,7 @@ class ControlApi:
         r.add_post("/_sim/stations/{system_id}/mode", self.station_mode)
         r.add_post("/_sim/stations/{system_id}/smart-loads/{path}", self.smart_load)
         r.add_post("/_sim/stations/{system_id}/system", self.system_values)
+        r.add_post("/_sim/stations/{system_id}/offline", self.station_offline)
         r.add_post("/_sim/stations", self.station_add)
         r.add_delete("/_sim/stations/{system_id}", self.station_remove)
         r.add_post("/_sim/stations/{system_id}/smart-loads", self.smart_load_add)
@@ -231,6 +233,19 @@ class ControlApi:
         if self.sim.mqtt is not None:
             await self.sim.mqtt.publish_changes()  # at once rather than at the next tick
         return _ok(station.system_values())
+
+    async def station_offline(self, request: web.Request) -> web.Response:
+        station = self.sim.station_by_system_id(request.match_info["system_id"])
+        if station is None:
+            return _error("unknown system", 404)
+        try:
+            offline = (await self._body(request)).get("offline", True)
+        except (ValueError, TypeError) as err:
+            return _error(str(err))
+        if not isinstance(offline, bool):
+            return _error("'offline' must be true or false")
+        station.offline = offline
+        return _ok(station.state())
 
     async def station_add(self, request: web.Request) -> web.Response:
         station = self.sim.add_station()

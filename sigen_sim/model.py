@@ -140,6 +140,13 @@ class SimStation:
         self.seed = seed + index * 7919
         self.station_id: int = 20240523012345 + index
         self.system_id: str = f"SIMSYS{index + 1:08d}"
+        # stationSnCode: numeric and station-id-like in the real payloads (13 digits in
+        # the one capture), neither the stationId nor the northbound systemId.
+        self.sn_code: str = str(2025041600173 + index)
+        # station/home carries stationCode (= systemId) unless this is False.
+        self.station_code_in_home = True
+        # An offline station: the energy flow has stationStatus 4 and null powers.
+        self.offline = False
         self.name = f"Sim Station {index + 1}"
         self.address = "1 Simulated Road, Dublin, Ireland"
         self.pv_capacity = pv_capacity
@@ -407,7 +414,9 @@ class SimStation:
         return names.get(self.mode, str(self.mode))
 
     def energy_flow(self) -> dict[str, Any]:
-        """The app API's energy-flow ``data`` object."""
+        """The app API's energy-flow ``data`` object (the offline form when offline)."""
+        if self.offline:
+            return self.offline_energy_flow()
         s = self.sample()
         return {
             "acPower": 0.0,
@@ -425,7 +434,7 @@ class SimStation:
             "pvDayNrg": round(self.pv_day_kwh, 2),
             "pvPower": s.pv,
             "showHibernateStatus": None,
-            "stationSnCode": self.system_id,
+            "stationSnCode": self.sn_code,
             "stationStatus": 1,
             "thirdPvPower": 0.0,
             "greenSourceInfos": [
@@ -437,12 +446,43 @@ class SimStation:
             ],
         }
 
-    def station_home(self) -> dict[str, Any]:
-        """The app API's ``station/home`` ``data`` object (stationId as an int)."""
+    def offline_energy_flow(self) -> dict[str, Any]:
+        """The energy flow of an offline station as captured: ``stationStatus`` 4,
+        every power (and the SOC) ``null``, no ``greenSourceInfos``."""
+        self.sync()
         return {
+            "acPower": None,
+            "acRunStatus": None,
+            "batteryPower": None,
+            "batterySoc": None,
+            "buySellPower": None,
+            "dateCurrTimeStamp": "",
+            "evPower": None,
+            "generatorPower": None,
+            "heatPumpPower": None,
+            "loadPower": None,
+            "onGrid": True,
+            "onOffGridStatus": 0,
+            "pvDayNrg": None,
+            "pvPower": None,
+            "showHibernateStatus": None,
+            "stationSnCode": self.sn_code,
+            "stationStatus": 4,
+            "thirdPvPower": None,
+            "greenSourceInfos": [],
+        }
+
+    def station_home(self) -> dict[str, Any]:
+        """The app API's ``station/home`` ``data`` object (stationId as an int).
+
+        ``stationCode`` is the northbound/MQTT systemId (left out when
+        ``station_code_in_home`` is False); ``stationSnCode`` is the numeric serial.
+        """
+        data: dict[str, Any] = {
             "stationId": self.station_id,
             "stationName": self.name,
-            "stationSnCode": self.system_id,
+            "stationCode": self.system_id,
+            "stationSnCode": self.sn_code,
             "hasPv": True,
             "hasEv": False,
             "hasAcCharger": True,
@@ -452,6 +492,9 @@ class SimStation:
             "pvCapacity": self.pv_capacity,
             "batteryCapacity": self.battery_capacity,
         }
+        if not self.station_code_in_home:
+            del data["stationCode"]
+        return data
 
     def nb_system(self) -> dict[str, Any]:
         return {
@@ -609,6 +652,8 @@ class SimStation:
         return {
             "stationId": self.station_id,
             "systemId": self.system_id,
+            "snCode": self.sn_code,
+            "offline": self.offline,
             "name": self.name,
             "time": self._t,
             "localTime": self._local(self._t).isoformat(),

@@ -70,6 +70,11 @@ class SimConfig:
     login_error_style: Literal["envelope", "oauth"] = "envelope"
     rotate_refresh_tokens: bool = True  # False: a refresh answers the same refresh token
     station_id_as_string: bool = False  # station/home stationId as "2024..." (a variant)
+    # station/home carries stationCode (= the systemId); False: a station whose home
+    # data lacks it (the library must find it in the northbound system list)
+    station_code_in_home: bool = True
+    # indices of stations that start offline (energy flow: stationStatus 4, null powers)
+    offline_stations: tuple[int, ...] = ()
     lockout_attempts: int = 5
     lockout_window: float = 3600.0
     lockout_duration: float = 180.0
@@ -103,19 +108,7 @@ class Simulator:
         self.clock = SimClock(
             start=cfg.start_time, time_scale=cfg.time_scale, timezone=cfg.timezone
         )
-        self.stations: list[SimStation] = [
-            SimStation(
-                i,
-                self.clock,
-                seed=cfg.seed,
-                pv_capacity=cfg.pv_capacity,
-                battery_capacity=cfg.battery_capacity,
-                initial_soc=cfg.initial_soc,
-                telemetry_pv_key=cfg.telemetry_pv_key,
-                commands_need_remote_mode=cfg.commands_need_remote_mode,
-            )
-            for i in range(cfg.stations)
-        ]
+        self.stations: list[SimStation] = [self._make_station(i) for i in range(cfg.stations)]
         self.tokens = TokenStore(
             self.clock,
             access_lifetime=cfg.access_token_lifetime,
@@ -179,6 +172,22 @@ class Simulator:
     def mqtt_received(self) -> list[tuple[str, Any]]:
         return [] if self.mqtt is None else self.mqtt.received
 
+    def _make_station(self, index: int) -> SimStation:
+        cfg = self.config
+        station = SimStation(
+            index,
+            self.clock,
+            seed=cfg.seed,
+            pv_capacity=cfg.pv_capacity,
+            battery_capacity=cfg.battery_capacity,
+            initial_soc=cfg.initial_soc,
+            telemetry_pv_key=cfg.telemetry_pv_key,
+            commands_need_remote_mode=cfg.commands_need_remote_mode,
+        )
+        station.station_code_in_home = cfg.station_code_in_home
+        station.offline = index in cfg.offline_stations
+        return station
+
     # ------------------------------------------------------------------ lookups
     def station_by_id(self, station_id: int | str) -> SimStation | None:
         try:
@@ -197,18 +206,8 @@ class Simulator:
         change (in the background: ``await sim.mqtt.acl_synced()`` waits for it); its
         telemetry flows after the client's next subscription request.
         """
-        cfg = self.config
         index = max(s.index for s in self.stations) + 1
-        station = SimStation(
-            index,
-            self.clock,
-            seed=cfg.seed,
-            pv_capacity=cfg.pv_capacity,
-            battery_capacity=cfg.battery_capacity,
-            initial_soc=cfg.initial_soc,
-            telemetry_pv_key=cfg.telemetry_pv_key,
-            commands_need_remote_mode=cfg.commands_need_remote_mode,
-        )
+        station = self._make_station(index)
         self.stations.append(station)
         if self.mqtt is not None:
             self.mqtt.station_added(station.system_id)

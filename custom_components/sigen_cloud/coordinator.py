@@ -322,8 +322,6 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         for station, flow in zip(app_stations, flows, strict=True):
             station.energy_flow = flow
             station.last_poll = now
-            if flow.station_sn and not station.system_id:
-                station.system_id = flow.station_sn
 
         if slow:
             await self._gather(self._async_poll_slow(st) for st in app_stations)
@@ -496,8 +494,8 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         for info in app:
             station = stations.setdefault(info.station_id, StationData(info.station_id))
             station.info = info
-            if info.sn_code:
-                station.system_id = info.sn_code
+            if info.system_id:
+                station.system_id = info.system_id
             seen.add(info.station_id)
         paired = {st.system_id for st in stations.values() if st.info is not None}
         if systems is None:

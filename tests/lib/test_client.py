@@ -36,7 +36,10 @@ async def api(sim: Simulator) -> AsyncIterator[Sigen]:
 async def test_initialize(api: Sigen) -> None:
     assert isinstance(api.station, StationInfo)
     assert api.station_id == STATION_ID
-    assert api.station.sn_code == SYSTEM_ID
+    # stationCode is the northbound system id; stationSnCode is a numeric serial.
+    assert api.station.station_code == SYSTEM_ID
+    assert api.station.system_id == SYSTEM_ID
+    assert api.station.sn_code == "2025041600173"
     assert api.station.has_pv is True
     assert api.station.has_ac_charger is True
     assert api.station.ac_sn_list == ["SIMAC0000000001"]
@@ -181,7 +184,7 @@ async def test_energy_flow(api: Sigen, sim: Simulator) -> None:
     flow = await api.get_energy_flow()
     assert isinstance(flow, EnergyFlow)
     raw = flow.raw
-    assert flow.station_sn == SYSTEM_ID
+    assert flow.station_sn == "2025041600173"  # numeric, not the system id
     assert flow.buy_sell_power == raw["buySellPower"]
     assert flow.grid_power == -raw["buySellPower"]
     assert flow.battery_power_raw == raw["batteryPower"]
@@ -434,7 +437,7 @@ async def test_colliding_names_get_a_suffix(api: Sigen, sim: Simulator) -> None:
 async def test_station_id_keyword(api: Sigen, sim: Simulator) -> None:
     other = sim.stations[1]
     flow = await api.get_energy_flow(station_id=other.station_id)
-    assert flow.station_sn == "SIMSYS00000002"
+    assert flow.station_sn == other.sn_code == "2025041600174"
     modes = await api.get_operational_modes(str(other.station_id))
     assert len(modes) == 7
     await api.set_operational_mode_tou(station_id=other.station_id)

@@ -117,7 +117,7 @@ async def test_login_rate_limited(sim: Simulator) -> None:
 async def test_expired_access_token_is_refreshed_on_401(api: Sigen, sim: Simulator) -> None:
     sim.tokens.expire("app")
     flow = await api.get_energy_flow()
-    assert flow.station_sn == "SIMSYS00000001"
+    assert flow.station_sn == "2025041600173"
     assert _grants(sim) == ["refresh_token"]
     assert _statuses(sim, "energyflow") == [401, 200]
     (refresh,) = sim.requests("/auth/oauth/token")

@@ -21,6 +21,8 @@ from sigen.models import (
     SmartLoad,
     SmartLoadConsumption,
     StationInfo,
+    match_system,
+    pair_stations,
 )
 
 # The real capture of §1.6 ([deadl0ck]).
@@ -59,11 +61,13 @@ def test_station_info_documented_payload() -> None:
             "onGrid": True,
             "pvCapacity": 10.3,
             "batteryCapacity": 8.06,
-            "stationSnCode": "SIMSYS00000001",
+            "stationSnCode": "2025041600173",
+            "stationCode": "TAETN1768371966",
         }
     )
     assert station.station_id == "20240523012345"
-    assert station.sn_code == "SIMSYS00000001"
+    assert station.sn_code == "2025041600173"
+    assert station.station_code == station.system_id == "TAETN1768371966"
     assert station.has_pv is True
     assert station.has_ev is False
     assert station.has_ac_charger is True
@@ -81,6 +85,9 @@ def test_station_info_string_id_and_missing_fields() -> None:
     assert station.has_pv is None
     assert station.pv_capacity is None
     assert station.ac_sn_list == []
+    assert station.station_code is None
+    assert station.system_id is None
+    assert station.sn_code is None
     with pytest.raises(SigenAPIError, match="no stationId"):
         StationInfo.from_dict({"hasPv": True})
     with pytest.raises(SigenAPIError, match="expected a JSON object, got list"):
@@ -383,3 +390,87 @@ def test_models_only_raise_sigen_api_error(data: dict[str, object]) -> None:
     for model in MODELS:
         with contextlib.suppress(SigenAPIError):
             model.from_dict(data)
+
+
+# --------------------------------------------------------------------------- pairing
+
+
+def _station(**kwargs: object) -> StationInfo:
+    data: dict[str, object] = {
+        "stationId": 102026062300090,
+        "stationName": "Home",
+        "pvCapacity": 10.3,
+        "batteryCapacity": 8.06,
+        "stationSnCode": "2025041600173",
+    }
+    data.update(kwargs)
+    return StationInfo.from_dict({k: v for k, v in data.items() if v is not None})
+
+
+def _system(
+    system_id: str, name: str | None = "Home", pv: float = 10.3, bat: float = 8.06
+) -> NBSystem:
+    return NBSystem.from_dict(
+        {"systemId": system_id, "systemName": name, "pvCapacity": pv, "batteryCapacity": bat}
+    )
+
+
+def test_station_show_name_is_a_name() -> None:
+    assert _station(stationName=None, stationShowName="Shown").name == "Shown"
+
+
+def test_match_by_station_code_only() -> None:
+    station = _station(stationCode="TAETN1768371966")
+    same_looks = _system("NDXZZ1731665796")
+    right = _system("TAETN1768371966", name="Other name", pv=1, bat=1)
+    assert match_system(station, [same_looks, right]) is right
+    # With a stationCode, a look-alike is never taken for it.
+    assert match_system(station, [same_looks]) is None
+
+
+def test_match_by_name_and_capacities() -> None:
+    station = _station()
+    assert station.system_id is None
+    right = _system("TAETN1768371966")
+    assert match_system(station, [right, _system("X1", name="Cabin", pv=3, bat=5)]) is right
+    # Name differs in case and blanks only; capacities agree within rounding.
+    assert match_system(station, [_system("A", name=" home ", pv=10.30001)]) is not None
+    # A contradiction (battery differs) rules a system out.
+    assert match_system(station, [_system("A", bat=16.0)]) is None
+    # Nothing known to compare: no match.
+    bare = StationInfo.from_dict({"stationId": 1})
+    assert match_system(bare, [_system("A")]) is None
+    # Two look-alikes: cannot tell.
+    assert match_system(station, [_system("A"), _system("B")]) is None
+    # The numeric stationSnCode is never compared with system ids.
+    assert match_system(station, [_system("2025041600173", name="x", pv=1, bat=1)]) is None
+
+
+def test_match_with_partly_known_fields() -> None:
+    station = _station(stationName=None)
+    assert match_system(station, [_system("A", name="Anything")]) is not None
+    nameless = NBSystem.from_dict({"systemId": "B", "batteryCapacity": 8.06})
+    assert match_system(station, [nameless]) is nameless
+
+
+def test_pair_stations() -> None:
+    coded = _station(stationId=1, stationCode="TAETN1768371966", stationName="Home")
+    guessed = _station(stationId=2, stationName="Cabin", pvCapacity=3, batteryCapacity=5)
+    lost = _station(stationId=3, stationName="Barn", pvCapacity=7, batteryCapacity=0)
+    systems = [
+        _system("TAETN1768371966"),
+        _system("CABIN00000000001", name="Cabin", pv=3, bat=5),
+    ]
+    pairs = pair_stations([coded, guessed, lost], systems)
+    assert {k: v.system_id for k, v in pairs.items()} == {
+        "1": "TAETN1768371966",
+        "2": "CABIN00000000001",
+    }
+    # A system taken by its stationCode is not offered to the others.
+    twin = _station(stationId=4, stationName="Home")
+    pairs = pair_stations([coded, twin], [_system("TAETN1768371966")])
+    assert set(pairs) == {"1"}
+    # Two stations that would match the same system get neither.
+    a = _station(stationId=5, stationName="Cabin", pvCapacity=3, batteryCapacity=5)
+    b = _station(stationId=6, stationName="Cabin", pvCapacity=3, batteryCapacity=5)
+    assert pair_stations([a, b], systems) == {}

@@ -251,7 +251,10 @@ async def test_station_home(sim: Simulator, session: aiohttp.ClientSession) -> N
     station = sim.stations[0]
     assert data["stationId"] == station.station_id == 20240523012345
     assert isinstance(data["stationId"], int)
-    assert data["stationSnCode"] == station.system_id == "SIMSYS00000001"
+    # stationCode is the northbound/MQTT systemId; stationSnCode a numeric serial
+    assert data["stationCode"] == station.system_id == "SIMSYS00000001"
+    assert data["stationSnCode"] == station.sn_code == "2025041600173"
+    assert data["stationSnCode"].isdigit()
     for key in ("hasPv", "hasEv", "hasAcCharger", "onGrid"):
         assert isinstance(data[key], bool)
     assert data["acSnList"] == [station.ac_sn]
@@ -272,7 +275,7 @@ async def test_station_home_is_the_first_station(
         _, flow = await get(
             session, sim, "device/sigen/station/energyflow", token, id=str(station.station_id)
         )
-        assert flow["data"]["stationSnCode"] == station.system_id
+        assert flow["data"]["stationSnCode"] == station.sn_code
 
 
 async def test_energy_flow(sim: Simulator, session: aiohttp.ClientSession) -> None:
@@ -302,7 +305,7 @@ async def test_energy_flow(sim: Simulator, session: aiohttp.ClientSession) -> No
         "greenSourceInfos",
     }
     assert set(data) == expected
-    assert data["stationSnCode"] == "SIMSYS00000001"
+    assert data["stationSnCode"] == "2025041600173"
     assert data["acRunStatus"] is None
     assert data["dateCurrTimeStamp"] == ""
     assert data["pvPower"] - data["batteryPower"] - data["buySellPower"] == pytest.approx(

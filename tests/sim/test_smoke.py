@@ -17,7 +17,7 @@ async def test_login_home_energyflow(sim: Simulator) -> None:
         assert home["code"] == 0
         station_id = home["data"]["stationId"]
         assert isinstance(station_id, int)
-        assert home["data"]["stationSnCode"] == sim.stations[0].system_id
+        assert home["data"]["stationCode"] == sim.stations[0].system_id
         async with session.get(
             sim.api_url + "device/sigen/station/energyflow",
             params={"id": str(station_id)},

@@ -29,6 +29,8 @@ from .models import (
     SmartLoad,
     SmartLoadConsumption,
     StationInfo,
+    match_system,
+    pair_stations,
 )
 from .mqtt import SigenMQTT
 from .northbound import NorthboundClient
@@ -66,5 +68,7 @@ __all__ = [
     "SystemData",
     "TelemetryData",
     "get_region",
+    "match_system",
+    "pair_stations",
 ]
 __version__ = "0.1.0"

@@ -87,6 +87,7 @@ from .models import (
     SmartLoad,
     SmartLoadConsumption,
     StationInfo,
+    match_system,
 )
 from .northbound import NorthboundClient
 from .regions import get_region
@@ -200,6 +201,7 @@ class Sigen(SessionOwner):
         self._smart_load_ids: dict[tuple[str, int], Any] = {}
         self._dynamic_names: set[str] = set()
         self._northbound: NorthboundClient | None = None
+        self._system_ids: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"<Sigen {mask_email(self.username)} {self.base_url}>"
@@ -556,6 +558,9 @@ class Sigen(SessionOwner):
         what = "Reading the Sigen home station"
         data, answer = await self._request("GET", "device/owner/station/home", what=what)
         station = StationInfo.from_dict(expect_dict(what, data, answer))
+        known = self._system_ids.get(station.station_id)
+        if station.system_id is None and known is not None:
+            station = replace(station, system_id=known)
         self.station = station
         self.station_id = station.station_id
         return station
@@ -945,28 +950,77 @@ class Sigen(SessionOwner):
             return await self.init_northbound()
         return self._northbound
 
-    def _nb_system_id(self, system_id: str | None) -> str:
-        if system_id is not None:
-            return system_id
-        if self.station is None:
+    async def nb_system_id(self) -> str:
+        """The home station's northbound/MQTT system id, confirmed by the system list.
+
+        The app API's ``stationCode`` is the system id; it is looked up in the
+        northbound ``/openapi/system`` list once. A station without ``stationCode`` is
+        found in that list by name and capacities (:func:`~sigen.models.match_system`);
+        ``stationSnCode`` is never used. The result is kept (``station.system_id``).
+        When the list cannot be read (rate limit, error) a known ``stationCode`` is
+        used unconfirmed; without one the error is raised.
+        """
+        station = self.station
+        if station is None:
             raise SigenError(
                 "No system id: call async_initialize() first (the home station's "
-                "stationSnCode is the default) or pass system_id"
+                "stationCode is the default) or pass system_id"
             )
-        if self.station.sn_code is None:
-            raise SigenValidationError(
-                "The home station has no stationSnCode (northbound system id); pass system_id"
+        known = self._system_ids.get(station.station_id)
+        if known is not None:
+            return known
+        try:
+            systems = await (await self._nb()).get_systems()
+        except SigenAuthError:
+            raise
+        except SigenError as err:
+            if station.station_code is None:
+                raise
+            _LOGGER.debug(
+                "The northbound system list could not be read (%s); using the home "
+                "station's stationCode unconfirmed",
+                err,
             )
-        return self.station.sn_code
+            return station.station_code
+        system = match_system(station, systems)
+        if system is None:
+            if station.station_code is not None:
+                _LOGGER.warning(
+                    "The northbound system list (%d systems) does not show the home "
+                    "station's stationCode %s; using it anyway",
+                    len(systems),
+                    station.station_code,
+                )
+                return station.station_code
+            raise SigenError(
+                "The home station's northbound system id is unknown: its station data "
+                f"has no stationCode and none of the {len(systems)} northbound systems "
+                "matches its name and capacities; pass system_id"
+            )
+        self._system_ids[station.station_id] = system.system_id
+        if self.station is station:
+            self.station = replace(station, system_id=system.system_id)
+        return system.system_id
+
+    async def _nb_target(self, system_id: str | None) -> tuple[NorthboundClient, str]:
+        if system_id is None:
+            system_id = await self.nb_system_id()
+        return await self._nb(), system_id
 
     async def nb_query_mode(self, system_id: str | None = None) -> int:
         """The northbound mode (an :class:`NBMode` value) of the home station or
         ``system_id``."""
-        return await (await self._nb()).query_mode(self._nb_system_id(system_id))
+        nb, target = await self._nb_target(system_id)
+        return await nb.query_mode(target)
 
     async def nb_switch_mode(self, mode: NBMode | int, system_id: str | None = None) -> None:
-        """Switch the northbound mode (MSC or FFG over REST)."""
-        await (await self._nb()).switch_mode(self._nb_system_id(system_id), mode)
+        """Switch the northbound mode over REST (``PUT /openapi/instruction/settings``).
+
+        Any :class:`NBMode` is sent; a mode the cloud refuses raises
+        :class:`SigenAPIError` with the cloud's code and message.
+        """
+        nb, target = await self._nb_target(system_id)
+        await nb.switch_mode(target, mode)
 
 
 __all__ = ["Sigen"]

@@ -13,7 +13,7 @@ values stay available.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -40,8 +40,18 @@ from .errors import SigenAPIError
 _LOGGER = logging.getLogger(__name__)
 
 MODE_METHOD_PREFIX = "set_operational_mode_"
+#: ``stationStatus`` of an offline station in the app API's energy flow.
+STATION_STATUS_OFFLINE = 4
 ENABLE_LOAD_PREFIX = "enable_smart_load_"
 DISABLE_LOAD_PREFIX = "disable_smart_load_"
+
+
+def _first_str(raw: Mapping[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = parse_str(raw.get(key))
+        if value is not None:
+            return value
+    return None
 
 
 def _require_mapping(model: str, data: object) -> dict[str, Any]:
@@ -58,8 +68,17 @@ class StationInfo:
     """The account's home station (app API ``device/owner/station/home``).
 
     ``station_id`` is the app API's plant id as a string (the cloud sends a number or
-    a string); ``sn_code`` is ``stationSnCode``, the northbound/MQTT ``systemId``.
-    ``pv_capacity`` in kW(p), ``battery_capacity`` in kWh.
+    a string; 13-15 digits): every app endpoint takes it.
+
+    ``system_id`` is the northbound and MQTT ``systemId`` (letters and digits, like
+    ``TAETN1768371966``): the app API sends it as ``stationCode`` (kept as
+    ``station_code``). When ``stationCode`` is missing, ``system_id`` is ``None``
+    until it is found in the northbound system list (:func:`match_system`;
+    :meth:`Sigen.nb_system_id` does that and stores the result here).
+
+    ``sn_code`` is ``stationSnCode`` as sent: a numeric, station-id-like serial in the
+    real payloads, **not** the system id (never pair a station with a northbound
+    system by it). ``pv_capacity`` in kW(p), ``battery_capacity`` in kWh.
     """
 
     station_id: str
@@ -73,6 +92,8 @@ class StationInfo:
     pv_capacity: float | None = None
     battery_capacity: float | None = None
     name: str | None = None
+    station_code: str | None = None
+    system_id: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -96,7 +117,9 @@ class StationInfo:
             on_grid=parse_bool(raw.get("onGrid")),
             pv_capacity=parse_number(raw.get("pvCapacity")),
             battery_capacity=parse_number(raw.get("batteryCapacity")),
-            name=parse_str(raw.get("stationName", raw.get("name"))),
+            name=_first_str(raw, "stationName", "stationShowName", "name"),
+            station_code=(code := parse_str(raw.get("stationCode"))),
+            system_id=code,
             raw=raw,
         )
 
@@ -116,6 +139,10 @@ class EnergyFlow(PowerSplit):
       app API sends ``batteryPower`` + = charging, kept as ``battery_power_raw``.
 
     So ``pv_power + grid_power + battery_power ≈ load_power`` (plus EV, heat pump…).
+
+    An offline station (``station_status`` 4) sends every power as ``null``: those
+    attributes are ``None``, never 0 (``is_offline`` tells). ``station_sn`` is the
+    ``stationSnCode`` as sent (numeric in real payloads), not the northbound system id.
     ``grid_import_power``, ``grid_export_power``, ``battery_charge_power`` and
     ``battery_discharge_power`` split them into non-negative parts.
     """
@@ -165,6 +192,11 @@ class EnergyFlow(PowerSplit):
             station_sn=parse_str(raw.get("stationSnCode")),
             raw=raw,
         )
+
+    @property
+    def is_offline(self) -> bool:
+        """Whether the cloud reports the station offline (``stationStatus`` 4)."""
+        return self.station_status == STATION_STATUS_OFFLINE
 
 
 @dataclass(frozen=True)
@@ -334,7 +366,7 @@ class SmartLoadConsumption:
 class NBSystem:
     """A system of the northbound ``/openapi/system`` list.
 
-    ``system_id`` is the string id used by MQTT (the app API's ``stationSnCode``);
+    ``system_id`` is the string id used by MQTT (the app API's ``stationCode``);
     ``status`` e.g. ``"normal"``, ``on_off_grid_status`` e.g. ``"onGrid"``;
     ``pv_capacity`` kW(p), ``battery_capacity`` kWh; ``grid_connect_time`` epoch s.
     """
@@ -374,6 +406,74 @@ class NBSystem:
             grid_connect_time=parse_int(raw.get("gridConnectTime")),
             raw=raw,
         )
+
+
+def _same_number(a: float | None, b: float | None) -> bool | None:
+    """Whether two capacities agree (``None`` when one is unknown)."""
+    if a is None or b is None:
+        return None
+    return abs(a - b) <= max(0.01, 0.005 * max(abs(a), abs(b)))
+
+
+def _attributes_agree(station: StationInfo, system: NBSystem) -> bool:
+    """At least one of name, PV and battery capacity is equal, and none differs."""
+    checks: list[bool | None] = [
+        None
+        if station.name is None or system.name is None
+        else station.name.strip().casefold() == system.name.strip().casefold(),
+        _same_number(station.pv_capacity, system.pv_capacity),
+        _same_number(station.battery_capacity, system.battery_capacity),
+    ]
+    known = [check for check in checks if check is not None]
+    return bool(known) and all(known)
+
+
+def match_system(station: StationInfo, systems: Iterable[NBSystem]) -> NBSystem | None:
+    """The northbound system that is this app station, or ``None`` when it cannot be told.
+
+    With a ``stationCode`` (``station.station_code``) only the system with that id
+    matches. Without one, the single system whose name and capacities agree with the
+    station's (at least one of them equal, none different) matches; none or several
+    such systems give ``None``. ``sn_code`` and ``station_id`` are never compared.
+    """
+    items = list(systems)
+    if station.station_code is not None:
+        return next((item for item in items if item.system_id == station.station_code), None)
+    candidates = [item for item in items if _attributes_agree(station, item)]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def pair_stations(
+    stations: Iterable[StationInfo], systems: Iterable[NBSystem]
+) -> dict[str, NBSystem]:
+    """Pair app stations with northbound systems: ``{station_id: system}``.
+
+    A station's ``stationCode`` pairs it with the system of that id; stations without
+    one are matched as :func:`match_system` does against the systems left over, and a
+    system that two such stations would match pairs with neither. A station without a
+    pair is absent from the result.
+    """
+    station_list = list(stations)
+    system_list = list(systems)
+    pairs: dict[str, NBSystem] = {}
+    for station in station_list:
+        if station.station_code is not None:
+            found = match_system(station, system_list)
+            if found is not None:
+                pairs[station.station_id] = found
+    used = {system.system_id for system in pairs.values()}
+    left = [system for system in system_list if system.system_id not in used]
+    guesses: dict[str, NBSystem] = {}
+    for station in station_list:
+        if station.station_code is None:
+            found = match_system(station, left)
+            if found is not None:
+                guesses[station.station_id] = found
+    taken = [system.system_id for system in guesses.values()]
+    for station_id, system in guesses.items():
+        if taken.count(system.system_id) == 1:
+            pairs[station_id] = system
+    return pairs
 
 
 @dataclass(frozen=True)
