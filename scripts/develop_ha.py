@@ -17,6 +17,10 @@ Run through ``scripts/develop`` (which sets up ``.venv`` first). It
 4. configures the Energy dashboard with the integration's sensors (first run only);
 5. prints where to look and waits; Ctrl-C or SIGTERM stops Home Assistant, then the
    simulator and its broker, each by PID, and waits for them.
+
+At import it needs the standard library only, so ``scripts/develop --help`` answers
+before ``scripts/setup`` has made ``.venv`` (aiohttp and the simulator are imported
+where they are used).
 """
 
 from __future__ import annotations
@@ -27,20 +31,23 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
-import aiohttp
-
-from sigen_sim.broker import free_port  # below the ephemeral range: kept across runs
+if TYPE_CHECKING:
+    import aiohttp
 
 REPO = Path(__file__).resolve().parent.parent
+BLUEPRINTS = REPO / "blueprints"
 DOMAIN = "sigen_cloud"
 DEMO_NAME = "Demo"
 DEMO_USER = "demo"
@@ -52,6 +59,10 @@ SIM_START_TIMEOUT = 60.0
 # Set up by onboarding, useless offline (weather, radio, text-to-speech services).
 ONLINE_ONLY = ("met", "radio_browser", "google_translate")
 RESTART_EXIT_CODE = 100  # what hass exits with for a restart
+# Earlier versions wrote Home Assistant's console output here, a copy of
+# home-assistant.log that was never rotated; it is removed at the start.
+OLD_CONSOLE_LOG = "develop-hass.log"
+CONSOLE_TAIL_LINES = 200  # of Home Assistant's console output, shown when it exits
 
 CONFIGURATION_YAML = """\
 # Written by scripts/develop on every run: edits here are overwritten.
@@ -100,6 +111,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=(
             "Start the Sigen cloud simulator and Home Assistant with Sigen Cloud set up "
             "against it (onboarding and the config flow done for you)."
+        ),
+        epilog=(
+            "It runs scripts/setup first (a .venv with Home Assistant; the first time takes "
+            "a few minutes). The config directory is kept: a second run reuses it. Logs: "
+            "<config>/home-assistant.log and <config>/sigen-sim.log. Ctrl-C stops everything."
         ),
     )
     parser.add_argument(
@@ -206,29 +222,92 @@ def tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
+def install_blueprints(config: Path, source: Path = BLUEPRINTS) -> list[Path]:
+    """Copy the repository's blueprints into ``config/blueprints/`` as real files.
+
+    Home Assistant finds blueprints with ``Path.glob("**/*.yaml")``, which since
+    Python 3.13 does not descend into a symlinked directory: the directory link that
+    earlier versions of scripts/develop made (``blueprints/automation/sigen_cloud``)
+    hid both blueprints from Settings → Blueprints. Such a link is replaced by a real
+    directory; each file is copied again when the repository's version differs (edit
+    the repository's file, run scripts/develop again). Returns the files it laid out.
+    """
+    target_root = config / "blueprints"
+    laid_out: list[Path] = []
+    for blueprint in sorted(source.rglob("*.yaml")):
+        target = target_root / blueprint.relative_to(source)
+        folder = config
+        for part in target.relative_to(config).parts[:-1]:
+            folder /= part
+            if folder.is_symlink():  # the link only, never what it points to
+                folder.unlink()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink():
+            target.unlink()
+        if not target.is_file() or target.read_bytes() != blueprint.read_bytes():
+            shutil.copyfile(blueprint, target)
+        laid_out.append(target)
+    return laid_out
+
+
 # --------------------------------------------------------------------------- processes
 
 
 class Child:
-    """A child process started in its own session, stopped by PID."""
+    """A child process started in its own session, stopped by PID.
 
-    def __init__(self, name: str, argv: list[str], log: Path, env: dict[str, str]) -> None:
+    Its output goes to ``log`` (appended), or, with ``log=None``, to memory: the last
+    ``tail_lines`` lines are kept (``console_tail()``) for when it exits unexpectedly.
+    Home Assistant runs that way: everything it prints is also in its own
+    ``home-assistant.log`` (rotated at each start), so a file copy would only grow.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        log: Path | None,
+        env: dict[str, str],
+        *,
+        tail_lines: int = CONSOLE_TAIL_LINES,
+    ) -> None:
         self.name = name
         self.log = log
-        handle = log.open("ab")
+        self.console: deque[str] = deque(maxlen=tail_lines)
+        handle: IO[bytes] | None = log.open("ab") if log is not None else None
         try:
             self.proc = subprocess.Popen(  # noqa: S603 (our own argv, no shell)
                 argv,
                 cwd=REPO,
                 env=env,
                 stdin=subprocess.DEVNULL,
-                stdout=handle,
+                stdout=handle if handle is not None else subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         finally:
-            handle.close()
+            if handle is not None:
+                handle.close()
         self.pid = self.proc.pid
+        self._reader: threading.Thread | None = None
+        if log is None:
+            self._reader = threading.Thread(
+                target=self._read_console, name=f"{name} output", daemon=True
+            )
+            self._reader.start()
+
+    def _read_console(self) -> None:
+        stream = self.proc.stdout
+        assert stream is not None
+        with stream:
+            for line in iter(stream.readline, b""):
+                self.console.append(line.decode(errors="replace").rstrip("\n"))
+
+    def console_tail(self, lines: int = 30) -> str:
+        """The last lines the child printed (``log=None``), once its output is read."""
+        if self._reader is not None and not self.running():
+            self._reader.join(5)
+        return "\n".join(list(self.console)[-lines:]) or "(no output)"
 
     def running(self) -> bool:
         return self.proc.poll() is None
@@ -293,6 +372,8 @@ class HomeAssistantAPI:
 
     async def wait_ready(self, alive: Any, limit: float) -> None:
         """Until the HTTP server answers (the frontend's manifest is served)."""
+        import aiohttp  # noqa: PLC0415 (see the module's doc)
+
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             if not alive():
@@ -444,10 +525,8 @@ class Develop:
         if not automations.exists():
             automations.write_text("[]\n", encoding="utf-8")
         self._link(self.config / "custom_components" / DOMAIN, REPO / "custom_components" / DOMAIN)
-        self._link(
-            self.config / "blueprints" / "automation" / DOMAIN,
-            REPO / "blueprints" / "automation" / DOMAIN,
-        )
+        install_blueprints(self.config)
+        (self.config / OLD_CONSOLE_LOG).unlink(missing_ok=True)
 
     def write_http_store(self) -> None:
         """Home Assistant's stored HTTP config: 127.0.0.1 only, on --port, confirmed.
@@ -516,6 +595,9 @@ class Develop:
         last = int(self.state.get(option) or 0)
         if last and last not in avoid and port_is_free(last):
             return last
+        # Below the ephemeral range, as the simulator's broker port: kept across runs.
+        from sigen_sim.broker import free_port  # noqa: PLC0415 (see the module's doc)
+
         while (port := free_port()) in avoid:
             pass
         return port
@@ -552,11 +634,12 @@ class Develop:
         ]
         env = dict(os.environ)
         env["PATH"] = env.get("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin"
-        self.sim = Child("the simulator", argv, self.config / "sigen-sim.log", env)
+        sim_log = self.config / "sigen-sim.log"
+        self.sim = Child("the simulator", argv, sim_log, env)
         deadline = time.monotonic() + SIM_START_TIMEOUT
         while not creds_file.exists():
             if not self.sim.running():
-                raise DevelopError("the simulator exited while starting:\n" + tail(self.sim.log))
+                raise DevelopError("the simulator exited while starting:\n" + tail(sim_log))
             if time.monotonic() > deadline:
                 raise DevelopError("the simulator did not start within a minute")
             await asyncio.sleep(0.2)
@@ -622,10 +705,10 @@ class Develop:
                 "choose another with --port"
             )
         hass = Path(sys.executable).with_name("hass")
-        argv = [str(hass), "-c", str(self.config), "--skip-pip"]
-        self.hass = Child(
-            "Home Assistant", argv, self.config / "develop-hass.log", dict(os.environ)
-        )
+        argv = [str(hass), "-c", str(self.config), "--skip-pip", "--log-no-color"]
+        # Its console output is what it writes to home-assistant.log too: kept in
+        # memory only (the last lines are shown if it exits), not in a second file.
+        self.hass = Child("Home Assistant", argv, None, dict(os.environ))
 
     async def add_or_update_entry(self, api: HomeAssistantAPI) -> str:
         entries = await api.request(
@@ -774,6 +857,8 @@ class Develop:
         await self.start_sim()
         await self.start_hass()
         assert self.hass is not None
+        import aiohttp  # noqa: PLC0415 (see the module's doc)
+
         async with aiohttp.ClientSession() as session:
             api = HomeAssistantAPI(session, self.ha_url)
             try:
@@ -783,7 +868,12 @@ class Develop:
                     + (" (the first start takes a minute) ..." if first else " ..."),
                     flush=True,
                 )
-                await api.wait_ready(self.hass.running, HA_START_TIMEOUT)
+                try:
+                    await api.wait_ready(self.hass.running, HA_START_TIMEOUT)
+                except DevelopError:
+                    if not self.hass.running():
+                        raise DevelopError(self.exited(self.hass, " while starting")) from None
+                    raise
                 created = await api.onboard()
                 await api.wait_running(HA_START_TIMEOUT)
                 if created:
@@ -858,14 +948,20 @@ class Develop:
                 write_private(self.state_path, json.dumps(self.state, indent=2) + "\n")
             for child in (self.hass, self.sim):
                 if child is not None and not child.running():
-                    print(
-                        f"{child.name} exited (code {child.proc.returncode}); stopping. "
-                        f"Log: {child.log}",
-                        flush=True,
-                    )
+                    print(self.exited(child) + "; stopping.", flush=True)
                     return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), 1)
+
+    def exited(self, child: Child, when: str = "") -> str:
+        """What to say when a child exited: its code, its log, its last output."""
+        text = f"{child.name} exited{when} (code {child.proc.returncode})"
+        if child.log is not None:
+            return f"{text}. Log: {child.log}"
+        return (
+            f"{text}. Log: {self.config / 'home-assistant.log'}; its last output:\n"
+            + child.console_tail()
+        )
 
     def shutdown(self) -> None:
         if self.hass is not None:

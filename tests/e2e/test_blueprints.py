@@ -3,6 +3,12 @@
 Each blueprint under ``blueprints/automation/sigen_cloud/`` is set up as a real
 automation (``use_blueprint``) in a test Home Assistant; a price sensor is moved
 across the threshold and the ``sigen_cloud.battery_command`` calls are checked.
+
+Settings → Blueprints lists them the way the frontend asks (the websocket command
+``blueprint/list``), in a config directory laid out by the very function
+``scripts/develop`` uses (``install_blueprints``), also over the directory link an
+earlier version made (which hid them: Python 3.13+'s ``glob("**")`` does not follow
+a symlinked directory).
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import async_mock_service
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from .conftest import load_develop_ha
 
 REPO = Path(__file__).resolve().parents[2]
 BLUEPRINTS = REPO / "blueprints" / "automation" / "sigen_cloud"
@@ -54,6 +63,96 @@ async def _automation(
 async def _price(hass: HomeAssistant, value: str) -> None:
     hass.states.async_set(PRICE, value)
     await hass.async_block_till_done()
+
+
+SHIPPED = {
+    "sigen_cloud/charge_battery_at_low_price.yaml": (
+        "Sigen Cloud — charge the battery from the grid when the price is low"
+    ),
+    "sigen_cloud/stop_export_at_negative_price.yaml": (
+        "Sigen Cloud — stop exporting when the feed-in price is negative"
+    ),
+}
+
+
+async def _listed(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, config: Path
+) -> dict[str, str]:
+    """What Settings → Blueprints shows for automations: path → name (blueprint/list)."""
+    hass.config.config_dir = str(config)
+    assert await async_setup_component(hass, "automation", {})
+    await hass.async_block_till_done()
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "blueprint/list", "domain": "automation"})
+    answer = await client.receive_json()
+    assert answer["success"], answer
+    return {
+        path: item["metadata"]["name"]
+        for path, item in answer["result"].items()
+        if path.startswith("sigen_cloud/")
+    }
+
+
+async def test_settings_lists_the_blueprints_scripts_develop_installs(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, tmp_path: Path
+) -> None:
+    """A config directory as scripts/develop lays it out: both blueprints listed."""
+    config = tmp_path / "config"
+    installed = load_develop_ha().install_blueprints(config)
+    assert sorted(p.relative_to(config / "blueprints" / "automation") for p in installed) == [
+        Path(path) for path in sorted(SHIPPED)
+    ]
+    for path in installed:
+        assert path.is_file()
+        assert not path.is_symlink()
+    assert await _listed(hass, hass_ws_client, config) == SHIPPED
+
+
+async def test_the_old_directory_link_is_replaced(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, tmp_path: Path
+) -> None:
+    """An earlier scripts/develop linked the directory, which Home Assistant never listed
+    (Python 3.13+ globbing skips symlinked directories); the next run replaces the link
+    with real files, and the repository's blueprints stay where they are."""
+    config = tmp_path / "config"
+    link = config / "blueprints" / "automation" / "sigen_cloud"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(BLUEPRINTS, target_is_directory=True)
+    hidden = list((config / "blueprints").glob("**/*.yaml"))
+    assert hidden == [], "a symlinked directory is globbed again: the cause is gone"
+
+    load_develop_ha().install_blueprints(config)
+    assert not link.is_symlink()
+    assert sorted(p.name for p in BLUEPRINTS.glob("*.yaml")) == sorted(
+        Path(path).name for path in SHIPPED
+    )
+    assert await _listed(hass, hass_ws_client, config) == SHIPPED
+
+
+def test_install_blueprints_follows_the_repository(tmp_path: Path) -> None:
+    """A blueprint edited in the repository is copied again at the next run, an
+    unchanged copy is left alone, and a per-file link becomes a copy (nothing is ever
+    written through a link into the repository)."""
+    source = tmp_path / "repo" / "blueprints"
+    folder = source / "automation" / "sigen_cloud"
+    folder.mkdir(parents=True)
+    for name, text in (("a.yaml", "a: 1\n"), ("b.yaml", "b: 1\n"), ("c.yaml", "c: 1\n")):
+        (folder / name).write_text(text)
+    config = tmp_path / "config"
+    develop_ha = load_develop_ha()
+    copies = develop_ha.install_blueprints(config, source)
+    a, b, c = copies
+    (folder / "a.yaml").write_text("a: 2\n")
+    c.unlink()
+    c.symlink_to(folder / "c.yaml")
+    unchanged = b.stat().st_mtime_ns
+
+    assert develop_ha.install_blueprints(config, source) == copies
+    assert a.read_text() == "a: 2\n"
+    assert b.stat().st_mtime_ns == unchanged
+    assert not c.is_symlink()
+    assert c.read_text() == "c: 1\n"
+    assert (folder / "c.yaml").read_text() == "c: 1\n"
 
 
 def test_blueprints_exist() -> None:

@@ -12,8 +12,13 @@ system's Chromium headless with Playwright for Python:
   record the change (its state and its request log);
 * performs ``sigen_cloud.battery_command`` from Settings → Tools → Actions in YAML mode
   and sees the simulated battery charge;
+* opens Settings → Automations & scenes → Blueprints and finds both shipped blueprints;
 * takes screenshots of each step (``tests/artifacts/e2e/``): the device page, the
-  Energy dashboard, the config flow.
+  blueprints, the Energy dashboard, the config flow;
+* checks that Home Assistant's output went to its own ``home-assistant.log`` only.
+
+Without Chromium the test is skipped with a reason saying how to install it (and a
+line at the end of pytest's summary); with ``CI=true`` it fails instead.
 
 Everything started is stopped at the end, on failure too: ``scripts/develop`` on
 SIGTERM stops Home Assistant, the simulator and its broker; PIDs it recorded are
@@ -39,6 +44,8 @@ import pytest
 
 from sigen_sim.broker import free_port
 
+from .conftest import NO_BROWSER
+
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,12 +64,37 @@ CHROMIUM_FLAGS = [
 START_TIMEOUT = 420.0  # a fresh config directory: Home Assistant's first start
 UI_TIMEOUT = 60_000  # ms, for Playwright
 WAIT = 60.0  # s, for the simulator and values to follow the UI
+BLUEPRINT_NAMES = (
+    "Sigen Cloud — charge the battery from the grid when the price is low",
+    "Sigen Cloud — stop exporting when the feed-in price is negative",
+)
+BLUEPRINT_FILES = (
+    "sigen_cloud/charge_battery_at_low_price.yaml",
+    "sigen_cloud/stop_export_at_negative_price.yaml",
+)
 
 
 def _chromium() -> str | None:
     if os.access(CHROMIUM, os.X_OK):
         return CHROMIUM
     return shutil.which("chromium")
+
+
+def require_chromium() -> str:
+    """The browser's path; without one: a skip that says how to run the test, and in CI
+    (``CI=true``) a failure, since there the test must run."""
+    found = _chromium()
+    if found is not None:
+        return found
+    message = (
+        f"{NO_BROWSER} ({CHROMIUM} or 'chromium' on PATH), so the browser test "
+        "(tests/e2e/test_browser.py) did not run. To run it, install Debian's Chromium "
+        "(apt-get install chromium fonts-dejavu-core), or under ../shared/bin/py314 set "
+        "PY314_APT='chromium fonts-dejavu-core' as .ci/run does."
+    )
+    if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
+        pytest.fail(f"{message} CI is set: the browser test must run there.", pytrace=False)
+    pytest.skip(message)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -100,6 +132,7 @@ class Develop:
     proc: subprocess.Popen[bytes]
     state: dict[str, Any]
     log: Path
+    config: Path
 
     @property
     def control(self) -> str:
@@ -147,8 +180,7 @@ def _stop(proc: subprocess.Popen[bytes], state_file: Path) -> None:
 @pytest.fixture
 def develop(socket_enabled: None, tmp_path: Path) -> Iterator[Develop]:
     """``scripts/develop`` on free ports, a fresh config directory, time frozen."""
-    if _chromium() is None:
-        pytest.skip("Chromium is not installed (Debian package 'chromium'); CI installs it")
+    require_chromium()
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -188,7 +220,7 @@ def develop(socket_enabled: None, tmp_path: Path) -> Iterator[Develop]:
                     + log.read_text(errors="replace")[-3000:]
                 )
             time.sleep(1)
-        yield Develop(proc, json.loads(state_file.read_text()), log)
+        yield Develop(proc, json.loads(state_file.read_text()), log, config)
     finally:
         _stop(proc, state_file)
         with contextlib.suppress(OSError):
@@ -359,19 +391,32 @@ def test_develop_in_a_real_browser(develop: Develop) -> None:
                 lambda: "-3.00 kW" in _row_value(page, "Battery power"),
             )
 
+            # Settings → Automations & scenes → Blueprints lists both of ours (the
+            # frontend asks with the websocket command blueprint/list).
+            _navigate(page, "/config/blueprint/dashboard")
+            for name in BLUEPRINT_NAMES:
+                page.get_by_text(name).first.wait_for()
+            for file_name in BLUEPRINT_FILES:
+                page.get_by_text(file_name, exact=True).first.wait_for()
+            _shot(page, "06-blueprints")
+
             # Pictures for the README: the Energy dashboard and the config flow.
             _navigate(page, "/energy")
             page.get_by_text("Energy distribution").first.wait_for()
-            _shot(page, "06-energy-dashboard")
+            _shot(page, "07-energy-dashboard")
             _navigate(page, "/config/integrations/dashboard/add?domain=sigen_cloud")
             page.get_by_role("button", name="OK").click()
             page.get_by_text("Region").first.wait_for()
             with contextlib.suppress(sync_api.Error):
                 page.get_by_text("Advanced", exact=False).first.click(timeout=5000)
-            _shot(page, "07-config-flow")
+            _shot(page, "08-config-flow")
         except BaseException:
             with contextlib.suppress(Exception):
                 page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
             raise
         finally:
             browser.close()
+
+    # Home Assistant's console output is not copied into a second, ever-growing log.
+    assert (develop.config / "home-assistant.log").is_file()
+    assert not (develop.config / "develop-hass.log").exists()
