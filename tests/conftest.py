@@ -28,7 +28,9 @@ import custom_components  # noqa: F401  (lets Home Assistant find custom_compone
 from sigen_sim import mqtt_side as _mqtt_side
 from sigen_sim import simulator as _simulator
 
-pytest_plugins = ["sigen_sim.pytest_plugin"]
+from .snapshot_report import SnapshotMismatch, trim_report
+
+pytest_plugins = ["sigen_sim.pytest_plugin", "pytester"]
 
 DEBUG_LOGGERS = ("sigen", "sigen_sim", "custom_components.sigen_cloud", "aiomqtt")
 # Defaults of SimConfig: secrets even when a test made no simulator.
@@ -205,8 +207,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """After the teardown (every fixture finished), fail the test for a leaked secret."""
+    """After the teardown (every fixture finished), fail the test for a leaked secret.
+
+    A snapshot mismatch (``tests/snapshot_report.py``) is reported short: its message
+    (the entity, the difference, the command that updates the snapshots) and the
+    captured logs without their DEBUG and INFO records.
+    """
     report = yield
+    if (
+        call.when == "call"
+        and report.failed
+        and call.excinfo is not None
+        and call.excinfo.errisinstance(SnapshotMismatch)
+    ):
+        trim_report(report, call.excinfo)
     if call.when != "teardown" or not _GUARD.offenders:
         return report
     offenders, _GUARD.offenders = list(_GUARD.offenders), []

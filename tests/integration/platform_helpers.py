@@ -17,6 +17,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.sigen_cloud.const import DOMAIN
 from custom_components.sigen_cloud.coordinator import SigenCoordinator
 
+from ..snapshot_report import assert_snapshot
 from .conftest import account_data, account_id, developer_data
 
 # 2026-06-01 12:00 in Dublin (the simulator's time zone): the sun is up.
@@ -146,13 +147,24 @@ def snapshot_entities(
     entries = er.async_entries_for_config_entry(entity_registry, entry_id)
     assert entries
     for entity_entry in sorted(entries, key=lambda e: e.entity_id):
-        assert entity_entry == snapshot(name=f"{entity_entry.entity_id}-entry")
-        state = hass.states.get(entity_entry.entity_id)
-        assert state, f"State not found for {entity_entry.entity_id}"
-        if entity_entry.entity_id in volatile:
+        entity_id = entity_entry.entity_id
+        assert_snapshot(
+            entity_entry,
+            snapshot,
+            name=f"{entity_id}-entry",
+            what=f"{entity_id}: its entity registry entry",
+        )
+        state = hass.states.get(entity_id)
+        assert state, f"State not found for {entity_id}"
+        if entity_id in volatile:
             assert state.state not in ("unknown", "unavailable")
-            assert {"state": "<volatile>", "attributes": dict(state.attributes)} == snapshot(
-                name=f"{entity_entry.entity_id}-state"
+            assert_snapshot(
+                {"state": "<volatile>", "attributes": dict(state.attributes)},
+                snapshot,
+                name=f"{entity_id}-state",
+                what=f"{entity_id}: its state",
             )
         else:
-            assert state == snapshot(name=f"{entity_entry.entity_id}-state")
+            assert_snapshot(
+                state, snapshot, name=f"{entity_id}-state", what=f"{entity_id}: its state"
+            )
