@@ -2,6 +2,7 @@
 
 | method | path | body / effect |
 |---|---|---|
+| GET | `/_sim/` | this list: every control endpoint (method, path) |
 | GET | `/_sim/state` | clock, stations, onboarding, faults, MQTT |
 | GET | `/_sim/credentials` | demo account, app key/secret/identifier, URLs |
 | POST | `/_sim/advance` | `{"seconds": N}` moves simulated time |
@@ -61,6 +62,7 @@ class ControlApi:
 
     def register(self, app: web.Application) -> None:
         r = app.router
+        r.add_get("/_sim/", self.index)
         r.add_get("/_sim/state", self.state)
         r.add_get("/_sim/credentials", self.credentials)
         r.add_post("/_sim/advance", self.advance)
@@ -344,3 +346,21 @@ class ControlApi:
             return _error("MQTT is not enabled", 409)
         await self.sim.mqtt.drop_clients()
         return _ok()
+
+    async def index(self, request: web.Request) -> web.Response:
+        """Every control endpoint (method and path), read from the router itself."""
+        endpoints = sorted(
+            {
+                (route.resource.canonical, route.method)
+                for route in request.app.router.routes()
+                if route.resource is not None
+                and route.resource.canonical.startswith("/_sim/")
+                and route.method != "HEAD"
+            }
+        )
+        return _ok(
+            {
+                "endpoints": [{"method": method, "path": path} for path, method in endpoints],
+                "docs": "sigen_sim/control_api.py (the module's docstring)",
+            }
+        )
