@@ -198,7 +198,9 @@ SOAK_OUTAGES = os.environ.get("SIGEN_SOAK_HA_OUTAGES", "")
 SOAK_REPEAT = int(os.environ.get("SIGEN_SOAK_HA_REPEAT", "20"))
 
 
-@pytest.mark.skipif(not SOAK_OUTAGES, reason="long run: set SIGEN_SOAK_HA_OUTAGES")
+@pytest.mark.skipif(
+    not SOAK_OUTAGES, reason="a soak run of hours: scripts/soak --ha OUTAGES [REPEAT] runs it"
+)
 @pytest.mark.timeout(12 * 3600)
 async def test_integration_push_survives_long_outages(
     hass: HomeAssistant, sim_mqtt: Simulator, caplog: pytest.LogCaptureFixture
