@@ -67,6 +67,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-rate-limits", action="store_true", help="switch off the northbound rate limits"
     )
+    parser.add_argument(
+        "--nb-password-form",
+        choices=("plain", "aes"),
+        default="plain",
+        help="the form of the password the northbound password login accepts (default plain)",
+    )
+    parser.add_argument(
+        "--nb-rest-msc-ffg-only",
+        action="store_true",
+        help="the northbound REST mode switch accepts only MSC and FFG (default: also NBI)",
+    )
     parser.add_argument("--seed", type=int, default=1234, help="random seed of the model")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser.parse_args(argv)
@@ -163,6 +174,8 @@ async def run(args: argparse.Namespace) -> int:
         require_client_cert=args.require_client_cert,
         auto_approve=args.auto_approve,
         nb_rate_limits=not args.no_rate_limits,
+        nb_password_form=args.nb_password_form,
+        nb_rest_msc_ffg_only=args.nb_rest_msc_ffg_only,
         seed=args.seed,
         mqtt_port=args.mqtt_port,
         cert_dir=cert_dir(args),

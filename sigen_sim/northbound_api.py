@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .app_api import bearer_token, read_form, read_text, unauthorized
+from .app_api import bearer_token, decrypt_password, read_form, read_text, unauthorized
 from .model import SimStation
 
 if TYPE_CHECKING:
@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-NB_ALLOWED_MODES = (0, 5)  # MSC and FFG only over REST
+#: Modes the REST switch accepts: MSC, FFG and NBI, as the original library documents;
+#: VPP is refused, as Predbat found (it moved to MQTT for it).
+NB_ALLOWED_MODES = (0, 5, 8)
+#: With ``SimConfig.nb_rest_msc_ffg_only``: only MSC and FFG, as one digest of the
+#: official documentation says.
+NB_MSC_FFG_MODES = (0, 5)
 
 
 class NorthboundApi:
@@ -116,9 +121,18 @@ class NorthboundApi:
         subject = username.lower()
         if self.sim.tokens.locked(subject):
             return self._locked(subject)
-        if subject != self.sim.username.lower() or password != self.sim.password:
+        if subject != self.sim.username.lower() or not self._password_ok(password):
             return self._login_failed(subject)
         return await self._issue(subject)
+
+    def _password_ok(self, password: Any) -> bool:
+        """The password in the form this run accepts (``SimConfig.nb_password_form``):
+        plain, or AES-encrypted as the app login sends it; the other form fails."""
+        if not isinstance(password, str):
+            return False
+        if self.sim.config.nb_password_form == "aes":
+            return decrypt_password(password) == self.sim.password
+        return password == self.sim.password
 
     # ------------------------------------------------------------------ queries
     async def systems(self, request: web.Request) -> web.Response:
@@ -168,11 +182,14 @@ class NorthboundApi:
             station is None
             or isinstance(mode, bool)
             or not isinstance(mode, int)
-            or mode not in NB_ALLOWED_MODES
+            or mode not in self._allowed_modes()
         ):
             return self._env(False, 1000, "param illegal")
         station.set_mode(mode)
         return self._env(True)
+
+    def _allowed_modes(self) -> tuple[int, ...]:
+        return NB_MSC_FFG_MODES if self.sim.config.nb_rest_msc_ffg_only else NB_ALLOWED_MODES
 
     async def put_settings(self, request: web.Request) -> web.Response:
         if self._auth(request) is None:

@@ -84,6 +84,11 @@ class SimConfig:
     nb_system_items_as_strings: bool = False  # /openapi/system items as JSON strings
     nb_double_encode_all: bool = False  # every northbound ``data`` object as a JSON string
     auto_approve: bool = False
+    # the northbound password login accepts the password "plain" or "aes"-encrypted
+    # (sources disagree; the other form answers authentication failed and counts)
+    nb_password_form: Literal["plain", "aes"] = "plain"
+    # the REST mode switch accepts MSC, FFG and NBI (refuses VPP); True: MSC and FFG only
+    nb_rest_msc_ffg_only: bool = False
     # faults
     block_aiohttp_user_agent: bool = True
     # MQTT

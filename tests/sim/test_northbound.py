@@ -289,11 +289,6 @@ async def test_settings_query_and_switch(sim: Simulator, session: aiohttp.Client
         (
             "PUT",
             "openapi/instruction/settings",
-            {"systemId": "SIMSYS00000001", "energyStorageOperationMode": 8},
-        ),
-        (
-            "PUT",
-            "openapi/instruction/settings",
             {"systemId": "SIMSYS00000001", "energyStorageOperationMode": "0"},
         ),
         (

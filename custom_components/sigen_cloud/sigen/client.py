@@ -53,7 +53,6 @@ from ._util import (
 )
 from .const import (
     APP_DEFAULT_PROFILE_ID,
-    APP_LANG,
     APP_TOKEN_REFRESH_MARGIN,
     CODE_ACCOUNT_LOCKED,
     CODE_AUTH_FAILED,
@@ -64,7 +63,7 @@ from .const import (
     OAUTH_CLIENT_ID,
     OAUTH_CLIENT_SECRET,
     RATE_LIMIT_CODES,
-    WEB_APP_VERSION,
+    WEB_APP_HEADERS,
     NBMode,
 )
 from .crypto import encrypt_password
@@ -448,23 +447,11 @@ class Sigen(SessionOwner):
     def _headers(self, path: str, token: str | None) -> dict[str, str]:
         timestamp = str(time.time_ns() // 1000)  # the web app sends microseconds
         headers = {
+            **WEB_APP_HEADERS,
             "User-Agent": self.user_agent,
-            "Accept": "application/json, text/plain, */*",
-            "Accept-Language": "en-US,en;q=0.9",
             "Origin": self._origin,
             "Referer": self._origin + "/",
-            "Sec-Fetch-Dest": "empty",
-            "Sec-Fetch-Mode": "cors",
-            "Sec-Fetch-Site": "same-site",
-            "lang": APP_LANG,
             "client-server": self._client_server,
-            "AUTH-CLIENT-ID": OAUTH_CLIENT_ID,
-            "VERSION": "RELEASE",
-            "sg-v": WEB_APP_VERSION,
-            "sg-bui": "1",
-            "sg-env": "1",
-            "sg-platform": "web",
-            "sg-pkg": "sigen_app",
             "sg-ts": timestamp,
             "sg-log-id": str(uuid.uuid5(uuid.NAMESPACE_URL, path + timestamp)),
             "sg-session": self._sg_session,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import IntEnum
+from types import MappingProxyType
 from typing import Final
 
 from .regions import REGIONS
@@ -105,9 +107,30 @@ APP_TOKEN_REFRESH_MARGIN: Final = 60.0
 NB_TOKEN_RENEW_MARGIN: Final = 600.0
 DEFAULT_REQUEST_TIMEOUT: Final = 30.0
 
-#: Headers of the mySigen web app (§1.2 of the API notes), sent with every app request.
+#: The mySigen web app's version (``sg-v``): if the cloud starts refusing logins
+#: wholesale, a newer value from a capture of the current web app goes here.
 WEB_APP_VERSION: Final = "3.5.2"
 APP_LANG: Final = "en_US"
+#: The web app's fixed headers (§1.2 of the API notes), sent with every app request;
+#: the client adds User-Agent, Origin/Referer, client-server, sg-ts, sg-log-id and
+#: sg-session per request. Every header the cloud may check is here, in one place.
+WEB_APP_HEADERS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "Accept": "application/json, text/plain, */*",
+        "Accept-Language": "en-US,en;q=0.9",
+        "Sec-Fetch-Dest": "empty",
+        "Sec-Fetch-Mode": "cors",
+        "Sec-Fetch-Site": "same-site",
+        "lang": APP_LANG,
+        "AUTH-CLIENT-ID": OAUTH_CLIENT_ID,
+        "VERSION": "RELEASE",
+        "sg-v": WEB_APP_VERSION,
+        "sg-bui": "1",
+        "sg-env": "1",
+        "sg-platform": "web",
+        "sg-pkg": "sigen_app",
+    }
+)
 
 #: ``operationMode`` of the app API for custom energy profiles (with their profileId).
 APP_MODE_CUSTOM_PROFILE: Final = 9

@@ -1,10 +1,17 @@
 """Client of Sigen's northbound (developer) REST API, ``/openapi/...``.
 
 Two ways to log in: with the owner's account (``NorthboundClient(base_url, username,
-password)``, plain password) or with a developer application's key and secret
+password)``) or with a developer application's key and secret
 (``await NorthboundClient.from_app_key(...)``). Tokens last about 12 hours and have no
 refresh token: the client logs in again 10 minutes before expiry, and once more when
 the cloud says the token is no longer valid (HTTP 401 or code 11003).
+
+The password login sends the password plain; sources disagree, so when the cloud
+answers "authentication failed" the AES-encrypted form (as the app login uses) is
+tried once, and the form that worked is kept (``password_form``). Every refused
+attempt counts against a budget of :data:`LOGIN_FAILURE_BUDGET` per hour, below the
+cloud's lock (5 failures in an hour): once spent, the client refuses to try again
+before the hour is over instead of locking the account.
 
 The cloud often double-encodes ``data`` (a JSON string, or a list of JSON strings);
 every answer is decoded whatever its form.
@@ -17,7 +24,7 @@ import base64
 import logging
 import time
 from collections.abc import Iterable
-from typing import Any, Self
+from typing import Any, Literal, Self
 from urllib.parse import quote
 
 import aiohttp
@@ -49,20 +56,34 @@ from .const import (
     NB_TOKEN_RENEW_MARGIN,
     NBMode,
 )
+from .crypto import encrypt_password
 from .errors import (
     SigenAccountLockedError,
     SigenAPIError,
     SigenAuthError,
     SigenError,
+    SigenRateLimitError,
     SigenValidationError,
 )
 from .models import NBEnergyFlow, NBSummary, NBSystem, OnboardResult
 
 _LOGGER = logging.getLogger(__name__)
 
-#: Modes the REST ``instruction/settings`` endpoint accepts; VPP and NBI go over MQTT.
+#: Modes every source agrees the REST ``instruction/settings`` switch accepts. The
+#: others (VPP, NBI) are sent too: the cloud's answer decides (sources disagree), and
+#: SigenMQTT.switch_mode can set every mode.
 REST_SWITCHABLE_MODES = (NBMode.MSC, NBMode.FFG)
 _DEFAULT_TOKEN_LIFETIME = 43_200.0
+#: Refused logins (every password form counts) one client makes per
+#: :data:`LOGIN_FAILURE_WINDOW`; the cloud locks the account after 5 in an hour.
+LOGIN_FAILURE_BUDGET = 4
+LOGIN_FAILURE_WINDOW = 3600.0
+PasswordForm = Literal["plain", "aes"]
+PASSWORD_FORMS: tuple[PasswordForm, ...] = ("plain", "aes")
+_MQTT_MODE_HINT = (
+    "the REST switch may refuse some modes: VPP (6) and NBI (8) can be set over MQTT "
+    "(SigenMQTT.switch_mode)"
+)
 
 
 def _system_path(system_id: str) -> str:
@@ -89,7 +110,10 @@ class NorthboundClient(SessionOwner):
 
     ``session`` is an :class:`aiohttp.ClientSession` to use (never closed by this
     client); without one the client creates its own, closed by :meth:`close` or
-    ``async with``.
+    ``async with``. ``password_form`` (``"plain"`` or ``"aes"``) fixes the form of the
+    password for an account login, e.g. one a previous client found
+    (:attr:`password_form`); by default it is found out as the module says.
+    ``username`` and ``password`` are ``None`` for an app-key client.
     """
 
     def __init__(
@@ -103,7 +127,12 @@ class NorthboundClient(SessionOwner):
         app_secret: str | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        password_form: PasswordForm | None = None,
     ) -> None:
+        if password_form is not None and password_form not in PASSWORD_FORMS:
+            raise SigenValidationError(
+                f"password_form must be 'plain' or 'aes', got {password_form!r}"
+            )
         if app_key is not None or app_secret is not None:
             if not app_key or not app_secret:
                 raise SigenValidationError("Logging in with an app key needs both key and secret")
@@ -132,6 +161,8 @@ class NorthboundClient(SessionOwner):
         self._renew_at: float | None = None
         self._auth_lock = asyncio.Lock()
         self._refused = RefusedCredentials("login()")
+        self._password_form: PasswordForm | None = password_form
+        self._failures: list[float] = []
 
     @classmethod
     async def from_app_key(
@@ -174,6 +205,32 @@ class NorthboundClient(SessionOwner):
     def token_expires_at(self) -> float | None:
         """When the current token expires, epoch seconds (``None`` before login)."""
         return self._token_expires_at
+
+    @property
+    def username(self) -> str | None:
+        """The account's e-mail address (``None`` for an app-key client)."""
+        return self._username
+
+    @property
+    def password(self) -> str | None:
+        """The account's password (``None`` for an app-key client); never logged."""
+        return self._password
+
+    @property
+    def password_form(self) -> PasswordForm | None:
+        """The password form the cloud accepted (or was given): ``"plain"``, ``"aes"``,
+        or ``None`` while unknown."""
+        return self._password_form
+
+    @property
+    def failed_logins(self) -> int:
+        """Refused login attempts (each password form counts) in the last hour."""
+        return len(self._recent_failures())
+
+    def _recent_failures(self) -> list[float]:
+        now = time.monotonic()
+        self._failures = [t for t in self._failures if now - t < LOGIN_FAILURE_WINDOW]
+        return self._failures
 
     @property
     def uses_app_key(self) -> bool:
@@ -223,20 +280,66 @@ class NorthboundClient(SessionOwner):
 
     async def _do_login(self) -> None:
         if self._app_key is not None and self._app_secret is not None:
-            what = "Logging in to the Sigen northbound API with the app key"
-            hint = "check the app key and app secret"
             key = base64.b64encode(f"{self._app_key}:{self._app_secret}".encode()).decode()
-            path = "openapi/auth/login/key"
-            body: dict[str, str] = {"key": key}
             _LOGGER.debug("Logging in to the northbound API with an app key")
-        else:
-            assert self._username is not None
-            assert self._password is not None
-            what = "Logging in to the Sigen northbound API"
-            hint = "check the account's e-mail address and password"
-            path = "openapi/auth/login/password"
-            body = {"username": self._username, "password": self._password}
-            _LOGGER.debug("Logging in to the northbound API as %s", mask_email(self._username))
+            await self._attempt_login(
+                "Logging in to the Sigen northbound API with the app key",
+                "check the app key and app secret",
+                "openapi/auth/login/key",
+                {"key": key},
+            )
+            return
+        assert self._username is not None
+        assert self._password is not None
+        _LOGGER.debug("Logging in to the northbound API as %s", mask_email(self._username))
+        what = "Logging in to the Sigen northbound API"
+        hint = "check the account's e-mail address and password"
+        forms = (self._password_form,) if self._password_form is not None else PASSWORD_FORMS
+        for number, form in enumerate(forms):
+            password = self._password if form == "plain" else encrypt_password(self._password)
+            try:
+                await self._attempt_login(
+                    what,
+                    hint,
+                    "openapi/auth/login/password",
+                    {"username": self._username, "password": password},
+                )
+            except SigenAccountLockedError:
+                raise
+            except SigenAuthError:
+                if number + 1 == len(forms) or not self._may_try():
+                    raise
+                _LOGGER.debug(
+                    "The northbound API refused the plain password; trying it encrypted once"
+                )
+                continue
+            if self._password_form is None:
+                _LOGGER.debug("The northbound API accepted the %s password", form)
+            self._password_form = form
+            return
+
+    def _may_try(self) -> bool:
+        return len(self._recent_failures()) < LOGIN_FAILURE_BUDGET
+
+    async def _attempt_login(self, what: str, hint: str, path: str, body: dict[str, str]) -> None:
+        """One login request; a refusal counts against the failure budget."""
+        if not self._may_try():
+            raise SigenAuthError(
+                f"{what}: not trying again now, {len(self._recent_failures())} logins were "
+                "refused in the last hour and the cloud locks the account after 5; "
+                f"{hint}, then try again later"
+            )
+        try:
+            await self._post_login(what, hint, path, body)
+        except SigenAccountLockedError:
+            self._failures.append(time.monotonic())
+            raise
+        except SigenAuthError:
+            self._failures.append(time.monotonic())
+            raise
+        self._failures.clear()
+
+    async def _post_login(self, what: str, hint: str, path: str, body: dict[str, str]) -> None:
         answer = await fetch(
             self._get_session(),
             "POST",
@@ -405,9 +508,13 @@ class NorthboundClient(SessionOwner):
         return mode
 
     async def switch_mode(self, system_id: str, mode: NBMode | int) -> None:
-        """Switch the system to MSC (0) or FFG (5) over REST.
+        """Switch the system's northbound mode over REST (``PUT
+        /openapi/instruction/settings``), for any :class:`NBMode`.
 
-        VPP (6) and NBI (8) cannot be set over REST: use :meth:`SigenMQTT.switch_mode`.
+        Sources disagree on which modes this accepts (MSC and FFG surely; NBI per the
+        original library; VPP was refused for Predbat), so every mode is sent and a
+        refusal raises :class:`SigenAPIError` with the cloud's ``code`` and message
+        and a hint that :meth:`SigenMQTT.switch_mode` can set VPP and NBI.
         """
         system_id = _check_system_id(system_id)
         if isinstance(mode, bool) or not isinstance(mode, int):
@@ -419,18 +526,33 @@ class NorthboundClient(SessionOwner):
             raise SigenValidationError(
                 f"Unknown northbound mode {mode!r}; known modes: {known}"
             ) from None
-        if nb_mode not in REST_SWITCHABLE_MODES:
-            raise SigenValidationError(
-                f"The northbound REST API can only switch to MSC (0) or FFG (5), not "
-                f"{nb_mode.name} ({nb_mode.value}); use SigenMQTT.switch_mode for VPP and NBI"
+        what = f"Switching {system_id} to the northbound mode {nb_mode.name} ({nb_mode.value})"
+        try:
+            data, answer = await self._request(
+                "PUT",
+                "openapi/instruction/settings",
+                what=what,
+                json_body={"systemId": system_id, "energyStorageOperationMode": int(nb_mode)},
             )
-        what = f"Switching {system_id} to the northbound mode {nb_mode.name}"
-        await self._request(
-            "PUT",
-            "openapi/instruction/settings",
-            what=what,
-            json_body={"systemId": system_id, "energyStorageOperationMode": int(nb_mode)},
-        )
+        except SigenRateLimitError:
+            raise
+        except SigenAPIError as err:
+            if err.code is None:
+                raise  # an HTTP failure, not the cloud's verdict on the mode
+            raise SigenAPIError(
+                f"{err}; {_MQTT_MODE_HINT}",
+                status_code=err.status_code,
+                response_body=err.response_body,
+                code=err.code,
+            ) from err
+        if data is False:
+            raise SigenAPIError(
+                f"{what}: the cloud answered success but did not apply it (data false); "
+                + _MQTT_MODE_HINT,
+                status_code=answer.status,
+                response_body=answer.text,
+                code=envelope_code(answer.payload),
+            )
 
     async def onboard(self, ids: str | Iterable[str]) -> list[OnboardResult]:
         """Ask to onboard systems; each result says done, refused or ``pending``
