@@ -64,7 +64,8 @@ PREDBAT = [
 def test_official_sample_units_and_signs() -> None:
     (data,) = TelemetryData.from_mqtt_payload(OFFICIAL)
     assert data.system_id == "AXBNH1123789222"
-    assert data.timestamp == datetime.fromtimestamp(1757407020, tz=UTC)
+    assert data.statistics_time == datetime.fromtimestamp(1757407020, tz=UTC)
+    assert data.timestamp == "1757407020"  # as Sigen sent it (the original library's field)
     assert data.pv_power == 1.74
     # gridActivePowerW is already + = import: -4151 W means exporting 4.151 kW.
     assert data.grid_power == -4.151
@@ -93,7 +94,8 @@ def test_official_sample_units_and_signs() -> None:
     assert data.on_off_grid_status is None
     # Load by balance: pv + grid + battery = 1.74 - 4.151 + 2.464.
     assert data.load_power == pytest.approx(0.053)
-    assert data.raw == OFFICIAL[0]
+    assert data.raw == OFFICIAL[0]["value"]  # the original values dict
+    assert data.raw_item == OFFICIAL[0]
 
 
 def test_predbat_variant() -> None:
@@ -157,7 +159,7 @@ def test_missing_fields_are_none_not_zero() -> None:
     values = {
         name: getattr(data, name)
         for name in TelemetryData.__dataclass_fields__
-        if name not in ("system_id", "raw")
+        if name not in ("system_id", "raw", "raw_item")
     }
     assert all(value is None for value in values.values()), values
 
@@ -218,9 +220,11 @@ def test_huge_int_and_bad_soc() -> None:
 def test_timestamp_in_ms_and_garbage() -> None:
     base = {"systemId": "S", "value": {}}
     (ms,) = TelemetryData.from_mqtt_payload([{**base, "statisticsTime": 1757407020000}])
-    assert ms.timestamp == datetime.fromtimestamp(1757407020, tz=UTC)
+    assert ms.statistics_time == datetime.fromtimestamp(1757407020, tz=UTC)
+    assert ms.timestamp == "1757407020000"
     (bad,) = TelemetryData.from_mqtt_payload([{**base, "statisticsTime": "soon"}])
-    assert bad.timestamp is None
+    assert bad.statistics_time is None
+    assert bad.timestamp == "soon"
 
 
 def test_merge_delta() -> None:
@@ -234,8 +238,10 @@ def test_merge_delta() -> None:
     assert merged.battery_power == full.battery_power
     assert merged.battery_soc == 24.4
     assert merged.timestamp == full.timestamp
-    assert merged.raw["value"]["pvPowerW"] == "2500"
-    assert merged.raw["value"]["storageSOC%"] == "24.4"
+    assert merged.statistics_time == full.statistics_time
+    assert merged.raw["pvPowerW"] == "2500"
+    assert merged.raw["storageSOC%"] == "24.4"
+    assert merged.raw_item["value"]["pvPowerW"] == "2500"
     assert full.pv_power == 1.74  # the original is unchanged
     (other,) = TelemetryData.from_mqtt_payload([{"systemId": "OTHER", "value": {}}])
     with pytest.raises(ValueError, match="cannot merge"):
@@ -414,3 +420,84 @@ def test_split_powers_of_zero_are_not_negative_zero(zero: str) -> None:
         value = getattr(data, name)
         assert value == 0.0, name
         assert math.copysign(1.0, value) == 1.0, name
+
+
+def test_original_library_fields_agree_with_ours() -> None:
+    """The README contract of ``sigen-api``: its field names, signs and types."""
+    (data,) = TelemetryData.from_mqtt_payload(OFFICIAL)
+    assert data.pv_power_kw == data.pv_power == 1.74
+    assert data.battery_power_kw == data.battery_power == 2.464  # + = discharging
+    assert data.grid_power_kw == data.grid_power == -4.151  # - = exporting
+    assert data.load_power_kw == data.load_power
+    assert data.soc_percent == data.battery_soc == 24.4
+    assert data.system_id == "AXBNH1123789222"
+    assert isinstance(data.timestamp, str)
+    assert data.raw["storageSOC%"] == "24.4"
+    # Absent values are None under both names, never 0.
+    (empty,) = TelemetryData.from_mqtt_payload([{"systemId": "S", "value": {}}])
+    for name in ("pv_power_kw", "battery_power_kw", "grid_power_kw", "load_power_kw"):
+        assert getattr(empty, name) is None
+    assert empty.soc_percent is None
+    assert empty.timestamp is None
+    assert empty.raw == {}
+
+
+def test_original_fields_follow_a_merged_delta() -> None:
+    (full,) = TelemetryData.from_mqtt_payload(OFFICIAL)
+    (delta,) = TelemetryData.from_mqtt_payload(
+        [{"systemId": full.system_id, "statisticsTime": "1757407320", "value": {"PV power": "0"}}]
+    )
+    merged = full.merge(delta)
+    assert merged.pv_power_kw == merged.pv_power == 0.0
+    assert merged.soc_percent == 24.4
+    assert merged.timestamp == "1757407320"
+    assert merged.raw["PV power"] == "0"
+    assert merged.raw["storageSOC%"] == "24.4"
+
+
+@pytest.mark.parametrize(
+    ("sent", "text"),
+    [(1757407020, "1757407020"), (1757407020.0, "1757407020"), (1.5, "1.5"), (True, None)],
+)
+def test_timestamp_text_as_sent(sent: object, text: str | None) -> None:
+    (data,) = TelemetryData.from_mqtt_payload(
+        [{"systemId": "S", "statisticsTime": sent, "value": {}}]
+    )
+    assert data.timestamp == text
+
+
+def test_timestamp_from_values_and_unusable_types() -> None:
+    (inner,) = TelemetryData.from_mqtt_payload(
+        [{"systemId": "S", "value": {"statisticsTime": "1757407020"}}]
+    )
+    assert inner.timestamp == "1757407020"
+    assert inner.statistics_time == datetime.fromtimestamp(1757407020, tz=UTC)
+    (odd,) = TelemetryData.from_mqtt_payload(
+        [{"systemId": "S", "statisticsTime": [1], "value": {}}]
+    )
+    assert odd.timestamp is None
+
+
+@pytest.mark.parametrize("zero", ["-0.0", "-0", -0.0, "0.0", "-0.0004"])
+def test_zero_power_is_plus_zero(zero: object) -> None:
+    """Grid/battery/PV zero is +0.0 on the MQTT path (never "-0.00 kW")."""
+    values = {
+        "pvPowerW": zero,
+        "gridActivePowerW": zero,
+        "storageChargeDischargePowerW": zero,
+        "gridPhaseAActivePowerW": zero,
+    }
+    (data,) = TelemetryData.from_mqtt_payload([{"systemId": "S", "value": values}])
+    for number in (
+        data.pv_power,
+        data.grid_power,
+        data.battery_power,
+        data.grid_phase_a_power,
+        data.grid_power_kw,
+        data.battery_power_kw,
+        data.load_power,
+        data.grid_export_power,
+        data.battery_charge_power,
+    ):
+        assert number == 0.0
+        assert math.copysign(1.0, number) == 1.0, values

@@ -79,7 +79,7 @@ def _split_number(value: object) -> tuple[float, str] | None:
         return None
     if math.isnan(number) or math.isinf(number):
         return None
-    return number, unit
+    return plus_zero(number), unit
 
 
 def parse_number(value: object) -> float | None:
@@ -149,7 +149,16 @@ def _parse_with_unit(value: object, factors: Mapping[str, float], default: str) 
     if factor is None:
         _LOGGER.debug("Unknown unit %r, keeping the number as it is", unit)
         factor = factors[default]
-    return number * factor
+    return plus_zero(number * factor)
+
+
+def plus_zero(value: float) -> float:
+    """``value`` with a zero always as ``+0.0`` (``-0.0`` would show as "-0.00 kW").
+
+    The one rule of both paths (REST models, MQTT telemetry): every parsed, converted
+    or negated zero is ``+0.0``.
+    """
+    return value + 0.0  # IEEE 754: -0.0 + 0.0 == +0.0, any other value is unchanged
 
 
 def parse_power_kw(value: object) -> float | None:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
-from ._util import PowerSplit, negate
+from ._util import PowerSplit, negate, plus_zero
 from .const import (
     BATTERY_COMMAND_MODES,
     CHARGE_PRIORITY_TYPES,
@@ -80,7 +80,7 @@ def _to_float(value: Any, limit: float = MAX_ABS_VALUE) -> float | None:
         return None
     if not math.isfinite(number) or abs(number) > limit:
         return None
-    return number
+    return plus_zero(number)
 
 
 def _to_int(value: Any) -> int | None:
@@ -92,7 +92,7 @@ def _to_int(value: Any) -> int | None:
 
 def _w_to_kw(value: Any) -> float | None:
     number = _to_float(value)
-    return None if number is None else round(number / 1000.0, 6)
+    return None if number is None else plus_zero(round(number / 1000.0, 6))
 
 
 def _to_bool(value: Any) -> bool | None:
@@ -147,6 +147,19 @@ def _to_datetime(value: Any) -> datetime | None:
         return datetime.fromtimestamp(number, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+def _to_timestamp_text(value: Any) -> str | None:
+    """``statisticsTime`` as Sigen sent it, as text (a number keeps its digits)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, str):
+        return value.strip()[:64] or None
+    return None
 
 
 def _first(values: Mapping[str, Any], keys: Sequence[str]) -> Any:
@@ -304,10 +317,17 @@ class TelemetryData(PowerSplit):
     ``battery_power`` is positive while discharging (the cloud's
     ``storageChargeDischargePowerW`` is positive while charging, so it is inverted);
     ``grid_power`` is positive while importing (``gridActivePowerW`` as sent).
+
+    The original ``sigen-api`` names are properties over the same values, so both
+    spellings always agree: ``pv_power_kw``, ``battery_power_kw``, ``grid_power_kw``,
+    ``load_power_kw``, ``soc_percent``. ``timestamp`` is ``statisticsTime`` as Sigen
+    sent it (text), ``statistics_time`` the same instant as an aware datetime, and
+    ``raw`` the original ``value`` dict (``raw_item`` the whole item).
     """
 
     system_id: str
-    timestamp: datetime | None = None
+    timestamp: str | None = None
+    statistics_time: datetime | None = None
     pv_power: float | None = None
     grid_power: float | None = None
     battery_power: float | None = None
@@ -327,6 +347,32 @@ class TelemetryData(PowerSplit):
     on_off_grid_status: int | None = None
     reported_load_power: float | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    raw_item: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def pv_power_kw(self) -> float | None:
+        """``pv_power`` under the original library's name (kW, >= 0)."""
+        return self.pv_power
+
+    @property
+    def battery_power_kw(self) -> float | None:
+        """``battery_power`` under the original library's name (kW, + = discharging)."""
+        return self.battery_power
+
+    @property
+    def grid_power_kw(self) -> float | None:
+        """``grid_power`` under the original library's name (kW, + = importing)."""
+        return self.grid_power
+
+    @property
+    def load_power_kw(self) -> float | None:
+        """``load_power`` under the original library's name (kW, >= 0)."""
+        return self.load_power
+
+    @property
+    def soc_percent(self) -> float | None:
+        """``battery_soc`` under the original library's name (%, 0-100)."""
+        return self.battery_soc
 
     @property
     def load_power(self) -> float | None:
@@ -348,13 +394,17 @@ class TelemetryData(PowerSplit):
         if found is None:
             return None
         system_id, values = found
-        timestamp = _to_datetime(_first(item, ("statisticsTime",)) or values.get("statisticsTime"))
+        sent_time = _first(item, ("statisticsTime",))
+        if sent_time is None:
+            sent_time = _first(values, ("statisticsTime",))
+        timestamp = _to_timestamp_text(sent_time)
         soc = _to_float(_first(values, _SOC_KEYS))
         if soc is not None and not 0.0 <= soc <= 100.0:
             soc = None
         return cls(
             system_id=system_id,
             timestamp=timestamp,
+            statistics_time=_to_datetime(sent_time),
             pv_power=_w_to_kw(_first(values, _PV_KEYS)),
             grid_power=_w_to_kw(_first(values, _GRID_KEYS)),
             battery_power=negate(_w_to_kw(_first(values, _STORAGE_KEYS))),
@@ -373,7 +423,8 @@ class TelemetryData(PowerSplit):
             system_status=_to_status(values.get("systemStatus")),
             on_off_grid_status=_to_grid_status(values.get("onOffGridStatus")),
             reported_load_power=_w_to_kw(_first(values, _LOAD_KEYS)),
-            raw=item,
+            raw=values,
+            raw_item=item,
         )
 
     def merge(self, other: TelemetryData) -> TelemetryData:
@@ -456,6 +507,8 @@ def _merge[D: (TelemetryData, SystemData)](old: D, new: D) -> D:
         if f.name != "raw" and getattr(new, f.name) is not None
     }
     changes["raw"] = _merge_raw(old.raw, new.raw)
+    if isinstance(old, TelemetryData) and isinstance(new, TelemetryData):
+        changes["raw_item"] = _merge_raw(old.raw_item, new.raw_item)
     return dataclasses.replace(old, **changes)
 
 
