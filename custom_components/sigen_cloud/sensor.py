@@ -100,6 +100,15 @@ def run_status(value: object) -> str | None:
     return None if code is None else _STATUS_CODES.get(code)
 
 
+def plain_zero[T](value: T) -> T | float:
+    """A float with its zero as ``0.0``: ``-0.0`` (a negated or parsed zero, from
+    either the telemetry or the poll) would read "-0.0" and make a state change of
+    its own each time the source flips. One rule for both paths."""
+    if isinstance(value, float):
+        return value + 0.0  # -0.0 + 0.0 == +0.0; every other value stays as it is
+    return value
+
+
 def telemetry_is_fresher(station: StationData) -> bool:
     """Whether the MQTT telemetry is newer than the last energy-flow poll."""
     if station.telemetry is None:
@@ -492,7 +501,7 @@ class SigenSensor(SigenEntity, SensorEntity):
     @override
     def native_value(self) -> StateType | datetime:
         station = self.station
-        return None if station is None else self.entity_description.value_fn(station)
+        return None if station is None else plain_zero(self.entity_description.value_fn(station))
 
 
 class EnergyIntegrator:
@@ -602,4 +611,6 @@ class SigenSmartLoadSensor(SigenSmartLoadEntity, SensorEntity):
         station, load = self.station, self.smart_load
         if station is None or load is None:
             return None
-        return self.entity_description.value_fn(load, station.consumption.get(self.path))
+        return plain_zero(
+            self.entity_description.value_fn(load, station.consumption.get(self.path))
+        )
