@@ -11,13 +11,13 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SigenCoordinator
 from .data import SigenCloudData, SigenConfigEntry, StationData
-from .entity import SigenEntity, async_track_stations
+from .entity import SigenEntity, async_remove_developer_entities, async_track_stations
 
 PARALLEL_UPDATES = 0
 
@@ -60,6 +60,9 @@ async def async_setup_entry(
 ) -> None:
     """Set up the binary sensors of every station, now and as stations appear, when
     developer credentials give us MQTT."""
+    async_remove_developer_entities(
+        hass, entry, Platform.BINARY_SENSOR, (d.key for d in BINARY_SENSORS)
+    )
     if entry.runtime_data.mqtt is None:
         return
     coordinator = entry.runtime_data.coordinator

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN, LOGGER
 from .coordinator import SigenCoordinator
+from .coordinator import has_developer_credentials as entry_has_developer_credentials
 from .data import SigenConfigEntry, StationData
 from .sigen import (
     NBMode,
@@ -97,6 +99,30 @@ def async_track_stations(entry: SigenConfigEntry, add_station: Callable[[str], N
 
     update()
     entry.async_on_unload(coordinator.async_add_listener(update))
+
+
+@callback
+def async_remove_developer_entities(
+    hass: HomeAssistant, entry: SigenConfigEntry, domain: str, keys: Iterable[str]
+) -> None:
+    """Remove this platform's entities that need developer credentials (``keys``: their
+    description keys) from the entity registry when the entry has none.
+
+    The entities are only created with developer credentials; without this, removing
+    the credentials would leave their registry entries behind as "unavailable"
+    entities. They are created again when the credentials come back. Credentials that
+    are set but refused for now keep their entities (unavailable, a repair issue
+    explains why).
+    """
+    if entry_has_developer_credentials(entry.data):
+        return
+    registry = er.async_get(hass)
+    wanted = set(keys)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        # Station entities are "<station or system id>_<key>"; neither id has a "_".
+        if entity.domain == domain and entity.unique_id.partition("_")[2] in wanted:
+            LOGGER.debug("Removing %s: the entry has no developer credentials", entity.entity_id)
+            registry.async_remove(entity.entity_id)
 
 
 def smart_load_identifier(station_id: str, path: int) -> tuple[str, str]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import override
 
 from homeassistant.components.event import EventEntity
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SigenCoordinator
 from .data import SigenConfigEntry
-from .entity import SigenEntity, async_track_stations
+from .entity import SigenEntity, async_remove_developer_entities, async_track_stations
 from .sigen import AlarmEvent
 
 PARALLEL_UPDATES = 0
@@ -19,6 +20,7 @@ EVENT_GENERATION = "generation"
 EVENT_RECOVERY = "recovery"
 ATTR_ALARM_CODE = "alarm_code"
 ATTR_CHANGE_TIME = "change_time"
+ALARM_KEY = "alarm"
 
 
 async def async_setup_entry(
@@ -28,6 +30,7 @@ async def async_setup_entry(
 ) -> None:
     """Set up an alarm event entity per station, now and as stations appear, when
     developer credentials give us MQTT."""
+    async_remove_developer_entities(hass, entry, Platform.EVENT, [ALARM_KEY])
     if entry.runtime_data.mqtt is None:
         return
     coordinator = entry.runtime_data.coordinator
@@ -53,7 +56,7 @@ class SigenAlarmEvent(SigenEntity, EventEntity):
     _attr_event_types = [EVENT_GENERATION, EVENT_RECOVERY]
 
     def __init__(self, coordinator: SigenCoordinator, station_id: str) -> None:
-        super().__init__(coordinator, station_id, "alarm")
+        super().__init__(coordinator, station_id, ALARM_KEY)
 
     def _pending(self) -> list[AlarmEvent]:
         """The alarms of the current update that make an event, in order."""

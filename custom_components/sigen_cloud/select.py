@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import override
 
 from homeassistant.components.select import SelectEntity
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -15,6 +15,7 @@ from .coordinator import SigenCoordinator
 from .data import SigenConfigEntry, StationData
 from .entity import (
     SigenEntity,
+    async_remove_developer_entities,
     async_switch_northbound_mode,
     async_track_stations,
     has_developer_credentials,
@@ -25,6 +26,7 @@ from .sigen import CurrentMode, NBMode, OperationalMode
 PARALLEL_UPDATES = 1
 
 NB_OPTIONS = [mode.name.lower() for mode in NBMode]
+NORTHBOUND_MODE_KEY = "northbound_mode"
 
 
 def current_mode_label(station: StationData) -> str | None:
@@ -65,6 +67,7 @@ async def async_setup_entry(
     """Set up the mode selects of every station, now and as stations appear."""
     coordinator = entry.runtime_data.coordinator
     with_northbound = has_developer_credentials(entry)
+    async_remove_developer_entities(hass, entry, Platform.SELECT, [NORTHBOUND_MODE_KEY])
 
     @callback
     def add_station(station_id: str) -> None:
@@ -141,7 +144,7 @@ class SigenNorthboundModeSelect(SigenEntity, SelectEntity):
     def __init__(
         self, coordinator: SigenCoordinator, station_id: str, entry: SigenConfigEntry
     ) -> None:
-        super().__init__(coordinator, station_id, "northbound_mode")
+        super().__init__(coordinator, station_id, NORTHBOUND_MODE_KEY)
         self.entry = entry
 
     @property

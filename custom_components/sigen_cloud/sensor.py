@@ -35,6 +35,7 @@ from homeassistant.components.sensor import (
 from homeassistant.const import (
     PERCENTAGE,
     EntityCategory,
+    Platform,
     UnitOfEnergy,
     UnitOfPower,
     UnitOfReactivePower,
@@ -48,6 +49,7 @@ from .data import SigenConfigEntry, StationData
 from .entity import (
     SigenEntity,
     SigenSmartLoadEntity,
+    async_remove_developer_entities,
     async_track_smart_loads,
     async_track_stations,
 )
@@ -442,6 +444,9 @@ async def async_setup_entry(
     """Set up the sensors of every station and smart load, now and as they appear."""
     coordinator = entry.runtime_data.coordinator
     with_mqtt = entry.runtime_data.mqtt is not None
+    async_remove_developer_entities(
+        hass, entry, Platform.SENSOR, (d.key for d in SENSORS if d.mqtt_only)
+    )
 
     @callback
     def add_station(station_id: str) -> None:

@@ -1,0 +1,111 @@
+"""The entities that need developer credentials come and go with the credentials.
+
+Removing the developer credentials in the options used to leave about twenty entities
+behind, "unavailable" for good: the MQTT sensors, peak shaving, storm watch, the
+system status, the alarms and the northbound mode select.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sigen_cloud.binary_sensor import BINARY_SENSORS
+from custom_components.sigen_cloud.const import CONF_MQTT_HOST, CONF_MQTT_PORT
+from custom_components.sigen_cloud.event import ALARM_KEY
+from custom_components.sigen_cloud.select import NORTHBOUND_MODE_KEY
+from custom_components.sigen_cloud.sensor import SENSORS
+
+from .conftest import account_data, developer_data, wait_for
+
+DEVELOPER_ENTITIES = {
+    *((Platform.SENSOR, d.key) for d in SENSORS if d.mqtt_only),
+    *((Platform.BINARY_SENSOR, d.key) for d in BINARY_SENSORS),
+    (Platform.EVENT, ALARM_KEY),
+    (Platform.SELECT, NORTHBOUND_MODE_KEY),
+}
+
+
+def _developer_entities(
+    entity_registry: er.EntityRegistry, entry: MockConfigEntry
+) -> dict[tuple[str, str], str]:
+    """(platform, key) → entity id of the entry's developer-only entities."""
+    found = {}
+    for entity in er.async_entries_for_config_entry(entity_registry, entry.entry_id):
+        key = (entity.domain, entity.unique_id.partition("_")[2])
+        if key in DEVELOPER_ENTITIES:
+            found[key] = entity.entity_id
+    return found
+
+
+async def _options(hass: HomeAssistant, entry: MockConfigEntry, user_input: dict[str, Any]) -> None:
+    """Save the options form as a user does; the entry reloads."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_removing_and_adding_developer_credentials(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    sim_mqtt: Any,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Options without the app key: the developer entities leave the registry and the
+    state machine; with the credentials back they return, fed by the running listener."""
+    entry = mqtt_entry
+    with_credentials = _developer_entities(entity_registry, entry)
+    assert set(with_credentials) == DEVELOPER_ENTITIES
+    assert len(with_credentials) >= 20
+
+    await _options(hass, entry, {"advanced": {}})  # an empty app key removes them
+    assert entry.runtime_data.mqtt is None
+    assert _developer_entities(entity_registry, entry) == {}
+    for entity_id in with_credentials.values():
+        assert hass.states.get(entity_id) is None, entity_id
+    # The app API's entities stay.
+    assert er.async_entries_for_config_entry(entity_registry, entry.entry_id)
+
+    developer = developer_data(sim_mqtt)
+    advanced = {key: developer.pop(key) for key in (CONF_MQTT_HOST, CONF_MQTT_PORT)}
+    await _options(hass, entry, {**developer, "advanced": advanced})
+    assert entry.data == {**account_data(sim_mqtt), **developer_data(sim_mqtt)}
+    assert set(_developer_entities(entity_registry, entry)) == DEVELOPER_ENTITIES
+    coordinator = entry.runtime_data.coordinator
+    await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the MQTT connection")
+    station = next(iter(coordinator.data.stations.values()))
+    await sim_mqtt.publish_telemetry()
+    await wait_for(hass, lambda: station.telemetry is not None, "telemetry")
+    inverter = _developer_entities(entity_registry, entry)[
+        (Platform.SENSOR, "inverter_active_power")
+    ]
+    state = hass.states.get(inverter)
+    assert state is not None
+    assert state.state not in ("unavailable", "unknown")
+
+
+async def test_refused_credentials_keep_the_entities(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    sim_mqtt: Any,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Credentials the cloud refuses for now are still the entry's: their entities stay
+    registered (unavailable; a repair issue explains) instead of losing their history."""
+    entry = mqtt_entry
+    before = _developer_entities(entity_registry, entry)
+    sim_mqtt.app_secret = "revoked-secret"
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.northbound is None
+    assert _developer_entities(entity_registry, entry) == before
