@@ -9,9 +9,12 @@ How a session goes (:meth:`SigenMQTT.listen`):
    stable client id derived from the app identifier, a persistent session
    (``clean_session=False``) so messages queued by the broker during a short outage
    still arrive;
-3. publish the subscription requests ``openapi/subscription/{period,change,alarm}``
-   ``{"accessToken", "systemIdList"}``, then subscribe (QoS 1) to the exact topics
-   ``openapi/{period,change,alarm}/{app_key}/{system_id}`` (no wildcards);
+3. subscribe (QoS 1) to the exact topics
+   ``openapi/{period,change,alarm}/{app_key}/{system_id}`` (no wildcards) and, once
+   the broker granted them (SUBACK), publish the subscription requests
+   ``openapi/subscription/{period,change,alarm}`` ``{"accessToken", "systemIdList"}``:
+   in this order the first push the cloud sends in answer to a request cannot reach
+   the broker before our subscription and be lost;
 4. parse and dispatch every message to the callbacks (sync or async); a callback that
    raises is logged with its traceback and the listener goes on; a malformed message
    is skipped with one log line;
@@ -706,15 +709,9 @@ class SigenMQTT:
             context, token, identifier=self.client_id, clean_session=False
         ) as client:
             try:
-                # The three requests in flight together (QoS 1, each acknowledged), then
-                # every exact topic in one SUBSCRIBE: 2 round trips, not 3 + 3 x N.
-                body = json.dumps({"accessToken": token, "systemIdList": self.system_ids})
-                await asyncio.gather(
-                    *(
-                        client.publish(SUBSCRIPTION_TOPIC.format(kind=kind), body, qos=1)
-                        for kind in TOPIC_KINDS
-                    )
-                )
+                # Every exact topic in one SUBSCRIBE first, then the three requests in
+                # flight together (QoS 1, each acknowledged): 2 round trips, not 3 + 3 x N,
+                # and the cloud's answer to a request finds the subscription in place.
                 wanted = [
                     (kind, system_id) for kind in TOPIC_KINDS for system_id in self.system_ids
                 ]
@@ -736,6 +733,13 @@ class SigenMQTT:
                         f"{', '.join(refused or self.system_ids)} (are they onboarded for "
                         "this app key?)"
                     )
+                body = json.dumps({"accessToken": token, "systemIdList": self.system_ids})
+                await asyncio.gather(
+                    *(
+                        client.publish(SUBSCRIPTION_TOPIC.format(kind=kind), body, qos=1)
+                        for kind in TOPIC_KINDS
+                    )
+                )
                 if refused and set(refused) != self._refused_logged:
                     _LOGGER.warning(
                         "The broker refused the subscription to the data of system(s) %s "
