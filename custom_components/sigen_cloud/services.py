@@ -8,8 +8,9 @@ acknowledge comes back as a translated ``HomeAssistantError``. Never a silent su
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import probatio as vol
@@ -25,7 +26,7 @@ from .const import DOMAIN
 from .data import SigenConfigEntry, StationData
 from .entity import async_switch_northbound_mode, sigen_errors
 from .sigen import BatteryCommand, NBMode
-from .sigen.telemetry import validate_commands
+from .sigen.telemetry import PAST_TOLERANCE_S, validate_commands
 
 SERVICE_BATTERY_COMMAND: Final = "battery_command"
 SERVICE_BATTERY_SCHEDULE: Final = "battery_schedule"
@@ -56,23 +57,90 @@ NB_MODES: Final = {mode.name.lower(): mode for mode in NBMode}
 MAX_COMMANDS: Final = 24
 MAX_DURATION: Final = 24 * 60  # minutes
 
-_POWER = vol.All(vol.Coerce(float), vol.Range(min=0, max=1000))
+MAX_POWER: Final = 1000  # kW
 
 
-def _choice(choices: dict[str, Any]) -> Callable[[Any], Any]:
-    return vol.All(cv.string, vol.Lower, vol.In(list(choices)))
+def _field_error(key: str, field: str, value: Any, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={
+            "field": field,
+            "value": "nothing" if value is None else str(value),
+            **placeholders,
+        },
+    )
+
+
+def _as_number(value: Any) -> float | None:
+    """``value`` as a number (from a number or its text), or None (booleans are not)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _duration(value: Any) -> int:
+    """Whole minutes, 1 to 1440; anything else is a translated error naming the range."""
+    number = _as_number(value)
+    if number is None or not number.is_integer() or not 1 <= number <= MAX_DURATION:
+        raise _field_error("invalid_duration", ATTR_DURATION, value, min="1", max=str(MAX_DURATION))
+    return int(number)
+
+
+def _power(field: str) -> Callable[[Any], float | None]:
+    """An optional power in kW, 0 to 1000."""
+
+    def validate(value: Any) -> float | None:
+        if value is None:
+            return None
+        number = _as_number(value)
+        if number is None or not 0 <= number <= MAX_POWER:  # NaN fails too
+            raise _field_error("invalid_power", field, value, min="0", max=str(MAX_POWER))
+        return number
+
+    return validate
+
+
+def _choice(field: str, choices: dict[str, Any], *, optional: bool = False) -> Callable[[Any], Any]:
+    """One of ``choices`` (case-insensitive); the error lists the allowed values."""
+
+    def validate(value: Any) -> str | None:
+        if value is None and optional:
+            return None
+        if isinstance(value, str) and value.strip().lower() in choices:
+            return value.strip().lower()
+        raise _field_error("invalid_choice", field, value, values=", ".join(choices))
+
+    return validate
+
+
+def _start_time(value: Any) -> datetime | None:
+    """A date and time (local time when it has no offset)."""
+    if value is None:
+        return None
+    try:
+        return cv.datetime(value)
+    except vol.Invalid:
+        raise _field_error("invalid_start_time", ATTR_START_TIME, value) from None
 
 
 COMMAND_FIELDS: Final = {
-    vol.Required(ATTR_MODE): _choice(BATTERY_MODES),
-    vol.Optional(ATTR_START_TIME): cv.datetime,
-    vol.Required(ATTR_DURATION): vol.All(vol.Coerce(int), vol.Range(min=1, max=MAX_DURATION)),
-    vol.Optional(ATTR_CHARGING_POWER): _POWER,
-    vol.Optional(ATTR_PV_POWER): _POWER,
-    vol.Optional(ATTR_MAX_SELL_POWER): _POWER,
-    vol.Optional(ATTR_MAX_PURCHASE_POWER): _POWER,
-    vol.Optional(ATTR_CHARGE_PRIORITY): _choice(CHARGE_PRIORITIES),
-    vol.Optional(ATTR_DISCHARGE_PRIORITY): _choice(DISCHARGE_PRIORITIES),
+    vol.Required(ATTR_MODE): _choice(ATTR_MODE, BATTERY_MODES),
+    vol.Optional(ATTR_START_TIME): _start_time,
+    vol.Required(ATTR_DURATION): _duration,
+    vol.Optional(ATTR_CHARGING_POWER): _power(ATTR_CHARGING_POWER),
+    vol.Optional(ATTR_PV_POWER): _power(ATTR_PV_POWER),
+    vol.Optional(ATTR_MAX_SELL_POWER): _power(ATTR_MAX_SELL_POWER),
+    vol.Optional(ATTR_MAX_PURCHASE_POWER): _power(ATTR_MAX_PURCHASE_POWER),
+    vol.Optional(ATTR_CHARGE_PRIORITY): _choice(
+        ATTR_CHARGE_PRIORITY, CHARGE_PRIORITIES, optional=True
+    ),
+    vol.Optional(ATTR_DISCHARGE_PRIORITY): _choice(
+        ATTR_DISCHARGE_PRIORITY, DISCHARGE_PRIORITIES, optional=True
+    ),
 }
 
 BATTERY_COMMAND_SCHEMA: Final = vol.Schema(
@@ -87,7 +155,7 @@ BATTERY_SCHEDULE_SCHEMA: Final = vol.Schema(
     }
 )
 SET_NORTHBOUND_MODE_SCHEMA: Final = vol.Schema(
-    {vol.Required(ATTR_DEVICE_ID): cv.string, vol.Required(ATTR_MODE): _choice(NB_MODES)}
+    {vol.Required(ATTR_DEVICE_ID): cv.string, vol.Required(ATTR_MODE): _choice(ATTR_MODE, NB_MODES)}
 )
 
 
@@ -118,14 +186,54 @@ def async_get_station(hass: HomeAssistant, device_id: str) -> tuple[SigenConfigE
     return entry, station
 
 
-def _build_command(system_id: str, data: dict[str, Any], now: datetime) -> BatteryCommand:
-    start: datetime = data.get(ATTR_START_TIME) or now
+def _local(moment: datetime) -> str:
+    """A moment in Home Assistant's configured time zone, as people read it."""
+    return dt_util.as_local(moment).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
+def _check_times(items: list[dict[str, Any]], starts: list[datetime], now: datetime) -> None:
+    """Refuse starts in the past and overlapping commands, in the user's local time.
+
+    The library checks the same rules (as a backstop) but speaks in epoch seconds and
+    list indices; here one command has no number and a schedule's are counted from 1.
+    """
+    earliest = now - timedelta(seconds=PAST_TOLERANCE_S)
+    minutes = str(int(PAST_TOLERANCE_S // 60))
+    for number, start in enumerate(starts, 1):
+        if start < earliest:
+            if len(starts) == 1:
+                raise _validation_error(
+                    "start_in_past", start=_local(start), now=_local(now), minutes=minutes
+                )
+            raise _validation_error(
+                "schedule_start_in_past",
+                number=str(number),
+                start=_local(start),
+                now=_local(now),
+                minutes=minutes,
+            )
+    ordered = sorted(range(len(starts)), key=starts.__getitem__)
+    for first, second in itertools.pairwise(ordered):
+        end = starts[first] + timedelta(minutes=items[first][ATTR_DURATION])
+        if starts[second] < end:
+            low, high = sorted((first, second))
+            raise _validation_error(
+                "commands_overlap",
+                first=str(low + 1),
+                second=str(high + 1),
+                first_start=_local(starts[low]),
+                first_end=_local(starts[low] + timedelta(minutes=items[low][ATTR_DURATION])),
+                second_start=_local(starts[high]),
+            )
+
+
+def _build_command(system_id: str, data: dict[str, Any], start: datetime) -> BatteryCommand:
     priority = data.get(ATTR_CHARGE_PRIORITY)
     discharge_priority = data.get(ATTR_DISCHARGE_PRIORITY)
     return BatteryCommand(
         system_id=system_id,
         active_mode=BATTERY_MODES[data[ATTR_MODE]],
-        start_time=int(dt_util.as_utc(start).timestamp()),
+        start_time=int(start.timestamp()),
         duration=data[ATTR_DURATION],
         charging_power=data.get(ATTR_CHARGING_POWER),
         pv_power=data.get(ATTR_PV_POWER),
@@ -150,9 +258,16 @@ async def _async_send_commands(
     if len(items) > MAX_COMMANDS:
         raise _validation_error("too_many_commands", count=str(len(items)), max=str(MAX_COMMANDS))
     now = dt_util.utcnow()
+    starts = [
+        dt_util.as_utc(item.get(ATTR_START_TIME) or now).replace(microsecond=0) for item in items
+    ]
+    _check_times(items, starts, now)
     async with sigen_errors(hass, entry):
         commands = validate_commands(
-            [_build_command(station.system_id, item, now) for item in items],
+            [
+                _build_command(station.system_id, item, start)
+                for item, start in zip(items, starts, strict=True)
+            ],
             now=now.timestamp(),
         )
         await mqtt.send_battery_commands(commands)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
-import probatio
 import pytest
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -123,7 +122,8 @@ async def test_battery_schedule(hass: HomeAssistant, sim_mqtt: Any) -> None:
     assert modes == ["charge", "selfConsumption"]
     assert _commands(sim_mqtt)[0]["startTime"] == int(start.timestamp())
 
-    # Overlapping commands: the library's validation, translated.
+    # Overlapping commands: refused before the library, numbered from 1 in local time
+    # (issue 15 item 8: no longer the library's English text about commands[0]).
     with pytest.raises(ServiceValidationError) as err:
         await _call(
             hass,
@@ -136,7 +136,11 @@ async def test_battery_schedule(hass: HomeAssistant, sim_mqtt: Any) -> None:
                 ],
             },
         )
-    assert err.value.translation_key == "invalid_request"
+    assert err.value.translation_key == "commands_overlap"
+    assert err.value.translation_placeholders is not None
+    assert err.value.translation_placeholders["first"] == "1"
+    assert err.value.translation_placeholders["second"] == "2"
+    assert "commands[" not in str(err.value)
 
     with pytest.raises(ServiceValidationError) as err:
         await _call(
@@ -156,19 +160,185 @@ async def test_battery_schedule(hass: HomeAssistant, sim_mqtt: Any) -> None:
         )
     assert err.value.translation_key == "too_many_commands"
 
-    # Bad input is refused by the schema.
-    with pytest.raises(probatio.Invalid):
+    # Bad input is refused by the schema, with a translated message per field
+    # (issue 15 item 9: no longer probatio's generic text).
+    with pytest.raises(ServiceValidationError) as err:
         await _call(
             hass,
             "battery_command",
             {"device_id": _station_device(hass, entry.entry_id), "mode": "boost", "duration": 10},
         )
-    with pytest.raises(probatio.Invalid):
+    assert err.value.translation_key == "invalid_choice"
+    with pytest.raises(ServiceValidationError) as err:
         await _call(
             hass,
             "battery_command",
             {"device_id": _station_device(hass, entry.entry_id), "mode": "idle", "duration": 0},
         )
+    assert err.value.translation_key == "invalid_duration"
+    await unload(hass, entry)
+
+
+async def test_start_in_past_in_local_time(hass: HomeAssistant, sim_mqtt: Any) -> None:
+    """A start in the past is told in Home Assistant's time zone, without an index for one
+    command and numbered from 1 in a schedule; nothing reaches the broker."""
+    await hass.config.async_set_time_zone("Pacific/Auckland")
+    entry = await setup_entry(hass, sim_mqtt, Platform.SENSOR, developer=True)
+    device_id = _station_device(hass, entry.entry_id)
+    start = dt_util.now().replace(microsecond=0) - timedelta(hours=2)
+    local = start.strftime("%Y-%m-%d %H:%M:%S %Z")
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(
+            hass,
+            "battery_command",
+            {
+                "device_id": device_id,
+                "mode": "charge",
+                "start_time": start.replace(tzinfo=None).isoformat(),
+                "duration": 30,
+            },
+        )
+    assert err.value.translation_key == "start_in_past"
+    message = str(err.value)
+    assert local in message
+    assert "NZ" in local  # the configured zone, not UTC
+    assert "commands[" not in message
+    assert str(int(start.timestamp())) not in message
+
+    future = dt_util.now() + timedelta(hours=1)
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(
+            hass,
+            "battery_schedule",
+            {
+                "device_id": device_id,
+                "commands": [
+                    {"mode": "charge", "start_time": future.isoformat(), "duration": 30},
+                    {"mode": "idle", "start_time": start.isoformat(), "duration": 30},
+                ],
+            },
+        )
+    assert err.value.translation_key == "schedule_start_in_past"
+    assert "Command 2 " in str(err.value)
+    assert local in str(err.value)
+    assert not _commands(sim_mqtt)
+    await unload(hass, entry)
+
+
+@pytest.mark.parametrize(
+    ("service", "data", "key", "text"),
+    [
+        (
+            "battery_command",
+            {"mode": "boost", "duration": 10},
+            "invalid_choice",
+            "mode must be one of: charge, discharge, idle, self_consumption, "
+            "self_consumption_grid (got boost)",
+        ),
+        ("battery_command", {"mode": None, "duration": 10}, "invalid_choice", "(got nothing)"),
+        (
+            "battery_command",
+            {"mode": "idle", "duration": 1441},
+            "invalid_duration",
+            "duration must be a whole number of minutes from 1 to 1440 (got 1441)",
+        ),
+        ("battery_command", {"mode": "idle", "duration": "soon"}, "invalid_duration", "got soon"),
+        ("battery_command", {"mode": "idle", "duration": True}, "invalid_duration", "got True"),
+        ("battery_command", {"mode": "idle", "duration": 2.5}, "invalid_duration", "got 2.5"),
+        (
+            "battery_command",
+            {"mode": "idle", "duration": 10, "charging_power": 1001},
+            "invalid_power",
+            "charging_power must be a power in kW from 0 to 1000 (got 1001)",
+        ),
+        (
+            "battery_command",
+            {"mode": "idle", "duration": 10, "pv_power": -1},
+            "invalid_power",
+            "pv_power must be",
+        ),
+        (
+            "battery_command",
+            {"mode": "idle", "duration": 10, "max_sell_power": "lots"},
+            "invalid_power",
+            "max_sell_power must be",
+        ),
+        (
+            "battery_command",
+            {"mode": "idle", "duration": 10, "max_purchase_power": False},
+            "invalid_power",
+            "max_purchase_power must be",
+        ),
+        (
+            "battery_command",
+            {"mode": "idle", "duration": 10, "charge_priority": "sun"},
+            "invalid_choice",
+            "charge_priority must be one of: pv, grid (got sun)",
+        ),
+        (
+            "battery_command",
+            {"mode": "idle", "duration": 10, "discharge_priority": "grid"},
+            "invalid_choice",
+            "discharge_priority must be one of: pv, battery (got grid)",
+        ),
+        (
+            "battery_command",
+            {"mode": "idle", "duration": 10, "start_time": "tomorrow"},
+            "invalid_start_time",
+            "start_time must be a date and time",
+        ),
+        (
+            "battery_schedule",
+            {"commands": [{"mode": "idle", "duration": 0}]},
+            "invalid_duration",
+            "duration must be",
+        ),
+        (
+            "set_northbound_mode",
+            {"mode": "eco"},
+            "invalid_choice",
+            "mode must be one of: msc, ffg, vpp, nbi (got eco)",
+        ),
+    ],
+)
+async def test_bad_fields_are_translated(  # noqa: PLR0917 - parametrized
+    hass: HomeAssistant,
+    sim_mqtt: Any,
+    service: str,
+    data: dict[str, Any],
+    key: str,
+    text: str,
+) -> None:
+    """Each bad field gets its own translated message with the allowed range or values."""
+    entry = await setup_entry(hass, sim_mqtt, Platform.SENSOR, developer=True)
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, service, {"device_id": _station_device(hass, entry.entry_id), **data})
+    assert err.value.translation_key == key
+    assert text in str(err.value)
+    assert "Got None" not in str(err.value)
+    await unload(hass, entry)
+
+
+async def test_optional_fields_may_be_empty(hass: HomeAssistant, sim_mqtt: Any) -> None:
+    """Optional fields the UI sends empty count as not given."""
+    entry = await setup_entry(hass, sim_mqtt, Platform.SENSOR, developer=True)
+    await _call(
+        hass,
+        "battery_command",
+        {
+            "device_id": _station_device(hass, entry.entry_id),
+            "mode": "IDLE",
+            "duration": "30",
+            "start_time": None,
+            "charging_power": None,
+            "charge_priority": None,
+        },
+    )
+    await wait_for(hass, lambda: bool(_commands(sim_mqtt)))
+    (command,) = _commands(sim_mqtt)
+    assert command["activeMode"] == "idle"
+    assert command["duration"] == 30
+    assert "chargingPower" not in command or command["chargingPower"] is None
     await unload(hass, entry)
 
 
