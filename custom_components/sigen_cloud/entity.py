@@ -17,6 +17,7 @@ from .coordinator import SigenCoordinator
 from .coordinator import has_developer_credentials as entry_has_developer_credentials
 from .data import SigenConfigEntry, StationData
 from .sigen import (
+    CurrentMode,
     NBMode,
     SigenAPIError,
     SigenAuthError,
@@ -315,6 +316,14 @@ async def async_switch_northbound_mode(
                 )
             await runtime.mqtt.switch_mode(station.system_id, mode)
     station.nb_mode = mode
+    if mode in NB_REST_MODES:
+        # The northbound mode and the app's operational mode are the same EMS work mode
+        # on the real system (northbound MSC 0 / FFG 5 are the app's modes 0 and 5): the
+        # cloud switches the operational mode too, so show it at once.
+        default = next(
+            (m for m in station.modes if m.value == int(mode) and not m.is_profile), None
+        )
+        station.current_mode = CurrentMode(int(mode), label=default.label if default else None)
     runtime.coordinator.async_update_listeners()
-    # MSC and FFG are operational modes too: let the operational mode follow.
+    # Confirm it (and learn the operational mode VPP/NBI leave) with a refresh of the modes.
     await runtime.coordinator.async_request_slow_refresh()

@@ -32,6 +32,7 @@ from custom_components.sigen_cloud.sigen import (
 
 from .platform_helpers import (
     FROZEN_SIM,
+    PREFIX,
     STATION_ID,
     SYSTEM_ID,
     coordinator_of,
@@ -521,4 +522,28 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
     assert raised - entity_keys <= set(translations["exceptions"])
     for service, body in translations["services"].items():
         assert set(body["fields"]) == set(descriptions[DOMAIN][service]["fields"]), service
+    await unload(hass, entry)
+
+
+async def test_northbound_switch_moves_operational_mode(hass: HomeAssistant, sim_mqtt: Any) -> None:
+    """The northbound mode and the operational mode are one EMS work mode on the real
+    system: after set_northbound_mode the operational mode select shows it at once,
+    before the refresh that confirms it (issue 15 item 10)."""
+    entry = await setup_entry(hass, sim_mqtt, Platform.SELECT, developer=True)
+    device_id = _station_device(hass, entry.entry_id)
+    mode_entity = f"select.{PREFIX}_operational_mode"
+    coordinator = coordinator_of(entry)
+    # Hold the refresh back to see what is shown before it.
+    with patch.object(coordinator, "async_request_slow_refresh") as refresh:
+        await _call(hass, "set_northbound_mode", {"device_id": device_id, "mode": "ffg"})
+        state = hass.states.get(mode_entity)
+        assert state is not None
+        assert state.state == "Fully Fed to Grid"
+        refresh.assert_awaited_once()
+
+        await _call(hass, "set_northbound_mode", {"device_id": device_id, "mode": "msc"})
+        state = hass.states.get(mode_entity)
+        assert state is not None
+        assert state.state == "Maximum Self-Powered"
+    assert sim_mqtt.stations[0].mode == 0
     await unload(hass, entry)
