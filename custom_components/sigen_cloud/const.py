@@ -8,6 +8,8 @@ from typing import Final
 
 from homeassistant.const import Platform
 
+from .sigen.regions import REGIONS as SHARDS
+
 DOMAIN: Final = "sigen_cloud"
 LOGGER = logging.getLogger(__package__)
 
@@ -32,8 +34,11 @@ CONF_CA_CERT: Final = "ca_cert"  # PEM text
 CONF_CLIENT_CERT: Final = "client_cert"  # PEM text
 CONF_CLIENT_KEY: Final = "client_key"  # PEM text
 
-REGIONS: Final = ["eu", "cn", "apac", "us"]
+REGIONS: Final = list(SHARDS)  # the six shards: eu, apac, aus, us, jp, cn
 DEFAULT_REGION: Final = "eu"
+# The config flow's default region: the credentials are tried on every shard at once and
+# the one that accepts them is stored (an entry never stores "auto").
+REGION_AUTO: Final = "auto"
 
 ENERGY_FLOW_INTERVAL: Final = timedelta(seconds=60)
 SLOW_REFRESH_INTERVAL: Final = timedelta(minutes=10)  # modes, smart loads, consumption

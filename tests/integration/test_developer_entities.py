@@ -1,8 +1,8 @@
 """The entities that need developer credentials come and go with the credentials.
 
-Removing the developer credentials in the options used to leave about twenty entities
-behind, "unavailable" for good: the MQTT sensors, peak shaving, storm watch, the
-system status, the alarms and the northbound mode select.
+Removing the developer credentials (in reconfigure; in the options before) used to
+leave about twenty entities behind, "unavailable" for good: the MQTT sensors, peak
+shaving, storm watch, the system status, the alarms and the northbound mode select.
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sigen_cloud.binary_sensor import BINARY_SENSORS
-from custom_components.sigen_cloud.const import CONF_MQTT_HOST, CONF_MQTT_PORT
+from custom_components.sigen_cloud.const import (
+    CONF_MQTT_HOST,
+    CONF_MQTT_PORT,
+    CONF_REGION,
+    CONF_SERVER_URL,
+)
 from custom_components.sigen_cloud.event import ALARM_KEY
 from custom_components.sigen_cloud.select import NORTHBOUND_MODE_KEY
 from custom_components.sigen_cloud.sensor import SENSORS
@@ -44,12 +49,22 @@ def _developer_entities(
     return found
 
 
-async def _options(hass: HomeAssistant, entry: MockConfigEntry, user_input: dict[str, Any]) -> None:
-    """Save the options form as a user does; the entry reloads."""
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+async def _reconfigure(
+    hass: HomeAssistant, entry: MockConfigEntry, user_input: dict[str, Any]
+) -> None:
+    """Save reconfigure's developer step as a user does; the entry reloads."""
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_REGION: entry.data[CONF_REGION],
+            "advanced": {CONF_SERVER_URL: entry.data[CONF_SERVER_URL]},
+        },
+    )
     assert result["type"] is FlowResultType.FORM
-    result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
 
@@ -60,14 +75,14 @@ async def test_removing_and_adding_developer_credentials(
     sim_mqtt: Any,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    """Options without the app key: the developer entities leave the registry and the
+    """Reconfigure without the app key: the developer entities leave the registry and the
     state machine; with the credentials back they return, fed by the running listener."""
     entry = mqtt_entry
     with_credentials = _developer_entities(entity_registry, entry)
     assert set(with_credentials) == DEVELOPER_ENTITIES
     assert len(with_credentials) >= 20
 
-    await _options(hass, entry, {"advanced": {}})  # an empty app key removes them
+    await _reconfigure(hass, entry, {"advanced": {}})  # an empty app key removes them
     assert entry.runtime_data.mqtt is None
     assert _developer_entities(entity_registry, entry) == {}
     for entity_id in with_credentials.values():
@@ -77,7 +92,7 @@ async def test_removing_and_adding_developer_credentials(
 
     developer = developer_data(sim_mqtt)
     advanced = {key: developer.pop(key) for key in (CONF_MQTT_HOST, CONF_MQTT_PORT)}
-    await _options(hass, entry, {**developer, "advanced": advanced})
+    await _reconfigure(hass, entry, {**developer, "advanced": advanced})
     assert entry.data == {**account_data(sim_mqtt), **developer_data(sim_mqtt)}
     assert set(_developer_entities(entity_registry, entry)) == DEVELOPER_ENTITIES
     coordinator = entry.runtime_data.coordinator
