@@ -13,10 +13,9 @@ from homeassistant.helpers.typing import ConfigType
 from .const import CONF_APP_KEY, CONF_APP_SECRET, DOMAIN, LOGGER, PLATFORMS
 from .coordinator import (
     ISSUE_DEVELOPER_CREDENTIALS,
-    ISSUE_REAUTH_REQUIRED,
     SigenCoordinator,
     async_create_developer_issue,
-    async_create_reauth_issue,
+    async_unblock_reauth,
     build_client,
     has_developer_credentials,
     nb_base_url,
@@ -41,7 +40,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> boo
     try:
         await client.async_initialize()
     except SigenAuthError as err:
-        async_create_reauth_issue(hass, entry)
+        async_unblock_reauth(hass, entry)
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN,
             translation_key="setup_auth_failed",
@@ -57,7 +56,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> boo
     northbound = await _async_northbound(hass, entry)
     coordinator = SigenCoordinator(hass, entry, client, northbound)
     await coordinator.async_config_entry_first_refresh()
-    ir.async_delete_issue(hass, DOMAIN, ISSUE_REAUTH_REQUIRED)
 
     entry.runtime_data = SigenRuntimeData(
         client=client, coordinator=coordinator, northbound=northbound

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+from homeassistant.config_entries import SOURCE_RECONFIGURE
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
@@ -78,7 +79,6 @@ MQTT_RECONNECT_INTERVAL = 30.0
 MQTT_ERROR_RECONNECT_INTERVAL = 60.0
 
 ISSUE_ONBOARDING_PENDING = "onboarding_pending"
-ISSUE_REAUTH_REQUIRED = "reauth_required"
 ISSUE_DEVELOPER_CREDENTIALS = "developer_credentials_invalid"
 
 
@@ -162,18 +162,15 @@ def _as_list[T](value: T | Iterable[T] | None) -> list[T]:
 
 
 @callback
-def async_create_reauth_issue(hass: HomeAssistant, entry: SigenConfigEntry) -> None:
-    """A repair issue that explains why the password must be entered again."""
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        ISSUE_REAUTH_REQUIRED,
-        is_fixable=False,
-        is_persistent=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key=ISSUE_REAUTH_REQUIRED,
-        translation_placeholders={"title": entry.title},
-    )
+def async_unblock_reauth(hass: HomeAssistant, entry: SigenConfigEntry) -> None:
+    """Abort the entry's open reconfigure flows before its password is reported refused.
+
+    Home Assistant starts no reauthentication (with its own fixable repair) while a
+    reconfigure flow of the entry is open, and one left open in a closed browser tab
+    stays open until Home Assistant restarts.
+    """
+    for flow in entry.async_get_active_flows(hass, {SOURCE_RECONFIGURE}):
+        hass.config_entries.flow.async_abort(flow["flow_id"])
 
 
 @callback
@@ -299,7 +296,6 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
             self.update_interval = ENERGY_FLOW_INTERVAL
             LOGGER.info("The Sigen cloud answers again; polling every %s", ENERGY_FLOW_INTERVAL)
         self._has_data = True
-        ir.async_delete_issue(self.hass, DOMAIN, ISSUE_REAUTH_REQUIRED)
         self._async_update_onboarding_issues()
         return self.data
 
@@ -457,7 +453,7 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         return self.data
 
     def _auth_failed(self, err: SigenAuthError) -> ConfigEntryAuthFailed:
-        async_create_reauth_issue(self.hass, self.config_entry)
+        async_unblock_reauth(self.hass, self.config_entry)
         return ConfigEntryAuthFailed(
             translation_domain=DOMAIN,
             translation_key="update_auth_failed",

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.core import DOMAIN as HOMEASSISTANT_DOMAIN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -157,7 +158,12 @@ async def test_auth_failure_while_running(
     assert not coordinator.last_update_success
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
-    assert ir.async_get(hass).async_get_issue(DOMAIN, "reauth_required") is not None
+    assert (
+        ir.async_get(hass).async_get_issue(
+            HOMEASSISTANT_DOMAIN, f"config_entry_reauth_{DOMAIN}_{loaded_entry.entry_id}"
+        )
+        is not None
+    )
 
     logins = sim.count("oauth/token")
     await tick(hass, freezer, ENERGY_FLOW_INTERVAL * 5)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import DOMAIN as HOMEASSISTANT_DOMAIN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
@@ -101,7 +102,7 @@ async def test_setup_not_ready_when_rate_limited(
 
 
 async def test_setup_auth_failed(hass: HomeAssistant, entry: MockConfigEntry, sim: Any) -> None:
-    """A changed password starts reauthentication and raises a repair issue."""
+    """A changed password starts reauthentication (with Home Assistant's own repair)."""
     password = sim.password
     sim.change_password("changed-elsewhere")
     await hass.config_entries.async_setup(entry.entry_id)
@@ -109,14 +110,24 @@ async def test_setup_auth_failed(hass: HomeAssistant, entry: MockConfigEntry, si
     assert entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
-    assert ir.async_get(hass).async_get_issue(DOMAIN, "reauth_required") is not None
+    assert (
+        ir.async_get(hass).async_get_issue(
+            HOMEASSISTANT_DOMAIN, f"config_entry_reauth_{DOMAIN}_{entry.entry_id}"
+        )
+        is not None
+    )
 
     # After the reauth the issue goes away.
     sim.change_password(password)
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert ir.async_get(hass).async_get_issue(DOMAIN, "reauth_required") is None
+    assert (
+        ir.async_get(hass).async_get_issue(
+            HOMEASSISTANT_DOMAIN, f"config_entry_reauth_{DOMAIN}_{entry.entry_id}"
+        )
+        is None
+    )
     await hass.config_entries.async_unload(entry.entry_id)
 
 

@@ -20,6 +20,7 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, STATE_UNAVAILABLE, Platform
+from homeassistant.core import DOMAIN as HOMEASSISTANT_DOMAIN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -222,8 +223,9 @@ async def test_login_starts_failing_reauth_and_no_hammering(
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The password changed elsewhere: reauth starts, a repair explains it, polling stops
-    asking the login endpoint, and the new password brings everything back."""
+    """The password changed elsewhere: reauth starts (with Home Assistant's own
+    repair), polling stops asking the login endpoint, and the new password brings
+    everything back."""
     entry = await setup_entry(hass, sim, Platform.SENSOR)
     sim.faults.login_failure("a-new-password-1")
     sim.faults.expire_tokens()
@@ -231,7 +233,12 @@ async def test_login_starts_failing_reauth_and_no_hammering(
     await poll(hass, freezer)
     assert not available(hass)
     assert len(reauth_flows(hass, entry)) == 1
-    assert ir.async_get(hass).async_get_issue(DOMAIN, "reauth_required") is not None
+    assert (
+        ir.async_get(hass).async_get_issue(
+            HOMEASSISTANT_DOMAIN, f"config_entry_reauth_{DOMAIN}_{entry.entry_id}"
+        )
+        is not None
+    )
     logins = sim.count(LOGIN)
     ran = [await poll(hass, freezer, expect=False) for _ in range(5)]
     assert ran == [False] * 5, "polling goes on while the password is wrong"
@@ -248,7 +255,12 @@ async def test_login_starts_failing_reauth_and_no_hammering(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert available(hass)
-    assert ir.async_get(hass).async_get_issue(DOMAIN, "reauth_required") is None
+    assert (
+        ir.async_get(hass).async_get_issue(
+            HOMEASSISTANT_DOMAIN, f"config_entry_reauth_{DOMAIN}_{entry.entry_id}"
+        )
+        is None
+    )
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 
