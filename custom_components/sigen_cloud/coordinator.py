@@ -386,10 +386,12 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
             self._nb_failure(err)
             return
         self._nb_success()
+        station.nb_mode_at = now
         try:
             station.nb_mode = NBMode(value)
         except ValueError:
-            LOGGER.debug("Unknown northbound mode %s ignored", value)
+            # AI, TOU, a custom profile...: the EMS runs a mode that is not a northbound one.
+            LOGGER.debug("Northbound mode %s is none of %s", value, [m.name for m in NBMode])
             station.nb_mode = None
 
     async def _async_nb_systems(self) -> list[NBSystem] | None:
@@ -649,6 +651,8 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
                 station.telemetry.merge(item) if station.telemetry is not None else item
             )
             station.last_telemetry = now
+            if item.operational_mode is not None:
+                station.operational_mode_at = now
             if item.system_id and item.system_id not in self._delivering:
                 # Data flows, so the owner approved: the onboarding issue is obsolete.
                 self._delivering.add(item.system_id)

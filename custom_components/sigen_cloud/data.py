@@ -49,6 +49,10 @@ class StationData:
     smart_loads: dict[int, SmartLoad] = field(default_factory=dict)  # by load path
     consumption: dict[int, SmartLoadConsumption] = field(default_factory=dict)
     nb_mode: NBMode | None = None
+    # When nb_mode was last learned (queried, or set through us): the telemetry's
+    # operationalMode shows the mode instead once it is newer.
+    nb_mode_at: datetime | None = None
+    operational_mode_at: datetime | None = None  # telemetry last carried operationalMode
     active_alarms: dict[str, AlarmEvent] = field(default_factory=dict)  # by alarm code
     last_alarm: AlarmEvent | None = None
     # The alarms pushed since the last listener update, in the order received: set

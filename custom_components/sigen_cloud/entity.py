@@ -11,6 +11,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
 from .coordinator import SigenCoordinator
@@ -28,6 +29,7 @@ from .sigen import (
     SigenValidationError,
     SmartLoad,
 )
+from .sigen.const import APP_DEFAULT_PROFILE_ID
 
 # Modes the northbound REST API switches; the others go over MQTT.
 NB_REST_MODES = frozenset({NBMode.MSC, NBMode.FFG})
@@ -315,15 +317,32 @@ async def async_switch_northbound_mode(
                     translation_placeholders={"mode": mode.name},
                 )
             await runtime.mqtt.switch_mode(station.system_id, mode)
-    station.nb_mode = mode
-    if mode in NB_REST_MODES:
-        # The northbound mode and the app's operational mode are the same EMS work mode
-        # on the real system (northbound MSC 0 / FFG 5 are the app's modes 0 and 5): the
-        # cloud switches the operational mode too, so show it at once.
-        default = next(
-            (m for m in station.modes if m.value == int(mode) and not m.is_profile), None
-        )
-        station.current_mode = CurrentMode(int(mode), label=default.label if default else None)
+    show_ems_mode(station, int(mode))
     runtime.coordinator.async_update_listeners()
-    # Confirm it (and learn the operational mode VPP/NBI leave) with a refresh of the modes.
+    # The refresh right after confirms the operational mode (its custom profile...).
     await runtime.coordinator.async_request_slow_refresh()
+
+
+def show_ems_mode(station: StationData, value: int, *, profile: bool = False) -> None:
+    """Show a new EMS work mode at once in both selects of the station.
+
+    The app's operational mode and the northbound mode are one setting of the system,
+    the EMS work mode: northbound MSC (0) and FFG (5) are the app's modes 0 and 5, and
+    switching either select switches the other (a TOU or AI mode is gone after a
+    northbound switch, and going back to MSC does not bring it back).
+    """
+    station.nb_mode_at = dt_util.utcnow()
+    try:
+        station.nb_mode = None if profile else NBMode(value)
+    except ValueError:
+        station.nb_mode = None  # AI, TOU...: not a northbound mode
+    if profile:
+        return
+    current = station.current_mode
+    if current is not None and current.mode == value and current.profile_id < 0:
+        return
+    label = next(
+        (mode.label for mode in station.modes if mode.value == value and not mode.is_profile),
+        None,
+    )
+    station.current_mode = CurrentMode(value, APP_DEFAULT_PROFILE_ID, label)

@@ -19,6 +19,7 @@ from .entity import (
     async_switch_northbound_mode,
     async_track_stations,
     has_developer_credentials,
+    show_ems_mode,
     sigen_errors,
 )
 from .sigen import CurrentMode, NBMode, OperationalMode
@@ -46,14 +47,23 @@ def current_mode_label(station: StationData) -> str | None:
 
 
 def current_nb_mode(station: StationData) -> NBMode | None:
-    """The station's northbound mode: the last one queried or set, else from telemetry."""
-    if station.nb_mode is not None:
-        return NBMode(station.nb_mode)
-    operational_mode = getattr(station.telemetry, "operational_mode", None)
-    if operational_mode is None:
+    """The station's northbound mode: the newer of the last one queried or set and the
+    telemetry's operational mode (``None`` while the EMS runs another mode, like AI)."""
+    value: int | None = station.nb_mode
+    pushed = getattr(station.telemetry, "operational_mode", None)
+    if pushed is not None and (
+        (station.nb_mode is None and station.nb_mode_at is None)
+        or (
+            station.nb_mode_at is not None
+            and station.operational_mode_at is not None
+            and station.operational_mode_at > station.nb_mode_at
+        )
+    ):
+        value = pushed
+    if value is None:
         return None
     try:
-        return NBMode(operational_mode)
+        return NBMode(value)
     except ValueError:
         # AI, TOU, a custom profile...: not a northbound mode.
         return None
@@ -127,9 +137,11 @@ class SigenOperationalModeSelect(SigenEntity, SelectEntity):
             await self.entry.runtime_data.client.set_operational_mode(
                 mode.value, mode.profile_id, station_id=self.station_id
             )
-        # Show the accepted mode at once; the refresh right after confirms it.
+        # Show the accepted mode at once, the northbound mode too (the same EMS work
+        # mode); the refresh right after confirms them.
         if (station := self.station) is not None:
             station.current_mode = CurrentMode(mode.value, mode.profile_id, mode.label)
+            show_ems_mode(station, mode.value, profile=mode.is_profile)
         self.coordinator.async_update_listeners()
         await self.coordinator.async_request_slow_refresh()
 

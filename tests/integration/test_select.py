@@ -10,6 +10,7 @@ from homeassistant.components.select import DOMAIN as SELECT_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
@@ -214,3 +215,62 @@ async def test_northbound_from_telemetry(hass: HomeAssistant, sim_mqtt: Any) -> 
     assert state is not None
     assert state.state == STATE_UNKNOWN
     await unload(hass, entry)
+
+
+async def test_operational_and_northbound_mode_are_one_setting(
+    hass: HomeAssistant, sim_mqtt: Any
+) -> None:
+    """The app's operational mode and the northbound mode are the system's one EMS work
+    mode: switching either shows the other at once (issue 15.10)."""
+    entry = await setup_entry(hass, sim_mqtt, Platform.SELECT, developer=True)
+    station = sim_mqtt.stations[0]
+
+    await _select(hass, MODE_ENTITY, "TOU")
+    assert station.mode == 2
+    assert _state(hass, MODE_ENTITY) == "TOU"
+    assert _state(hass, NB_ENTITY) == STATE_UNKNOWN  # TOU is no northbound mode
+
+    # The northbound switch to MSC ends TOU in the cloud; going back does not restore it.
+    queries = sim_mqtt.count("/settings")
+    await hass.services.async_call(
+        DOMAIN,
+        "set_northbound_mode",
+        {"device_id": _device_id(hass, entry.entry_id), "mode": "msc"},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert station.mode == 0
+    assert _state(hass, NB_ENTITY) == "msc"
+    assert _state(hass, MODE_ENTITY) == "Maximum Self-Powered"
+
+    # The operational mode's FFG is the northbound FFG: shown without asking the
+    # northbound API (it answers once per 5 minutes).
+    await _select(hass, MODE_ENTITY, "Fully Fed to Grid")
+    assert station.mode == 5
+    assert _state(hass, NB_ENTITY) == "ffg"
+    await _select(hass, MODE_ENTITY, "Summer 50kWh")
+    assert _state(hass, NB_ENTITY) == STATE_UNKNOWN
+    assert sim_mqtt.count("/settings") == queries + 1  # only the switch itself
+
+    # A pushed operational mode newer than what we set wins.
+    coordinator = coordinator_of(entry)
+    await sim_mqtt.advance(60)
+    station.set_mode(5)
+    data = coordinator.data.stations[STATION_ID]
+    before = data.operational_mode_at
+    await sim_mqtt.publish_telemetry()
+    await wait_for(hass, lambda: data.operational_mode_at != before)
+    assert _state(hass, NB_ENTITY) == "ffg"
+    await unload(hass, entry)
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> str:
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+def _device_id(hass: HomeAssistant, entry_id: str) -> str:
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, STATION_ID), entry_id)
+    assert device is not None
+    return device.id
