@@ -140,7 +140,7 @@ class Listener:
 
     def times(self) -> set[Any]:
         """The statisticsTime of every telemetry message received."""
-        return {t.timestamp for t in self.telemetry}
+        return {t.statistics_time for t in self.telemetry}
 
     async def stop(self) -> None:
         await self.mqtt.close()

@@ -53,7 +53,8 @@ class Outage:
 
 
 def _ts(telemetry: Any) -> int | None:
-    return None if telemetry.timestamp is None else int(telemetry.timestamp.timestamp())
+    t = telemetry.statistics_time
+    return None if t is None else int(t.timestamp())
 
 
 def _task_change(before: list[str], after: list[str]) -> str:

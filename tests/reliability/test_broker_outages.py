@@ -111,7 +111,8 @@ async def test_listener_reconnects_after_every_outage(
 
 
 def _ts(telemetry: Any) -> int | None:
-    return None if telemetry.timestamp is None else int(telemetry.timestamp.timestamp())
+    t = telemetry.statistics_time
+    return None if t is None else int(t.timestamp())
 
 
 async def test_queued_telemetry_survives_a_disconnect(sim_mqtt: Simulator) -> None:

@@ -203,7 +203,7 @@ async def test_listener_skips_garbage_and_applies_the_next_good_message(
         await sim.publish_telemetry(system_id)
         await wait_until(
             lambda: any(
-                t.timestamp is not None and int(t.timestamp.timestamp()) == marker
+                t.statistics_time is not None and int(t.statistics_time.timestamp()) == marker
                 for t in listener.telemetry
             ),
             "the good message after the garbage",
