@@ -63,6 +63,8 @@ class ControlApi:
     def register(self, app: web.Application) -> None:
         r = app.router
         r.add_get("/_sim/", self.index)
+        # The web app's address of a server is its root (a device's "Visit" link).
+        r.add_get("/", self.root)
         r.add_get("/_sim/state", self.state)
         r.add_get("/_sim/credentials", self.credentials)
         r.add_post("/_sim/advance", self.advance)
@@ -106,6 +108,7 @@ class ControlApi:
         return _ok(
             {
                 "time": sim.clock.now(),
+                "shard": sim.shard,
                 "localTime": sim.clock.local().isoformat(),
                 "timeScale": sim.clock.time_scale,
                 "stations": [s.state() for s in sim.stations],
@@ -134,6 +137,7 @@ class ControlApi:
                 "nbUrl": sim.nb_url,
                 "username": sim.username,
                 "password": sim.password,
+                "shard": sim.shard,
                 "appKey": sim.app_key,
                 "appSecret": sim.app_secret,
                 "appIdentifier": sim.app_identifier,
@@ -346,6 +350,10 @@ class ControlApi:
             return _error("MQTT is not enabled", 409)
         await self.sim.mqtt.drop_clients()
         return _ok()
+
+    async def root(self, request: web.Request) -> web.Response:
+        """The server's root, where the real cloud has its web app: the control index."""
+        return web.Response(status=302, headers={"Location": "/_sim/"})
 
     async def index(self, request: web.Request) -> web.Response:
         """Every control endpoint (method and path), read from the router itself."""

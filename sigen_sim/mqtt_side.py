@@ -6,10 +6,14 @@ connects a privileged publisher client to it that behaves like Sigen's cloud:
 
 * it listens on ``openapi/subscription/+`` for subscription requests
   ``{"accessToken", "systemIdList"}`` and from then on publishes, for subscribed and
-  onboarded systems, ``period`` telemetry (a list payload with string values and the
-  documented field names) to ``openapi/period/{app_key}/{system_id}`` every
-  ``SimConfig.telemetry_interval`` simulated seconds, on demand
-  (:meth:`publish_telemetry`), and once shortly after a subscription request;
+  onboarded systems, ``period`` telemetry (a list payload with string values) to
+  ``openapi/period/{app_key}/{system_id}`` every ``SimConfig.telemetry_interval``
+  simulated seconds, on demand (:meth:`publish_telemetry`), and once shortly after a
+  subscription request. Its shape is ``SimConfig.telemetry_shape``: ``"captured"`` (the
+  default, as a real capture shows) has the ``"PV power"`` key and, after a full first
+  message, only the fields that changed; ``"official"`` the documented ``pvPowerW`` and
+  every field in every message. A period subscription request makes the next message a
+  full one again. An offline station (``station.offline``) sends no telemetry;
   ``change`` (system data: ``station.system_values()``) to
   ``openapi/change/{app_key}/{system_id}`` once shortly after a ``change``
   subscription request and then whenever those values change (checked at every tick
@@ -113,6 +117,9 @@ class MqttSide:
         self._last_change: dict[str, dict[str, str]] = {}
         # systems whose first change message is scheduled (the ticker leaves them alone)
         self._change_pending: set[str] = set()
+        # system id -> the telemetry values its subscribers know (the captured shape
+        # sends only what differs; a period subscription request forgets them)
+        self._telemetry_known: dict[str, dict[str, str]] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -184,6 +191,7 @@ class MqttSide:
         for systems in self.subscriptions.values():
             systems.discard(system_id)
         self._last_change.pop(system_id, None)
+        self._telemetry_known.pop(system_id, None)
         self._change_acl(self.broker.revoke_app_system(self.sim.app_key, system_id))
 
     async def acl_synced(self) -> None:
@@ -315,6 +323,9 @@ class MqttSide:
             return
         known = [i for i in ids if isinstance(i, str) and self.sim.station_by_system_id(i)]
         self.subscriptions[kind].update(known)
+        if kind == "period":
+            for system_id in known:  # a new subscriber: its next message is a full one
+                self._telemetry_known.pop(system_id, None)
         self._note(topic, True, f"subscribed {known}")
         if kind in ("period", "change") and self.initial_push_delay is not None:
             if kind == "change":
@@ -388,13 +399,23 @@ class MqttSide:
         self.published_count += 1
         return True
 
-    def _telemetry_payload(self, system_id: str) -> Any:
+    def _telemetry_payload(self, system_id: str, *, full: bool = False) -> Any:
+        """The ``period`` payload of a system: a list with one item, or (fault) bytes.
+
+        In the captured shape (``SimConfig.telemetry_shape``) ``value`` carries only the
+        fields that differ from what the subscribers know; everything the first time,
+        after a subscription request, or with ``full``. The official shape always
+        carries every field.
+        """
         station = self.sim.station_by_system_id(system_id)
         if station is None:
             raise KeyError(f"No simulated system {system_id!r}")
         if self.sim.faults.telemetry_malformed:
             return b'[{"deviceType": "system", "systemId": "' + system_id.encode() + b'", "val'
         values = station.telemetry_values()
+        known = self._telemetry_known.get(system_id)
+        if self.sim.config.telemetry_shape == "captured" and known is not None and not full:
+            values = {key: value for key, value in values.items() if known.get(key) != value}
         if self.sim.faults.telemetry_partial:
             values = {k: v for k, v in values.items() if k in PARTIAL_KEYS}
         return [
@@ -407,15 +428,24 @@ class MqttSide:
             }
         ]
 
-    async def publish_telemetry(self, system_id: str | None = None) -> None:
-        """Publish one ``period`` message now: for ``system_id`` (if onboarded), or for
-        every subscribed and onboarded system."""
+    async def publish_telemetry(self, system_id: str | None = None, *, full: bool = False) -> None:
+        """Publish one ``period`` message now: for ``system_id`` (if onboarded and
+        online), or for every subscribed, onboarded and online system.
+
+        ``full``: every field, also in the captured shape (which otherwise sends only
+        what changed since the last message, see :meth:`_telemetry_payload`).
+        """
         targets = sorted(self.subscriptions["period"]) if system_id is None else [system_id]
         for target in targets:
-            if not self.sim.onboarded(target):
-                continue
+            station = self.sim.station_by_system_id(target)
+            if not self.sim.onboarded(target) or (station is not None and station.offline):
+                continue  # an offline station's device has nothing to send
             topic = f"openapi/period/{self.sim.app_key}/{target}"
-            await self._publish(topic, self._telemetry_payload(target))
+            payload = self._telemetry_payload(target, full=full)
+            if await self._publish(topic, payload) and isinstance(payload, list):
+                # What the subscribers know now (a partial message leaves the rest
+                # unknown: it is sent again next time).
+                self._telemetry_known.setdefault(target, {}).update(payload[0]["value"])
 
     async def publish_change(self, system_id: str, values: dict[str, str]) -> None:
         """Publish a ``change`` message (``values`` empty: the station's current values).
@@ -448,9 +478,26 @@ class MqttSide:
             if station.system_values() != self._last_change.get(system_id):
                 await self.publish_change(system_id, {})
 
-    async def publish_alarm(self, system_id: str, code: str, status: str) -> None:
-        """Publish an ``alarm`` message (status ``generation`` or ``recovery``)."""
-        await self.publish_alarms(system_id, [(code, status)])
+    async def publish_alarm(
+        self, system_id: str, code: str, status: str, text: str | None = None
+    ) -> None:
+        """Publish an ``alarm`` message (status ``generation`` or ``recovery``).
+
+        ``text`` adds an ``alarmName``, as the app API's alarm list carries (the
+        documented push has only the code).
+        """
+        if text is None:
+            await self.publish_alarms(system_id, [(code, status)])
+            return
+        now_ms = int(self.sim.clock.now() * 1000)
+        item = {
+            "systemId": system_id,
+            "alarmCode": code,
+            "alarmName": text,
+            "status": status,
+            "changeTime": now_ms,
+        }
+        await self._publish(f"openapi/alarm/{self.sim.app_key}/{system_id}", [item])
 
     async def publish_alarms(self, system_id: str, alarms: Sequence[tuple[str, str]]) -> None:
         """Publish one ``alarm`` message carrying several ``(code, status)`` alarms, in order.

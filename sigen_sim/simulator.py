@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 OnboardState = Literal["pending", "approved"]
+TelemetryShape = Literal["captured", "official"]
+# The PV power key of each telemetry shape.
+TELEMETRY_PV_KEYS: dict[str, str] = {"captured": "PV power", "official": "pvPowerW"}
 
 
 @dataclass
@@ -46,6 +49,10 @@ class SimConfig:
     stations: int = 1
     username: str = "demo@sigen.invalid"
     password: str = "demo-password"
+    # the shard (region) holding the account: a request's shard is its client-server
+    # header, else the api-<shard>.sigencloud.com Host name, else this one; another
+    # shard answers a login like a wrong password (not counted towards the lockout)
+    shard: str = "eu"
     app_key: str = "sim-app-key"
     app_secret: str = "sim-app-secret"
     app_identifier: str = "sim-app"
@@ -59,7 +66,11 @@ class SimConfig:
     initial_soc: float = 50.0
     pv_capacity: float = 10.3
     battery_capacity: float = 10.0
-    telemetry_pv_key: str = "pvPowerW"  # or "PV power" (a variant seen in a real capture)
+    # MQTT telemetry: "captured" (as a real capture: the "PV power" key, and after a
+    # full first message per subscription only the fields that changed) or "official"
+    # (the documented pvPowerW, every field in every message)
+    telemetry_shape: TelemetryShape = "captured"
+    telemetry_pv_key: str | None = None  # the PV key; None: the shape's
     commands_need_remote_mode: bool = False
     # auth
     access_token_lifetime: float = 43199.0
@@ -100,6 +111,25 @@ class SimConfig:
     # in a temporary directory, removed at stop).
     cert_dir: str | None = None
     state_dir: str | None = None  # python -m sigen_sim --state-dir: where files are written
+    # names of the account's things, for examples that name them (the original library's
+    # README): the stations' systemIds in order (None: SIMSYS00000001, ...; at most one
+    # per station, the others keep the default form), and every station's smart loads
+    # as (name, path, power kW) (None: ("Immersion", 1, 3.0), ("Pool pump", 2, 1.2))
+    system_ids: tuple[str, ...] | None = None
+    smart_loads: tuple[tuple[str, int, float], ...] | None = None
+
+
+def _check_system_ids(system_ids: tuple[str, ...] | None, stations: int) -> None:
+    """``SimConfig.system_ids``: at most one per station, distinct, usable in a topic."""
+    if system_ids is None:
+        return
+    if len(system_ids) > stations:
+        raise ValueError(f"{len(system_ids)} system ids for {stations} station(s)")
+    if len(set(system_ids)) != len(system_ids):
+        raise ValueError("the system ids must be distinct")
+    for system_id in system_ids:
+        if not system_id or any(ch in system_id for ch in "/+# "):
+            raise ValueError(f"{system_id!r} cannot be a system id (empty, or in no topic)")
 
 
 class Simulator:
@@ -110,6 +140,12 @@ class Simulator:
         cfg = self.config
         if cfg.stations < 1:
             raise ValueError("a simulator needs at least one station")
+        if cfg.telemetry_shape not in TELEMETRY_PV_KEYS:
+            raise ValueError(
+                f"telemetry_shape must be one of {', '.join(TELEMETRY_PV_KEYS)}, "
+                f"not {cfg.telemetry_shape!r}"
+            )
+        _check_system_ids(cfg.system_ids, cfg.stations)
         self.clock = SimClock(
             start=cfg.start_time, time_scale=cfg.time_scale, timezone=cfg.timezone
         )
@@ -127,6 +163,7 @@ class Simulator:
         self.request_log = RequestLog()
         self.username = cfg.username
         self.password = cfg.password
+        self.shard = cfg.shard.strip().lower()
         self.app_key = cfg.app_key
         self.app_secret = cfg.app_secret
         self.app_identifier = cfg.app_identifier
@@ -186,11 +223,15 @@ class Simulator:
             pv_capacity=cfg.pv_capacity,
             battery_capacity=cfg.battery_capacity,
             initial_soc=cfg.initial_soc,
-            telemetry_pv_key=cfg.telemetry_pv_key,
+            telemetry_pv_key=cfg.telemetry_pv_key or TELEMETRY_PV_KEYS[cfg.telemetry_shape],
             commands_need_remote_mode=cfg.commands_need_remote_mode,
         )
         station.station_code_in_home = cfg.station_code_in_home
         station.offline = index in cfg.offline_stations
+        if cfg.system_ids is not None and index < len(cfg.system_ids):
+            station.system_id = cfg.system_ids[index]
+        if cfg.smart_loads is not None:
+            station.set_smart_loads(cfg.smart_loads)
         return station
 
     # ------------------------------------------------------------------ lookups
@@ -278,6 +319,10 @@ class Simulator:
         """The owner changed the password elsewhere; old logins fail from now on."""
         self.password = new_password
 
+    def move_account(self, shard: str) -> None:
+        """The account moves to another shard: logins and tokens there only from now on."""
+        self.shard = shard.strip().lower()
+
     def nb_rate_ok(self, bucket: str, key: str) -> bool:
         """One call per ``nb_rate_limit_interval`` simulated seconds per (bucket, key)."""
         if not self.config.nb_rate_limits:
@@ -304,10 +349,12 @@ class Simulator:
             await hook(seconds)
 
     # ------------------------------------------------------------------ MQTT delegation
-    async def publish_telemetry(self, system_id: str | None = None) -> None:
+    async def publish_telemetry(self, system_id: str | None = None, *, full: bool = False) -> None:
+        """Push a ``period`` message now (``full``: every field, also in the captured
+        shape, which otherwise sends only what changed)."""
         if self.mqtt is None:
             raise RuntimeError("MQTT is not enabled (SimConfig(mqtt=True))")
-        await self.mqtt.publish_telemetry(system_id)
+        await self.mqtt.publish_telemetry(system_id, full=full)
 
     async def restart_broker(self, down_for: float = 0.0) -> None:
         if self.mqtt is None:
@@ -325,11 +372,13 @@ class Simulator:
             system_id, station.system_values() if values is None else values
         )
 
-    async def publish_alarm(self, system_id: str, code: str, status: str = "generation") -> None:
-        """Push an alarm (``status`` "generation" or "recovery")."""
+    async def publish_alarm(
+        self, system_id: str, code: str, status: str = "generation", text: str | None = None
+    ) -> None:
+        """Push an alarm (``status`` "generation" or "recovery"; ``text`` its name)."""
         if self.mqtt is None:
             raise RuntimeError("MQTT is not enabled (SimConfig(mqtt=True))")
-        await self.mqtt.publish_alarm(system_id, code, status)
+        await self.mqtt.publish_alarm(system_id, code, status, text)
 
     # ------------------------------------------------------------------ request log
     def requests(

@@ -35,8 +35,13 @@ from .sigen.const import APP_DEFAULT_PROFILE_ID
 NB_REST_MODES = frozenset({NBMode.MSC, NBMode.FFG})
 
 
-def station_device_info(station_id: str, station: StationData | None) -> DeviceInfo:
-    """The device of a station."""
+def station_device_info(coordinator: SigenCoordinator, station_id: str) -> DeviceInfo:
+    """The device of a station.
+
+    Its "Visit" link opens the web app of the entry's own region, or its own server
+    (the simulator answers there with its control index).
+    """
+    station = coordinator.data.stations.get(station_id)
     info = station.info if station else None
     return DeviceInfo(
         identifiers={(DOMAIN, station_id)},
@@ -44,7 +49,7 @@ def station_device_info(station_id: str, station: StationData | None) -> DeviceI
         model="SigenStor station",
         name=f"Sigen station {station_id}",
         serial_number=station.system_id if station else None,
-        configuration_url="https://app-eu.sigencloud.com/" if info else None,
+        configuration_url=coordinator.client.web_app_url if info else None,
     )
 
 
@@ -57,9 +62,7 @@ class SigenEntity(CoordinatorEntity[SigenCoordinator]):
         super().__init__(coordinator)
         self.station_id = station_id
         self._attr_unique_id = f"{station_id}_{key}"
-        self._attr_device_info = station_device_info(
-            station_id, coordinator.data.stations.get(station_id)
-        )
+        self._attr_device_info = station_device_info(coordinator, station_id)
 
     async def async_added_to_hass(self) -> None:
         """Listen to polls (every entity) and to pushes of this entity's station."""
@@ -211,7 +214,7 @@ def async_track_smart_loads(
         for station_id, path in sorted(current - known):
             station_device = device_registry.async_get_or_create(
                 config_entry_id=entry.entry_id,
-                **station_device_info(station_id, coordinator.data.stations.get(station_id)),
+                **station_device_info(coordinator, station_id),
             )
             add_load(station_id, path, station_device.id)
         for station_id, path in known - current:

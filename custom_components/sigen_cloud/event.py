@@ -20,6 +20,7 @@ EVENT_GENERATION = "generation"
 EVENT_RECOVERY = "recovery"
 ATTR_ALARM_CODE = "alarm_code"
 ATTR_CHANGE_TIME = "change_time"
+ATTR_DESCRIPTION = "description"
 ALARM_KEY = "alarm"
 
 
@@ -69,12 +70,12 @@ class SigenAlarmEvent(SigenEntity, EventEntity):
     @override
     def _handle_coordinator_update(self) -> None:
         for alarm in self._pending():
-            self._trigger_event(
-                alarm.status,
-                {
-                    ATTR_ALARM_CODE: alarm.alarm_code,
-                    ATTR_CHANGE_TIME: alarm.change_time.isoformat(),
-                },
-            )
+            attributes = {
+                ATTR_ALARM_CODE: alarm.alarm_code,
+                ATTR_CHANGE_TIME: alarm.change_time.isoformat(),
+            }
+            if alarm.description is not None:
+                attributes[ATTR_DESCRIPTION] = alarm.description
+            self._trigger_event(alarm.status, attributes)
             self.async_write_ha_state()  # one state (and state_changed event) per alarm
         super()._handle_coordinator_update()

@@ -93,6 +93,19 @@ async def test_alarm_event_from_the_simulator(
     count = hass.states.get(COUNT)
     assert count is not None
     assert count.state == "0"
+    assert "description" not in hass.states.get(EVENT).attributes  # type: ignore[union-attr]
+
+    # An alarm that carries its text (as the app's alarm list does) shows it.
+    await sim_mqtt.mqtt.publish_alarm(SYSTEM_ID, "1002", "generation", "Grid overvoltage")
+    await wait_for(
+        hass,
+        lambda: (
+            (s := hass.states.get(EVENT)) is not None and s.attributes.get("alarm_code") == "1002"
+        ),
+    )
+    state = hass.states.get(EVENT)
+    assert state is not None
+    assert state.attributes["description"] == "Grid overvoltage"
     await unload(hass, entry)
 
 

@@ -234,3 +234,13 @@ async def test_unload_while_mqtt_connects(
         loop.set_exception_handler(previous)
     assert not errors, [context.get("message") for context in errors]
     assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_device_visit_link_follows_the_server(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, device_registry: dr.DeviceRegistry
+) -> None:
+    """The station's "Visit" link opens the entry's own server, not always the EU app."""
+    devices = dr.async_entries_for_config_entry(device_registry, loaded_entry.entry_id)
+    station = next(d for d in devices if d.model == "SigenStor station")
+    server = loaded_entry.data[CONF_SERVER_URL].rstrip("/")
+    assert station.configuration_url == server + "/"

@@ -531,3 +531,18 @@ async def test_stale_smart_load_id_is_looked_up_again(api: Sigen, sim: Simulator
     assert [r.status for r in sim.requests("real-time-consumption")] == [200, 200, 200]
     (_, refused, _) = [r.query["smartLoadId"] for r in sim.requests("real-time-consumption")]
     assert refused == str(load.smart_load_id - 1000)
+
+
+@pytest.mark.parametrize(
+    ("region", "expected"),
+    [
+        ("eu", "https://app-eu.sigencloud.com/"),
+        ("aus", "https://app-aus.sigencloud.com/"),
+        ("cn", "https://app-cn.sigencloud.com/"),
+    ],
+)
+async def test_web_app_url_follows_the_region(region: str, expected: str) -> None:
+    """The web app of each region (a device's "Visit" link), and a custom server's root."""
+    assert Sigen("a@b.c", "pw", region=region).web_app_url == expected
+    custom = Sigen("a@b.c", "pw", region=region, base_url="http://127.0.0.1:8080/")
+    assert custom.web_app_url == "http://127.0.0.1:8080/"

@@ -317,6 +317,21 @@ def test_alarm_events() -> None:
     assert recovered.alarm_code == "1002"
     assert recovered.active is False
     assert recovered.change_time == datetime.fromtimestamp(1716173149, tz=UTC)
+    assert raised.description is None  # the documented push carries only the code
+
+
+def test_alarm_text_when_the_message_has_one() -> None:
+    """An ``alarmName``/``alarmDesc`` (the app's alarm list) becomes the description."""
+    named, described, blank = AlarmEvent.from_mqtt_payload(
+        [
+            {"systemId": "S", "alarmCode": "1", "status": "generation", "alarmName": " Fan "},
+            {"systemId": "S", "alarmCode": "2", "status": "generation", "alarmDesc": "x" * 300},
+            {"systemId": "S", "alarmCode": "3", "status": "generation", "alarmName": 7},
+        ]
+    )
+    assert named.description == "Fan"
+    assert described.description == "x" * 255
+    assert blank.description is None
 
 
 def test_alarm_garbage(caplog: pytest.LogCaptureFixture) -> None:

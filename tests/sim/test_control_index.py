@@ -35,3 +35,12 @@ async def test_the_control_api_index_lists_every_endpoint(sim: Simulator) -> Non
             if method == "GET" and "{" not in path:
                 async with session.get(sim.api_url.rstrip("/") + path) as resp:
                     assert resp.status == 200, path
+
+
+async def test_the_root_leads_to_the_control_index(sim: Simulator) -> None:
+    """Where the real cloud has its web app (a device's "Visit" link), the simulator
+    shows its control index."""
+    browser = {"User-Agent": "Mozilla/5.0"}  # the cloud's firewall refuses aiohttp's
+    async with aiohttp.ClientSession(headers=browser) as session, session.get(sim.api_url) as resp:
+        assert resp.status == 200
+        assert str(resp.url).endswith("/_sim/")

@@ -228,6 +228,22 @@ class Sigen(SessionOwner):
         except SigenAPIError as err:
             _LOGGER.warning("The station's smart loads could not be read: %s", err)
 
+    @property
+    def web_app_url(self) -> str:
+        """The web app of this client's server: ``https://app-<region>.sigencloud.com/``
+        for a region's API host, the server itself for any other ``base_url``."""
+        return self._origin + "/"
+
+    async def async_login(self) -> None:
+        """Log in (one attempt) without reading anything else.
+
+        :meth:`async_initialize` does this first; a later call needs no new login. As
+        with :meth:`async_initialize`, this tries again after the cloud refused the
+        credentials. A region that does not hold the account refuses it exactly like
+        a wrong password (:func:`~sigen.discovery.find_region` tries every region).
+        """
+        await self._ensure_token(explicit=True)
+
     # ------------------------------------------------------------------ account
 
     @property

@@ -29,6 +29,7 @@ import itertools
 import json
 import logging
 import math
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -520,7 +521,9 @@ class AlarmEvent:
     """One alarm (``alarm`` topic). ``status`` is ``"generation"`` (raised) or ``"recovery"``.
 
     ``change_time`` comes from ``changeTime`` (milliseconds); when the cloud sends none
-    (or garbage), it is the time the event was parsed.
+    (or garbage), it is the time the event was parsed. ``description`` is the alarm's
+    text when the message carries one (``alarmName``, ``alarmDesc``; the documented
+    push has only the code), else ``None``.
     """
 
     system_id: str
@@ -528,6 +531,7 @@ class AlarmEvent:
     status: str
     change_time: datetime
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    description: str | None = None
 
     STATUSES: ClassVar[tuple[str, str]] = ("generation", "recovery")
 
@@ -566,7 +570,21 @@ class AlarmEvent:
             status=status.strip().lower(),
             change_time=change_time or datetime.now(UTC),
             raw=item,
+            description=_alarm_text(values),
         )
+
+
+#: Keys that carry an alarm's text in the app API's alarm list and in peer captures.
+_ALARM_TEXT_KEYS = ("alarmName", "alarmDesc", "alarmDescription", "description")
+
+
+def _alarm_text(values: Mapping[str, Any]) -> str | None:
+    """The first non-empty alarm text of ``values`` (at most 255 characters)."""
+    for key in _ALARM_TEXT_KEYS:
+        text = values.get(key)
+        if isinstance(text, str) and text.strip():
+            return text.strip()[:255]
+    return None
 
 
 # ---------------------------------------------------------------- battery commands
@@ -590,6 +608,12 @@ _SNAKE_TO_FIELD = {
     "dischargePriorityType": "discharge_priority_type",
 }
 _POWER_FIELDS = ("charging_power", "pv_power", "max_sell_power", "max_purchase_power")
+
+#: The clock (epoch seconds) :func:`validate_commands` checks a command's start against
+#: when it is given no ``now``. The one seam for running a dated example "as of its
+#: date": a test may point it elsewhere (``monkeypatch.setattr(telemetry, "wall_clock",
+#: sim.clock.now)``); the library itself never changes it.
+wall_clock: Callable[[], float] = time.time
 
 
 @dataclass(frozen=True, slots=True)
@@ -754,11 +778,11 @@ def validate_commands(
 
     Rules: at least one and at most 24 commands per system; a known ``active_mode``;
     ``start_time`` integer epoch seconds (values that look like milliseconds are
-    rejected), not more than 5 minutes in the past (``now`` defaults to the current
-    time); ``duration`` 1 to 1440 minutes; powers ``None`` or 0 to 1000 kW; known priority
-    types; no two commands of the same system overlapping in time. Messages name the
-    command by its index in ``commands``: ``"commands[3]: duration 0 min is out of
-    range ..."``.
+    rejected), not more than 5 minutes in the past (``now`` defaults to
+    :data:`wall_clock`, the current time); ``duration`` 1 to 1440 minutes; powers
+    ``None`` or 0 to 1000 kW; known priority types; no two commands of the same
+    system overlapping in time. Messages name the command by its index in
+    ``commands``: ``"commands[3]: duration 0 min is out of range ..."``.
     """
     if isinstance(commands, Mapping | BatteryCommand):
         commands = [commands]
@@ -768,7 +792,7 @@ def validate_commands(
         raise SigenValidationError("commands must be a list of battery commands") from err
     if not items:
         raise SigenValidationError("no battery commands given: send at least one")
-    current = datetime.now(UTC).timestamp() if now is None else now
+    current = wall_clock() if now is None else now
     checked: list[BatteryCommand] = []
     for index, item in enumerate(items):
         try:
