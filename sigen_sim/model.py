@@ -11,6 +11,7 @@ import functools
 import hashlib
 import logging
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -394,6 +395,22 @@ class SimStation:
         smart_load = SmartLoad(name, path, float(power_kw), 7000 + self.index * 10 + path, on=on)
         self.smart_loads.append(smart_load)
         return smart_load
+
+    def set_smart_loads(self, definitions: Iterable[tuple[str, int, float]]) -> None:
+        """Replace the station's smart loads with ``(name, path, power kW)`` ones (off).
+
+        Raises ValueError for an empty name, a path that is not a positive integer or
+        repeats, or a negative power.
+        """
+        loads: list[SmartLoad] = []
+        for name, path, power_kw in definitions:
+            if not name or isinstance(path, bool) or not isinstance(path, int) or path < 1:
+                raise ValueError(f"smart load {name!r}: no name, or path {path!r} is not positive")
+            if power_kw < 0 or path in {sl.path for sl in loads}:
+                raise ValueError(f"smart load {name!r}: negative power or a repeated path")
+            loads.append(SmartLoad(name, path, float(power_kw), 7000 + self.index * 10 + path))
+        self.sync()
+        self.smart_loads = loads
 
     def remove_smart_load(self, path: int) -> None:
         """A smart load disappears from the station."""
