@@ -572,13 +572,32 @@ async def test_invalid_commands_are_not_sent(sim_mqtt: Simulator) -> None:
     try:
         with pytest.raises(SigenValidationError, match=r"commands\[0\]: duration 0 min"):
             await mqtt.send_battery_commands([command(sim_mqtt, duration=0)])
-        with pytest.raises(SigenValidationError, match="not among this client's systems"):
-            await mqtt.send_battery_commands([command(sim_mqtt, system_id="OTHER")])
         with pytest.raises(SigenValidationError, match="Unknown mode"):
             await mqtt.switch_mode(sim_mqtt.stations[0].system_id, "TURBO")
     finally:
         await mqtt.close()
     assert not received(sim_mqtt, "openapi/instruction/command")
+
+
+async def test_command_for_another_system_is_sent(
+    sim_mqtt: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As the original library's README does (its command names a system the client does
+    not listen to): sent, said once at INFO; the cloud decides (the simulator refuses a
+    system that is not onboarded)."""
+    mqtt = make_mqtt(sim_mqtt)
+    try:
+        with caplog.at_level(logging.INFO, logger="sigen.mqtt"):
+            await mqtt.send_battery_commands([command(sim_mqtt, system_id="OTHER")])
+    finally:
+        await mqtt.close()
+    assert sim_mqtt.mqtt is not None
+    instructions = sim_mqtt.mqtt.instructions
+    await wait_until(lambda: instructions, "the cloud's verdict")
+    (sent,) = received(sim_mqtt, "openapi/instruction/command")
+    assert sent["commands"][0]["systemId"] == "OTHER"
+    assert instructions[-1][1:] == (False, "commands[0]: system OTHER is not onboarded")
+    assert "system(s) OTHER, which this client does not listen to" in caplog.text
 
 
 async def test_broker_down_raises_and_never_sends_later(

@@ -823,16 +823,22 @@ class SigenMQTT:
     ) -> None:
         """Validate, publish (QoS 1) and wait for the broker's acknowledgement.
 
+        ``commands`` are :class:`BatteryCommand` objects or the cloud's camelCase dicts
+        (as the original library takes them). A command may name a system this client
+        does not listen to (the original library's README does): it is sent, and the
+        cloud applies it to any system onboarded for the app key.
+
         Raises :class:`SigenValidationError` for a bad command (nothing is sent), and
         :class:`SigenMQTTError` when the broker cannot be reached or does not acknowledge
         in ``publish_timeout`` seconds. Never queued for later, never re-sent.
         """
         checked = validate_commands(commands)
-        unknown = sorted({c.system_id for c in checked} - set(self.system_ids))
-        if unknown:
-            raise SigenValidationError(
-                f"system(s) {', '.join(unknown)} are not among this client's systems "
-                f"({', '.join(self.system_ids)})"
+        others = sorted({c.system_id for c in checked} - set(self.system_ids))
+        if others:
+            _LOGGER.info(
+                "Sending battery commands for system(s) %s, which this client does not "
+                "listen to; the cloud applies them only to systems onboarded for the app key",
+                ", ".join(others),
             )
         items = [command.to_payload() for command in checked]
         await self._publish_instruction(
