@@ -1,0 +1,144 @@
+"""Our README's Python examples run as written (issue 14).
+
+Every fenced ```python block of ``README.md`` is read from the file itself and run
+against the simulator with only its URLs, hosts, ports, certificate paths and one sleep
+replaced (:func:`~tests.lib.readme_runner.point_at` fails when a replaced text is gone,
+so an edit of the README breaks this test instead of passing unnoticed). The examples
+that end in ``asyncio.run(main())`` run in a thread of their own (with their own event
+loop, as from a shell) while the simulator serves from the test's loop. What an example
+names — ``your_username``, ``your_app_key``, ``SYSTEM_ID`` — the simulator has
+(``SimConfig``).
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sigen import Sigen
+from sigen_sim import Simulator
+
+from .readme_runner import RecordingPrint, point_at, python_blocks, run_block, wait_until
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+WAIT = 60.0  # bound of a wait (no timing is asserted)
+
+
+def blocks() -> list[str]:
+    """The README's Python blocks: imports, app API, developer API + MQTT, simulator."""
+    found = python_blocks(README.read_text(encoding="utf-8"))
+    assert len(found) == 4, "a Python block was added to or removed from README.md"
+    return found
+
+
+async def run_in_thread(source: str, namespace: dict[str, Any]) -> None:
+    """Run an example that calls ``asyncio.run`` itself, in a thread with its own loop."""
+    code = compile(source, "<README.md>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    await asyncio.to_thread(exec, code, namespace)
+
+
+def test_blocks_are_the_ones_tested() -> None:
+    imports, app_api, developer, simulator = blocks()
+    assert imports.startswith("from sigen import ")
+    assert "Sigen(username=" in app_api
+    assert "NorthboundClient.from_app_key(" in developer
+    assert "SigenMQTT(" in developer
+    assert "Simulator(SimConfig(" in simulator
+
+
+async def test_import_line() -> None:
+    namespace: dict[str, Any] = {}
+    await run_block(blocks()[0], namespace)
+    assert {"Sigen", "NorthboundClient", "SigenMQTT", "TelemetryData", "NBMode"} <= set(namespace)
+
+
+@pytest.mark.sim_config(time_scale=0, username="your_username", password="your_password")
+async def test_app_api_example(sim: Simulator) -> None:
+    """The original library's example, as our README shows it (and
+    ``test_client.py::test_readme_example_works_as_written`` transcribes it)."""
+    source = point_at(blocks()[1], {'region="eu")': f'region="eu", base_url="{sim.api_url}")'})
+    printed = RecordingPrint()
+    await run_in_thread(source, {"print": printed, "__name__": "__main__"})
+
+    station = sim.stations[0]
+    assert printed.lines[0].startswith("StationInfo(")
+    assert printed.lines[2] == "Maximum Self-Powered"
+    modes = [r.json()["operationMode"] for r in sim.requests("/energy-profile/mode", "PUT")]
+    assert modes == [1, 0, 2, 5, 9]  # AI, MSC, TOU, FFG, the "Summer 50kWh" profile
+    assert station.profile_id == 3126
+    switches = sim.requests("control-mode/manual/switch", "PATCH")
+    assert [r.query["manualSwitch"] for r in switches] == ["1", "0"]
+    assert not station.smart_load(1).on
+    assert "SmartLoadConsumption(" in printed.lines[-1]
+
+
+@pytest.mark.sim_config(
+    app_key="your_app_key",
+    app_secret="your_app_secret",
+    app_identifier="your_app_identifier",
+    system_ids=("SYSTEM_ID",),
+    auto_approve=True,
+)
+async def test_developer_api_and_mqtt_example(sim_mtls: Simulator) -> None:
+    """The developer API and MQTT push example over mutual TLS. ``SigenMQTT`` logs in at
+    the region's northbound host by default: the simulator's URL is given as
+    ``base_url``; ``asyncio.sleep(600)`` ends once the listener printed a message."""
+    sim = sim_mtls
+    certs = sim.certs
+    printed = RecordingPrint()
+
+    async def until_printed(seconds: float) -> None:
+        """``asyncio.sleep(seconds)``, cut short by the listener's first line (the
+        listener task has not run yet when the sleep starts)."""
+        printed.printed.clear()
+        await asyncio.to_thread(printed.printed.wait, seconds)
+
+    source = point_at(
+        blocks()[2],
+        {
+            'base_url="https://openapi-eu.sigencloud.com/"': f'base_url="{sim.nb_url}"',
+            '"ca.pem"': f'"{certs.ca_path}"',
+            '"client.pem"': f'"{certs.client_cert_path}"',
+            '"client.key"': f'"{certs.client_key_path}"',
+            '"mqtt-eu.sigencloud.com"': f'"{sim.mqtt_host}"',
+            "port=8883,": f'port={sim.mqtt_port},\n        base_url="{sim.nb_url}",',
+            "await asyncio.sleep(600)": f"await until_printed({WAIT:g})",
+        },
+    )
+    namespace = {"print": printed, "until_printed": until_printed, "__name__": "__main__"}
+    async with asyncio.timeout(WAIT):
+        await run_in_thread(source, namespace)
+
+    station = sim.stations[0]
+    assert station.system_id == "SYSTEM_ID"
+    # get_systems/get_energy_flow, then query_mode("SYSTEM_ID") == NBMode.MSC
+    assert printed.lines[0].startswith("SYSTEM_ID NBEnergyFlow(")
+    assert printed.lines[1] == "True"
+    assert re.fullmatch(r"SYSTEM_ID \d+\.\d+ \d+\.\d+", printed.lines[2])
+    assert sim.onboarded("SYSTEM_ID")
+    # acknowledged by the broker when send_battery_commands returned; the cloud's side
+    # applies it a moment later
+    await wait_until(lambda: station.applied_commands, "the command to reach the battery")
+    (command,) = station.applied_commands
+    assert command["systemId"] == "SYSTEM_ID"
+    assert command["activeMode"] == "charge"
+    assert command["chargingPower"] == 3.0
+    assert command["duration"] == 60
+
+
+async def test_simulator_snippet(socket_enabled: None) -> None:
+    """The simulator snippet (with the import line before it, which gives it ``Sigen``)."""
+    imports, _, _, snippet = blocks()
+    namespace: dict[str, Any] = {}
+    await run_block(imports + snippet, namespace)
+    sim, sigen = namespace["sim"], namespace["sigen"]
+    assert isinstance(sim, Simulator)
+    assert sim.mqtt is None  # stopped when the block left it, broker included
+    assert isinstance(sigen, Sigen)
+    assert sigen.base_url == sim.api_url
+    assert sigen.username == sim.username
