@@ -1,6 +1,7 @@
 """The project's own metadata agrees with itself: the license in the SPDX form (no
 setuptools deprecation banner at each install), one minimum Home Assistant version
-everywhere (the one the suite runs on), and a reason for every skip in the summary."""
+everywhere (the one the suite runs on), a reason for every skip in the summary, and
+documentation whose relative links all lead somewhere inside the repository."""
 
 from __future__ import annotations
 
@@ -68,3 +69,71 @@ def test_every_skip_says_why_in_the_summary() -> None:
     assert re.search(r"SKIPPED \[1\] .*: a soak run of hours: scripts/soak --ha", result.stdout), (
         result.stdout
     )
+
+
+# The Markdown pages of the repository (not those of installed packages).
+DOCS = sorted(
+    [REPO / "README.md", *(REPO / "docs").glob("*.md"), *REPO.glob("*/README.md")],
+    key=lambda path: path.relative_to(REPO).as_posix(),
+)
+_FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|<img\b[^>]*\bsrc=\"([^\"]+)\"")
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def _prose(text: str) -> str:
+    """Markdown without code blocks and inline code (links inside code are not links)."""
+    return _INLINE_CODE.sub("", _FENCE.sub("", text))
+
+
+def _anchors(path: Path) -> set[str]:
+    """The heading anchors GitHub makes for a Markdown file (duplicates get -1, -2...)."""
+    anchors: set[str] = set()
+    for heading in _HEADING.findall(_FENCE.sub("", path.read_text(encoding="utf-8"))):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        candidate, number = slug, 0
+        while candidate in anchors:
+            number += 1
+            candidate = f"{slug}-{number}"
+        anchors.add(candidate)
+    return anchors
+
+
+def test_relative_links_in_the_docs_lead_to_files_of_the_repository() -> None:
+    """Every relative link (and image) in the README and docs/ names a file or folder of
+    the repository, and its #anchor a heading of that file; none leaves the repository."""
+    assert REPO / "docs" / "architecture.md" in DOCS
+    broken: list[str] = []
+    for doc in DOCS:
+        for match in _LINK.finditer(_prose(doc.read_text(encoding="utf-8"))):
+            target = match.group(1) or match.group(2)
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE):
+                continue  # https:, mailto: ...
+            where = f"{doc.relative_to(REPO)}: {target}"
+            path_part, _, anchor = target.partition("#")
+            resolved = (doc.parent / path_part).resolve() if path_part else doc
+            if not resolved.is_relative_to(REPO):
+                broken.append(f"{where} (outside the repository)")
+            elif not resolved.exists():
+                broken.append(f"{where} (no such file)")
+            elif anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved):
+                broken.append(f"{where} (no such heading)")
+    assert not broken, "\n".join(broken)
+
+
+def test_the_readme_links_the_contributor_docs() -> None:
+    """The README's Contributing section leads to the architecture map and reliability."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Contributing\n", 1)[1].split("\n## ", 1)[0]
+    assert "](docs/architecture.md)" in section
+    assert "](docs/reliability.md)" in section
+
+
+def test_the_docs_name_no_file_outside_the_repository() -> None:
+    """docs/ describes the project from inside the repository: no path into ../shared
+    (notes kept beside the checkout, which a reader of the repository does not have)."""
+    pages = sorted((REPO / "docs").glob("*.md"))
+    assert pages
+    for page in pages:
+        assert "../shared" not in page.read_text(encoding="utf-8"), page.name
