@@ -78,6 +78,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="the northbound REST mode switch accepts only MSC and FFG (default: also NBI)",
     )
+    parser.add_argument(
+        "--telemetry-shape",
+        choices=("captured", "official"),
+        default="captured",
+        help=(
+            'MQTT telemetry as captured from the real broker: the "PV power" key and only '
+            "the changed fields after the first message (default), or as documented: "
+            "pvPowerW and every field in every message (official)"
+        ),
+    )
     parser.add_argument("--seed", type=int, default=1234, help="random seed of the model")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser.parse_args(argv)
@@ -177,6 +187,7 @@ async def run(args: argparse.Namespace) -> int:
         nb_password_form=args.nb_password_form,
         nb_rest_msc_ffg_only=args.nb_rest_msc_ffg_only,
         seed=args.seed,
+        telemetry_shape=args.telemetry_shape,
         mqtt_port=args.mqtt_port,
         cert_dir=cert_dir(args),
         state_dir=args.state_dir,

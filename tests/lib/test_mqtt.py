@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import ssl
@@ -30,6 +31,7 @@ from sigen import (
 from sigen import mqtt as mqtt_module
 from sigen_sim import Simulator
 from sigen_sim.broker import MosquittoBroker
+from sigen_sim.model import MODE_FFG
 
 pytestmark = pytest.mark.sim_config(auto_approve=True, time_scale=0)  # deterministic values
 
@@ -380,6 +382,7 @@ async def test_bad_app_secret(sim_mqtt: Simulator) -> None:
 # ---------------------------------------------------------------------- listen
 
 
+@pytest.mark.sim_config(telemetry_shape="official")  # reads pvPowerW
 async def test_listen_end_to_end(
     sim_mqtt: Simulator, listener: Listener, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -752,6 +755,44 @@ async def test_approval_while_listening(sim_mqtt: Simulator) -> None:
         assert running.connection == [True]  # re-checking is not an outage
     finally:
         await running.stop()
+
+
+async def test_captured_deltas_merge_into_the_full_values(
+    sim_mqtt: Simulator, listener: Listener
+) -> None:
+    """The captured shape (the default): a full message, then only what changed. Every
+    callback gets the merged values, equal to a full message of the same moment: a field
+    a delta leaves out keeps its value (never ``None``, never 0)."""
+    station = sim_mqtt.stations[0]
+    assert sim_mqtt.mqtt is not None
+
+    def as_full_message() -> TelemetryData:
+        item = {"systemId": station.system_id, "value": station.telemetry_values()}
+        (data,) = TelemetryData.from_mqtt_payload([item])
+        return data
+
+    for change in (lambda: None, lambda: station.set_mode(MODE_FFG), lambda: None):
+        change()
+        count = len(listener.telemetry)
+        await sim_mqtt.publish_telemetry()
+        await wait_until(lambda n=count: len(listener.telemetry) > n, "a period message")
+        merged = listener.telemetry[-1]
+        assert merged.timestamp is not None
+        assert dataclasses.replace(merged, timestamp=None, statistics_time=None) == (
+            as_full_message()
+        )
+        assert merged.raw == station.telemetry_values()
+    sent = [
+        payload[0]["value"] for topic, payload in sim_mqtt.mqtt.published if "/period/" in topic
+    ]
+    assert sent[0].keys() == station.telemetry_values().keys()
+    assert sent[0]["operationalMode"] == "0.0"
+    assert "PV power" in sent[0]
+    assert sent[1]["operationalMode"] == "5.0"
+    assert "PV power" not in sent[1]
+    assert sent[2] == {}
+    assert listener.telemetry[-1].operational_mode == MODE_FFG
+    assert listener.telemetry[-1].inverter_reactive_power == 0.0
 
 
 @pytest.mark.sim_config(auto_approve=True, telemetry_pv_key="PV power")

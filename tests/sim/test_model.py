@@ -26,7 +26,7 @@ def assert_balanced(s: Sample) -> None:
 
 
 async def test_energy_balance_over_a_simulated_day() -> None:
-    sim = Simulator(config())  # the model needs no server
+    sim = Simulator(config(telemetry_shape="official"))  # the model needs no server
     station = sim.stations[0]
     pv_by_hour: dict[int, float] = {}
     for i in range(24 * 12):

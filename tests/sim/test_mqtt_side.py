@@ -135,7 +135,10 @@ async def test_start_and_stop(sim_mqtt: Simulator) -> None:
     assert not directory.exists()
 
 
+@pytest.mark.sim_config(telemetry_shape="official")
 async def test_subscription_and_period_payload(sim_mqtt: Simulator, app: App) -> None:
+    """The documented payload: every field, ``pvPowerW`` (the captured shape:
+    test_telemetry_shape.py)."""
     station = sim_mqtt.stations[0]
     await app.request("period")
     await wait_until(lambda: notes(sim_mqtt, "openapi/subscription/period"), "the request")
