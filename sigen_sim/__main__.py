@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .app_api import SHARDS
 from .simulator import SimConfig, Simulator
 
 _LOGGER = logging.getLogger("sigen_sim")
@@ -26,6 +27,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="HTTP port (default: a free one)")
     parser.add_argument("--stations", type=int, default=1, help="number of stations (default 1)")
+    parser.add_argument(
+        "--shard",
+        choices=SHARDS,
+        default="eu",
+        help="the shard (region) holding the account; the others refuse its login (default eu)",
+    )
     parser.add_argument(
         "--time-scale",
         type=float,
@@ -109,6 +116,7 @@ def write_state(sim: Simulator, state_dir: Path) -> dict[str, Any]:
         "control_url": sim.control_url,
         "username": sim.username,
         "password": sim.password,
+        "shard": sim.shard,
         "app_key": sim.app_key,
         "app_secret": sim.app_secret,
         "app_identifier": sim.app_identifier,
@@ -153,6 +161,7 @@ def banner(sim: Simulator) -> str:
         "Demo credentials",
         f"  username:       {sim.username}",
         f"  password:       {sim.password}",
+        f"  region (shard): {sim.shard}",
         f"  app key:        {sim.app_key}",
         f"  app secret:     {sim.app_secret}",
         f"  app identifier: {sim.app_identifier}",
@@ -179,6 +188,7 @@ async def run(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         stations=args.stations,
+        shard=args.shard,
         time_scale=args.time_scale,
         mqtt=args.mqtt,
         require_client_cert=args.require_client_cert,

@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -22,6 +23,9 @@ _LOGGER = logging.getLogger(__name__)
 
 BASIC_CLIENT = "sigen:sigen"
 _AES_KEY = b"sigensigensigenp"
+#: The cloud's shards (regions); ``SimConfig.shard`` names the one holding the account.
+SHARDS = ("eu", "apac", "aus", "us", "jp", "cn")
+_SHARD_HOST = re.compile(r"api-([a-z0-9-]+)\.sigencloud\.com\.?(?::\d+)?")
 
 
 def decrypt_password(encrypted: str) -> str | None:
@@ -105,10 +109,26 @@ class AppApi:
         )
 
     # ------------------------------------------------------------------ helpers
+    def request_shard(self, request: web.Request) -> str:
+        """The shard a request is for: its ``client-server`` header, else the shard of
+        the host name it asked for (``api-<shard>.sigencloud.com``), else the
+        account's own shard (a client that sends neither)."""
+        header = request.headers.get("client-server", "").strip().lower()
+        if header:
+            return header
+        match = _SHARD_HOST.fullmatch(request.headers.get("Host", "").strip().lower())
+        if match is not None:
+            return match.group(1)
+        return self.sim.shard
+
     def _auth(self, request: web.Request) -> bool:
-        token = bearer_token(request)
-        # the app token, or (as one client reports) a northbound password-login token
-        return self.sim.tokens.lookup(token, "app", "nb") is not None
+        # the app token, or (as one client reports) a northbound password-login token;
+        # an app token only on the shard that issued it, and only the account's shard
+        token = self.sim.tokens.lookup(bearer_token(request), "app", "nb")
+        if token is None:
+            return False
+        shard = self.request_shard(request)
+        return shard == self.sim.shard and token.shard in ("", shard)
 
     def _station(self, raw: Any) -> SimStation | None:
         sid = _int(raw)
@@ -154,9 +174,14 @@ class AppApi:
         form = await read_form(request)
         grant = str(form.get("grant_type", ""))
         tokens = self.sim.tokens
+        shard = self.request_shard(request)
         if grant == "password":
             username = str(form.get("username", "")).strip()
             subject = username.lower()
+            if shard != self.sim.shard:
+                # This shard does not hold the account: "authentication failed", like a
+                # wrong password, and nothing to count (it cannot lock the account).
+                return self._login_error(locked=False, reason="Incorrect username or password")
             if tokens.locked(subject):
                 return self._login_error(locked=True, reason="account locked", subject=subject)
             plain = decrypt_password(str(form.get("password", "")))
@@ -165,15 +190,15 @@ class AppApi:
                     return self._login_error(locked=True, reason="account locked", subject=subject)
                 return self._login_error(locked=False, reason="Incorrect username or password")
             tokens.record_success(subject)
-            return self._issue(subject)
+            return self._issue(subject, shard)
         if grant == "refresh_token":
             old = tokens.lookup(str(form.get("refresh_token", "")), "refresh")
-            if old is None:
+            if old is None or shard != self.sim.shard or old.shard not in ("", shard):
                 return self._login_error(locked=False, reason="Invalid refresh token")
             if not self.sim.config.rotate_refresh_tokens:
-                return self._issue(old.subject, refresh_token=old.value)
+                return self._issue(old.subject, shard, refresh_token=old.value)
             tokens.revoke(old.value)
-            return self._issue(old.subject)
+            return self._issue(old.subject, shard)
         return web.json_response(
             {
                 "error": "unsupported_grant_type",
@@ -182,10 +207,10 @@ class AppApi:
             status=400,
         )
 
-    def _issue(self, subject: str, *, refresh_token: str | None = None) -> web.Response:
-        access = self.sim.tokens.issue("app", subject)
+    def _issue(self, subject: str, shard: str, *, refresh_token: str | None = None) -> web.Response:
+        access = self.sim.tokens.issue("app", subject, shard=shard)
         if refresh_token is None:
-            refresh_token = self.sim.tokens.issue("refresh", subject).value
+            refresh_token = self.sim.tokens.issue("refresh", subject, shard=shard).value
         data: dict[str, Any] = {
             "access_token": access.value,
             "token_type": "bearer",

@@ -17,6 +17,7 @@ class Token:
     kind: TokenKind
     expires_at: float
     subject: str  # account (username) or app key
+    shard: str = ""  # the shard that issued it (app API tokens); "" = any
 
 
 @dataclass
@@ -50,7 +51,9 @@ class TokenStore:
         self._locks: dict[str, _LockState] = {}
 
     # ------------------------------------------------------------------ issuing
-    def issue(self, kind: TokenKind, subject: str, lifetime: float | None = None) -> Token:
+    def issue(
+        self, kind: TokenKind, subject: str, lifetime: float | None = None, *, shard: str = ""
+    ) -> Token:
         if lifetime is None:
             lifetime = {
                 "app": self.access_lifetime,
@@ -59,7 +62,7 @@ class TokenStore:
             }[kind]
         prefix = {"app": "sim-at-", "refresh": "sim-rt-", "nb": "sim-nb-"}[kind]
         token = Token(
-            prefix + secrets.token_urlsafe(24), kind, self.clock.now() + lifetime, subject
+            prefix + secrets.token_urlsafe(24), kind, self.clock.now() + lifetime, subject, shard
         )
         self._tokens[token.value] = token
         return token

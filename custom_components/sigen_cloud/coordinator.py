@@ -225,6 +225,7 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         self._rate_limited = False
         self._mqtt_lost = False
         self._stale: set[str] = set()
+        self._offline: set[str] = set()  # stations whose energy flow says offline
         self._unknown_systems: set[str] = set()
         self._delivering: set[str] = set()  # systems whose telemetry arrived (approved)
         self._nb_failed = False
@@ -318,6 +319,7 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         for station, flow in zip(app_stations, flows, strict=True):
             station.energy_flow = flow
             station.last_poll = now
+            self._note_offline(station.station_id, offline=flow.is_offline)
 
         if slow:
             await self._gather(self._async_poll_slow(st) for st in app_stations)
@@ -332,6 +334,19 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
                 await self._gather(nb_mode(st) for st in list(self.data.stations.values()))
             self._slow_due = False
             self._last_slow = now
+
+    def _note_offline(self, station_id: str, *, offline: bool) -> None:
+        """Log once when the cloud reports a station offline, and once when it is back."""
+        if offline and station_id not in self._offline:
+            self._offline.add(station_id)
+            LOGGER.warning(
+                "The Sigen cloud reports station %s offline; its readings are unavailable "
+                "until it is back",
+                station_id,
+            )
+        elif not offline and station_id in self._offline:
+            self._offline.discard(station_id)
+            LOGGER.info("Station %s is online again", station_id)
 
     async def _async_poll_slow(self, station: StationData) -> None:
         """Modes, current mode, smart loads and their consumption of one station."""
@@ -512,6 +527,7 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
             LOGGER.info("Station %s is no longer on the account; removing it", station_id)
             del stations[station_id]
             self._stale.discard(station_id)
+            self._offline.discard(station_id)
         # The list is complete unless developer credentials are set but their system
         # list is missing (then push-only stations may be missing from it too).
         complete = systems is not None or not has_developer_credentials(self.config_entry.data)

@@ -120,6 +120,17 @@ def telemetry_is_fresher(station: StationData) -> bool:
     return station.last_telemetry is not None and station.last_telemetry >= station.last_poll
 
 
+def station_offline(station: StationData) -> bool:
+    """Whether the cloud reports the station offline (energy flow ``stationStatus`` 4,
+    every power ``null``) and no push newer than that poll says otherwise.
+
+    Its measurements are then unavailable: unknown, not 0, and not the last pushed
+    values either (they are older than the cloud's word).
+    """
+    flow = station.energy_flow
+    return flow is not None and flow.is_offline and not telemetry_is_fresher(station)
+
+
 def freshest(attr: str) -> Callable[[StationData], Any]:
     """Read ``attr`` from the freshest of telemetry and energy flow."""
 
@@ -208,6 +219,8 @@ class SigenSensorEntityDescription(SensorEntityDescription):
     mqtt_only: bool = False
     # Only available while the MQTT push is connected and fresh.
     push: bool = False
+    # A live reading of the station: unavailable while it is offline (station_offline).
+    live: bool = True
 
 
 def _power(
@@ -234,6 +247,7 @@ def _rated_power(key: str, attr: str) -> SigenSensorEntityDescription:
         system(attr),
         available_fn=_has_system,
         mqtt_only=True,
+        live=False,
         entity_category=EntityCategory.DIAGNOSTIC,
     )
 
@@ -248,6 +262,7 @@ def _cut_off_soc(key: str) -> SigenSensorEntityDescription:
         value_fn=system(key),
         available_fn=_has_system,
         mqtt_only=True,
+        live=False,
     )
 
 
@@ -321,6 +336,7 @@ SENSORS: tuple[SigenSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=GRID_STATUS_OPTIONS,
         value_fn=_grid_status_value,
+        live=False,
     ),
     SigenSensorEntityDescription(
         key="station_status",
@@ -328,6 +344,7 @@ SENSORS: tuple[SigenSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=STATUS_OPTIONS,
         value_fn=lambda station: run_status(getattr(station.energy_flow, "station_status", None)),
+        live=False,  # shows "disconnected" while offline
     ),
     # MQTT telemetry (developer credentials).
     _mqtt_power("inverter_active_power", "inverter_active_power"),
@@ -349,6 +366,7 @@ SENSORS: tuple[SigenSensorEntityDescription, ...] = (
         "battery_rated_capacity",
         system("battery_rated_capacity"),
         available_fn=_has_system,
+        live=False,
         entity_category=EntityCategory.DIAGNOSTIC,
     ),
     _cut_off_soc("charge_cut_off_soc"),
@@ -363,6 +381,7 @@ SENSORS: tuple[SigenSensorEntityDescription, ...] = (
         value_fn=_system_status_value,
         available_fn=lambda station: station.telemetry is not None or station.system is not None,
         mqtt_only=True,
+        live=False,
     ),
     SigenSensorEntityDescription(
         key="active_alarms",
@@ -370,6 +389,7 @@ SENSORS: tuple[SigenSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_alarm_count,
         mqtt_only=True,
+        live=False,
     ),
     SigenSensorEntityDescription(
         key="last_telemetry",
@@ -379,6 +399,7 @@ SENSORS: tuple[SigenSensorEntityDescription, ...] = (
         entity_registry_enabled_default=False,
         value_fn=lambda station: station.last_telemetry,
         mqtt_only=True,
+        live=False,
     ),
 )
 
@@ -500,6 +521,7 @@ class SigenSensor(SigenEntity, SensorEntity):
                 not self.entity_description.push
                 or self.coordinator.telemetry_available(self.station_id)
             )
+            and not (self.entity_description.live and station_offline(station))
         )
 
     @property
@@ -581,6 +603,14 @@ class SigenEnergySensor(SigenEntity, RestoreSensor):
     def _sample(self) -> None:
         if (station := self.station) is not None:
             self.integrator.add(*power_sample(station, self.entity_description.power_attr))
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Unavailable while the station is offline: no energy is measured, and a new
+        counter would read 0."""
+        station = self.station
+        return super().available and station is not None and not station_offline(station)
 
     @callback
     @override
