@@ -3,10 +3,12 @@
 * :class:`Sigen` — the end-user ("app") API: station, energy flow, modes, smart loads.
 * :class:`NorthboundClient` — the developer API: onboarding, northbound modes.
 * :class:`SigenMQTT` — telemetry push and battery commands over MQTT with TLS.
+* :func:`find_region` — which region (shard) holds an account.
 """
 
 from .client import Sigen
 from .const import NBMode
+from .discovery import RegionAttempt, RegionSearch, find_region
 from .errors import (
     SigenAccountLockedError,
     SigenAPIError,
@@ -51,6 +53,8 @@ __all__ = [
     "OnboardResult",
     "OperationalMode",
     "Region",
+    "RegionAttempt",
+    "RegionSearch",
     "Sigen",
     "SigenAPIError",
     "SigenAccountLockedError",
@@ -67,6 +71,7 @@ __all__ = [
     "StationInfo",
     "SystemData",
     "TelemetryData",
+    "find_region",
     "get_region",
     "match_system",
     "pair_stations",
