@@ -1,8 +1,13 @@
 """Config flow of Sigen Cloud: account, developer credentials, reauth and reconfigure.
 
-The account is checked with one login on the chosen region (shard). The developer
-credentials (app key, secret, identifier, certificates) are entered in the second step
-of the add flow and edited in the second step of reconfigure.
+The account is checked with one login on the chosen region (shard); with the region
+"Automatic" (the default) on every shard at once, and the one that accepts the account
+is stored. A shard that does not hold an account refuses it like a wrong password: when
+the chosen shard refuses, the other shards are tried once each, and the error names the
+one that accepted. Only the shard holding the account can count a failed login towards
+its lock, so a user action costs it at most one. The developer credentials (app key,
+secret, identifier, certificates) are entered in the second step of the add flow and
+edited in the second step of reconfigure.
 """
 
 from __future__ import annotations
@@ -58,18 +63,23 @@ from .const import (
     DEFAULT_REGION,
     DOMAIN,
     LOGGER,
+    REGION_AUTO,
     REGIONS,
 )
 from .coordinator import build_client, build_mqtt, mqtt_broker, nb_base_url
 from .data import SigenConfigEntry, SigenRuntimeData
+from .sigen import REGIONS as SHARDS
 from .sigen import (
     NorthboundClient,
+    RegionSearch,
+    Sigen,
     SigenAccountLockedError,
     SigenAuthError,
     SigenConnectionError,
     SigenError,
     SigenMQTTError,
     SigenValidationError,
+    find_region,
 )
 from .sigen.const import MQTT_PORT
 
@@ -103,7 +113,7 @@ _PASSWORD = TextSelector(
 )
 _REGION = SelectSelector(
     SelectSelectorConfig(
-        options=list(REGIONS),
+        options=[REGION_AUTO, *REGIONS],
         translation_key="region",
         mode=SelectSelectorMode.DROPDOWN,
     )
@@ -122,7 +132,7 @@ def _account_schema(*, with_credentials: bool, expanded: bool) -> probatio.Schem
             TextSelectorConfig(type=TextSelectorType.EMAIL, autocomplete="username")
         )
         fields[probatio.Required(CONF_PASSWORD)] = _PASSWORD
-    fields[probatio.Required(CONF_REGION, default=DEFAULT_REGION)] = _REGION
+    fields[probatio.Required(CONF_REGION, default=REGION_AUTO)] = _REGION
     fields[probatio.Required(SECTION_ADVANCED)] = _advanced_section(
         {probatio.Optional(CONF_SERVER_URL): _URL}, expanded=expanded
     )
@@ -199,12 +209,14 @@ class _Login:
     placeholders: dict[str, str] = field(default_factory=dict)
 
 
-async def _async_try_region(hass: HomeAssistant, data: Mapping[str, Any], region: str) -> _Attempt:
-    """Log in on one shard and read the account; one login attempt at most."""
-    try:
-        client = build_client({**data, CONF_REGION: region}, async_get_clientsession(hass))
-    except SigenValidationError:
-        return _Attempt(region, error="invalid_auth")
+def _region_names(regions: Iterable[str]) -> str:
+    """The readable names of shards, for an error's placeholder."""
+    return "; ".join(SHARDS[region].name for region in regions)
+
+
+async def _async_read_account(client: Sigen) -> _Attempt:
+    """Log in (unless the client is logged in already), read the account, close."""
+    region = client.region
     try:
         await client.async_initialize()
     except SigenAccountLockedError:
@@ -221,12 +233,111 @@ async def _async_try_region(hass: HomeAssistant, data: Mapping[str, Any], region
     return _Attempt(region, account_id=str(client.account_id))
 
 
-async def async_login(hass: HomeAssistant, data: Mapping[str, Any], region: str) -> _Login:
-    """Log in with the account in ``data`` on the shard ``region``."""
-    attempt = await _async_try_region(hass, data, region)
-    if attempt.error:
-        return _Login(errors={"base": attempt.error})
-    return _Login(account_id=attempt.account_id, region=region)
+async def _async_try_region(hass: HomeAssistant, data: Mapping[str, Any], region: str) -> _Attempt:
+    """Log in on one shard and read the account; one login attempt at most."""
+    try:
+        client = build_client({**data, CONF_REGION: region}, async_get_clientsession(hass))
+    except SigenValidationError:
+        return _Attempt(region, error="invalid_auth")
+    return await _async_read_account(client)
+
+
+async def _async_search(
+    hass: HomeAssistant, data: Mapping[str, Any], regions: Iterable[str]
+) -> RegionSearch | None:
+    """One login on each of ``regions`` at once (with a server URL: all on that server,
+    told apart by their ``client-server`` header); None when the e-mail or password is
+    unusable (nothing was sent)."""
+    server_url = data.get(CONF_SERVER_URL) or None
+    try:
+        return await find_region(
+            data.get(CONF_USERNAME, ""),
+            data.get(CONF_PASSWORD, ""),
+            regions=regions,
+            session=async_get_clientsession(hass),
+            base_url=server_url,
+            nb_base_url=nb_base_url(data) if server_url else None,
+        )
+    except SigenValidationError:
+        return None
+
+
+async def _async_found(
+    search: RegionSearch | None, *, refused_by: str | None, follow: bool
+) -> _Login:
+    """The login of a user action from the answers of the shards searched.
+
+    ``refused_by``: the chosen shard, which refused the credentials (None: every shard
+    was searched). ``follow``: take the shard that accepted (a step that asks only for
+    the password); otherwise a chosen shard that refused is answered ``wrong_region``.
+    """
+    if search is None:
+        return _Login(errors={"base": "invalid_auth"})
+    async with search:
+        if search.locked:
+            return _Login(errors={"base": "account_locked"})
+        for region in search.failed:
+            LOGGER.warning(
+                "The Sigen cloud's region %s could not check the account: %s",
+                region,
+                search.attempt(region).error,
+            )
+        if len(search.accepted) > 1 and not follow:
+            return _Login(
+                errors={"base": "multiple_regions"},
+                placeholders={"region_names": _region_names(search.accepted)},
+            )
+        if search.client is not None:
+            if refused_by is not None and not follow:
+                return _Login(
+                    errors={"base": "wrong_region"},
+                    placeholders={"region_name": _region_names([search.client.region])},
+                )
+            attempt = await _async_read_account(search.client)
+            if attempt.error:
+                return _Login(errors={"base": attempt.error})
+            return _Login(account_id=attempt.account_id, region=attempt.region)
+        silent = search.unreachable + search.failed
+        if refused_by is not None or search.refused:
+            if silent:
+                return _Login(
+                    errors={"base": "regions_unreachable"},
+                    placeholders={"region_names": _region_names(silent)},
+                )
+            return _Login(errors={"base": "invalid_auth"})
+        if search.unreachable:
+            return _Login(errors={"base": "cannot_connect"})
+        return _Login(errors={"base": "unknown"})
+
+
+async def async_login(
+    hass: HomeAssistant, data: Mapping[str, Any], region: str, *, follow: bool = False
+) -> _Login:
+    """Log in with the account in ``data`` on the shard ``region``.
+
+    ``REGION_AUTO`` tries every shard at once. When a chosen shard refuses the
+    credentials, each other shard is tried once (a wrong shard looks like a wrong
+    password): one that accepts is taken with ``follow`` (steps that ask only for the
+    password), otherwise answered ``wrong_region`` with its name. Either way the shard
+    holding the account sees at most one failed login.
+    """
+    try:
+        if region == REGION_AUTO:
+            return await _async_found(
+                await _async_search(hass, data, REGIONS), refused_by=None, follow=follow
+            )
+        attempt = await _async_try_region(hass, data, region)
+        if attempt.error != "invalid_auth":
+            if attempt.error:
+                return _Login(errors={"base": attempt.error})
+            return _Login(account_id=attempt.account_id, region=region)
+        others = [other for other in REGIONS if other != region]
+        return await _async_found(
+            await _async_search(hass, data, others), refused_by=region, follow=follow
+        )
+    except Exception:
+        LOGGER.exception("Unexpected error while looking for the Sigen account's region")
+        return _Login(errors={"base": "unknown"})
 
 
 # --- developer credentials --------------------------------------------------------------
@@ -410,7 +521,7 @@ class SigenConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Start with nothing known."""
         self._data: dict[str, Any] = {}
-        self._region_choice = DEFAULT_REGION
+        self._region_choice = REGION_AUTO
 
     @override
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -419,7 +530,7 @@ class SigenConfigFlow(ConfigFlow, domain=DOMAIN):
         placeholders: dict[str, str] = {}
         if user_input is not None:
             data = _flatten(user_input)
-            login = await async_login(self.hass, data, data.pop(CONF_REGION, DEFAULT_REGION))
+            login = await async_login(self.hass, data, data.pop(CONF_REGION, REGION_AUTO))
             errors, placeholders = login.errors, login.placeholders
             if not errors:
                 await self.async_set_unique_id(login.account_id)
@@ -516,14 +627,20 @@ class SigenConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             data = {**entry.data, CONF_PASSWORD: user_input[CONF_PASSWORD]}
             region = entry.data.get(CONF_REGION, DEFAULT_REGION)
-            login = await async_login(self.hass, data, region)
+            login = await async_login(self.hass, data, region, follow=True)
             errors, placeholders = login.errors, {**placeholders, **login.placeholders}
             if not errors:
                 await self.async_set_unique_id(login.account_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_PASSWORD: user_input[CONF_PASSWORD]}
-                )
+                updates = {CONF_PASSWORD: user_input[CONF_PASSWORD]}
+                if login.region != region:
+                    LOGGER.info(
+                        "The Sigen account is in the region %s, not %s: region corrected",
+                        login.region,
+                        region,
+                    )
+                    updates[CONF_REGION] = login.region
+                return self.async_update_reload_and_abort(entry, data_updates=updates)
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=probatio.Schema({probatio.Required(CONF_PASSWORD): _PASSWORD}),
@@ -540,7 +657,7 @@ class SigenConfigFlow(ConfigFlow, domain=DOMAIN):
         placeholders = {CONF_USERNAME: entry.data[CONF_USERNAME]}
         if user_input is not None:
             new = _flatten(user_input)
-            self._region_choice = new.pop(CONF_REGION, DEFAULT_REGION)
+            self._region_choice = new.pop(CONF_REGION, REGION_AUTO)
             data = {
                 k: v
                 for k, v in entry.data.items()
@@ -576,12 +693,16 @@ class SigenConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure_password(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """The server refuses the stored password: ask for the current one."""
+        """The server refuses the stored password: ask for the current one.
+
+        The region that accepts it is taken, as in reauth (the chosen one, else the
+        one that holds the account).
+        """
         errors: dict[str, str] = {}
         placeholders = {CONF_USERNAME: self._data[CONF_USERNAME]}
         if user_input is not None:
             data = {**self._data, CONF_PASSWORD: user_input[CONF_PASSWORD]}
-            login = await async_login(self.hass, data, self._region_choice)
+            login = await async_login(self.hass, data, self._region_choice, follow=True)
             errors, placeholders = login.errors, {**placeholders, **login.placeholders}
             if not errors:
                 return await self._async_reconfigure_login_done(data, login)

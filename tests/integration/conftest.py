@@ -85,9 +85,21 @@ def developer_data(sim: Any) -> dict[str, Any]:
     }
 
 
+def password_logins(sim: Any, shard: str | None = None) -> int:
+    """Password logins sent to ``shard`` (default: the one holding the account, where a
+    refused one counts towards the account's lock)."""
+    shard = sim.shard if shard is None else shard
+    return sum(
+        1
+        for request in sim.requests("auth/oauth/token", "POST")
+        if "grant_type=password" in request.body
+        and request.headers.get("client-server", sim.shard) == shard
+    )
+
+
 async def account_id(sim: Any) -> str:
     """The account id the integration uses as unique id, as the library reports it."""
-    async with Sigen(sim.username, sim.password, base_url=sim.api_url) as api:
+    async with Sigen(sim.username, sim.password, sim.shard, base_url=sim.api_url) as api:
         await api.async_initialize()
         return str(api.account_id)
 

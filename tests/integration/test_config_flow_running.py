@@ -77,6 +77,7 @@ async def test_reconfigure_with_changes_reloads(
     """Changed settings reload the entry, whose push then runs again."""
     sim = sim_mqtt
     runtime = mqtt_entry.runtime_data
+    sim.move_account("apac")  # the cloud moved the account to another shard
     result = await mqtt_entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_REGION: "apac", "advanced": {CONF_SERVER_URL: sim.api_url}}
