@@ -38,8 +38,9 @@ NB_REST_MODES = frozenset({NBMode.MSC, NBMode.FFG})
 def station_device_info(coordinator: SigenCoordinator, station_id: str) -> DeviceInfo:
     """The device of a station.
 
-    Its "Visit" link opens the web app of the entry's own region, or its own server
-    (the simulator answers there with its control index).
+    It is named as the owner named the station in the app (its id where no name is
+    known). Its "Visit" link opens the web app of the entry's own region, or its own
+    server (the simulator answers there with its control index).
     """
     station = coordinator.data.stations.get(station_id)
     info = station.info if station else None
@@ -47,7 +48,8 @@ def station_device_info(coordinator: SigenCoordinator, station_id: str) -> Devic
         identifiers={(DOMAIN, station_id)},
         manufacturer="Sigenergy",
         model="SigenStor station",
-        name=f"Sigen station {station_id}",
+        # The name the owner gave the station in the app; its id where none is known.
+        name=(info.name if info and info.name else None) or f"Sigen station {station_id}",
         serial_number=station.system_id if station else None,
         configuration_url=coordinator.client.web_app_url if info else None,
     )

@@ -27,7 +27,8 @@ FROZEN_SIM = {"time_scale": 0, "start_time": NOON, "nb_rate_limits": False}
 
 STATION_ID = "20240523012345"
 SYSTEM_ID = "SIMSYS00000001"
-PREFIX = f"sigen_station_{STATION_ID}"
+# The device is named after the station's name in the app ("Sim Station 1").
+PREFIX = "sim_station_1"
 
 
 @contextmanager
