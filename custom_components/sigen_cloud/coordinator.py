@@ -67,7 +67,8 @@ from .sigen import (
     SystemData,
     TelemetryData,
 )
-from .sigen.const import MQTT_BROKERS, MQTT_PORT, NB_BASE_URLS, REGION_BASE_URLS
+from .sigen.const import MQTT_PORT, NB_BASE_URLS, REGION_BASE_URLS
+from .sigen.regions import get_region
 
 if TYPE_CHECKING:
     from aiohttp import ClientSession
@@ -107,10 +108,18 @@ def nb_base_url(data: Mapping[str, Any]) -> str:
 
 
 def mqtt_broker(data: Mapping[str, Any]) -> tuple[str, int]:
-    """The MQTT broker host and TLS port: the advanced override, else the region's."""
-    host = data.get(CONF_MQTT_HOST) or MQTT_BROKERS[data.get(CONF_REGION, DEFAULT_REGION)]
+    """The MQTT broker host (the first to try) and TLS port."""
+    hosts, port = mqtt_brokers(data)
+    return hosts[0], port
+
+
+def mqtt_brokers(data: Mapping[str, Any]) -> tuple[tuple[str, ...], int]:
+    """The MQTT broker host candidates and TLS port: the advanced override (one host),
+    else the region's candidates in the order to try (Australia has two)."""
     port = int(data.get(CONF_MQTT_PORT) or MQTT_PORT)
-    return str(host), port
+    if host := data.get(CONF_MQTT_HOST):
+        return (str(host),), port
+    return get_region(data.get(CONF_REGION) or DEFAULT_REGION).mqtt_hosts, port
 
 
 def build_client(data: Mapping[str, Any], session: ClientSession) -> Sigen:
@@ -131,15 +140,23 @@ def build_mqtt(
     system_ids: list[str],
     session: ClientSession,
     northbound: NorthboundClient | None,
+    *,
+    answered_broker: str | None = None,
 ) -> SigenMQTT:
-    """An MQTT client for the entry's developer credentials (certificates as PEM text)."""
-    host, port = mqtt_broker(data)
+    """An MQTT client for the entry's developer credentials (certificates as PEM text).
+
+    It tries the broker candidates in order (:func:`mqtt_brokers`); ``answered_broker``
+    (one that answered an earlier client of the entry) goes first.
+    """
+    hosts, port = mqtt_brokers(data)
+    if answered_broker in hosts:
+        hosts = (answered_broker, *(h for h in hosts if h != answered_broker))
     return SigenMQTT(
         data[CONF_APP_KEY],
         data[CONF_APP_SECRET],
         data[CONF_APP_IDENTIFIER],
         system_ids,
-        broker=host,
+        broker=hosts,
         port=port,
         base_url=nb_base_url(data),
         ca_cert_pem=data.get(CONF_CA_CERT) or None,
@@ -214,6 +231,7 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         self.northbound = northbound
         self.mqtt: SigenMQTT | None = None
         self.mqtt_system_ids: set[str] = set()
+        self._mqtt_broker: str | None = None  # the broker candidate that answered
         self.data = SigenCloudData()
         self._has_data = False
         self._slow_due = True
@@ -499,8 +517,9 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         """Bring ``data.stations`` in line with the account; drop vanished stations.
 
         App API stations are keyed by their stationId and paired with their northbound
-        system by the SN code. Northbound systems without an app API station become
-        stations of their own, keyed by the system id and fed by MQTT only.
+        system by its stationCode (the system id), never by stationSnCode. Northbound
+        systems without an app API station become stations of their own, keyed by the
+        system id and fed by MQTT only.
         """
         stations = self.data.stations
         seen: set[str] = set()
@@ -589,9 +608,17 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         system_ids = self.system_ids()
         if self.northbound is None or not system_ids:
             return False
+        # The broker candidate that answered the previous client (the Australian
+        # broker is not settled) is kept for the entry's life.
+        if self.mqtt is not None and self.mqtt.answered_broker is not None:
+            self._mqtt_broker = self.mqtt.answered_broker
         try:
             mqtt = build_mqtt(
-                entry.data, system_ids, async_get_clientsession(self.hass), self.northbound
+                entry.data,
+                system_ids,
+                async_get_clientsession(self.hass),
+                self.northbound,
+                answered_broker=self._mqtt_broker,
             )
         except SigenValidationError as err:
             LOGGER.error("The MQTT push cannot start: %s", err)

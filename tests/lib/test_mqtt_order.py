@@ -44,11 +44,17 @@ class _RecordingMQTT(SigenMQTT):
     events: list[str]
 
     def _make_client(
-        self, context: ssl.SSLContext, token: str, *, identifier: str, clean_session: bool
+        self,
+        context: ssl.SSLContext,
+        token: str,
+        *,
+        identifier: str,
+        clean_session: bool,
+        host: str | None = None,
     ) -> aiomqtt.Client:
         return _RecordingClient(
             self.events,
-            self.broker,
+            host or self.broker,
             self.port,
             username=self.app_key,
             password=token,

@@ -5,10 +5,18 @@ How a session goes (:meth:`SigenMQTT.listen`):
 1. log in to the northbound API with the app key (:class:`NorthboundClient`) and, with
    ``auto_onboard``, onboard the systems (a system waiting for the owner's approval is
    logged once; its data starts after approval);
-2. connect with TLS: username = app key, password = the northbound access token, a
-   stable client id derived from the app identifier, a persistent session
+2. connect with TLS (MQTT 3.1.1): username = app key, password = the northbound access
+   token, a stable client id derived from the app identifier, a persistent session
    (``clean_session=False``) so messages queued by the broker during a short outage
-   still arrive;
+   still arrive. ``broker`` may name several host candidates (where the sources do not
+   settle the host, as for Australia): they are tried in order, a host that does not
+   resolve, refuses the TCP connection, does not answer in ``connect_timeout``, closes
+   before the CONNACK or shows a certificate that does not verify moves on to the next;
+   a refusal by a broker (CONNACK, or a TLS alert about our client certificate) does
+   not. The host that answered is remembered (:attr:`SigenMQTT.answered_broker`) and
+   tried first from then on. A broker that refuses the persistent session or the client
+   id (CONNACK 2, "identifier rejected"; paho reports MQTT 5's 133) gets a clean session
+   with a random client id of letters and digits from then on, logged once;
 3. subscribe (QoS 1) to the exact topics
    ``openapi/{period,change,alarm}/{app_key}/{system_id}`` (no wildcards) and, once
    the broker granted them (SUBACK), publish the subscription requests
@@ -22,9 +30,19 @@ How a session goes (:meth:`SigenMQTT.listen`):
    ``error_reconnect_interval`` (anything unexpected), doubling up to
    ``max_reconnect_interval`` while it keeps failing; the delay resets after a good
    connection; ``token_refresh_margin`` seconds (an hour) before the token expires,
-   log in again and reconnect with the new password; while a system still waits for
+   log in again and reconnect with the new password. Another login with the same app
+   key (the shared :class:`NorthboundClient`, or another one in this process: a
+   configuration check) may make its token the only valid broker password and cut our
+   connection: the listener waits for that login to finish and reconnects at once with
+   its token, neither after the back-off nor with a login of its own; a refusal of a
+   token we just obtained still backs off. While a system still waits for
    its owner's approval, onboard it again every ``onboard_retry_interval`` seconds
    (10 minutes) and renew the subscription requests.
+
+A connection that dies before the CONNACK fails the connect at once with what the
+socket said (:class:`ConnectionLostError`): a client certificate the broker refuses is
+reported as soon as its TLS alert arrives (TLS 1.3 sends it after the handshake), not
+at ``connect_timeout``.
 
 TLS: ``ssl.create_default_context`` with the given CA (a file, or PEM text through
 ``cadata``), the optional client certificate, and **only** ``VERIFY_X509_STRICT``
@@ -55,7 +73,7 @@ import shutil
 import ssl
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Self
 
 import aiomqtt
@@ -70,7 +88,7 @@ from .errors import (
     SigenValidationError,
 )
 from .models import OnboardResult
-from .northbound import NorthboundClient
+from .northbound import NorthboundClient, newest_key_token, wait_for_key_logins
 from .telemetry import (
     AlarmEvent,
     BatteryCommand,
@@ -117,6 +135,13 @@ COMMAND_TOPIC: Final = "openapi/instruction/command"
 MODE_TOPIC: Final = "openapi/instruction/mode"
 # MQTT CONNACK codes meaning "your credentials were refused" (3.1.1 and 5).
 _AUTH_REFUSED_CODES: Final = frozenset({4, 5, 134, 135})
+# CONNACK "identifier rejected": 2 in MQTT 3.1.1 (the protocol used here; paho reports it
+# as MQTT 5's 133, "client identifier not valid"). A broker that will not keep a
+# persistent session (or this client id) answers it.
+_ID_REFUSED_CODES: Final = frozenset({2, 133})
+
+# Seconds a listener cut off waits for a login with its key in flight (its new token).
+LOGIN_WAIT: Final = 30.0
 
 type Callback[T] = Callable[[T], Awaitable[None] | None]
 
@@ -127,6 +152,16 @@ class _RefreshDue(Exception):
 
 class _RecheckOnboarding(Exception):
     """Internal: systems await approval; onboard again and renew the subscriptions."""
+
+
+class ConnectionLostError(aiomqtt.MqttError):
+    """The connection died before the broker's CONNACK; ``cause`` is what the socket
+    raised (a TLS alert, a reset), ``None`` when it was simply closed."""
+
+    def __init__(self, cause: OSError | None) -> None:
+        self.cause = cause
+        reason = str(cause) if cause is not None else "the broker closed the connection"
+        super().__init__(f"{reason} (before answering the CONNECT)")
 
 
 class HardenedClient(aiomqtt.Client):
@@ -151,6 +186,11 @@ class HardenedClient(aiomqtt.Client):
       so it lands in the event loop's exception handler;
     * a CONNACK that times out or is negative also leaves the socket open.
 
+    aiomqtt also ignores a connection that dies before the CONNACK (it waits the whole
+    connect timeout): a TLS alert the broker sends after the handshake (TLS 1.3: a
+    refused or missing client certificate), a reset, a closed socket. Here the connect
+    fails at once with what the socket said (:class:`ConnectionLostError`).
+
     Here the connect runs in its own task that the caller's cancellation does not
     reach: on cancellation the attempt is cut short (the
     ``_connected`` future gets an error, so aiomqtt stops waiting for the CONNACK),
@@ -160,6 +200,25 @@ class HardenedClient(aiomqtt.Client):
     socket the same way before the error propagates, and leaving the context (even
     when the disconnect is interrupted) waits until socket and misc task are gone.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._socket_error: OSError | None = None
+        paho_client = self._client
+        receive = paho_client._sock_recv
+
+        def recording_receive(bufsize: int) -> bytes:
+            # paho logs a read error and reports only "connection lost": keep the error
+            # (a TLS alert names the certificate problem) for the failed connect.
+            try:
+                return receive(bufsize)
+            except BlockingIOError:
+                raise
+            except OSError as err:
+                self._socket_error = err
+                raise
+
+        paho_client._sock_recv = recording_receive  # type: ignore[method-assign]
 
     async def __aenter__(self) -> Self:
         enter = asyncio.ensure_future(super().__aenter__())
@@ -232,6 +291,11 @@ class HardenedClient(aiomqtt.Client):
         # Never let a cancelled connect future turn into a CancelledError in a callback.
         if self._connected.cancelled():
             return
+        if not self._connected.done():
+            # Lost before the CONNACK: fail the connect now, not at its timeout.
+            error = ConnectionLostError(self._socket_error)
+            self._loop.call_soon_threadsafe(_fail_future, self._connected, error)
+            return
         super()._on_disconnect(*args, **kwargs)
 
     async def _abandon(self) -> None:
@@ -247,6 +311,11 @@ class HardenedClient(aiomqtt.Client):
             self._lock.release()
 
 
+def _fail_future(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
+
+
 async def _finish(future: asyncio.Future[Any]) -> None:
     """Wait until ``future`` is done, through further cancellations, and retrieve its result.
 
@@ -258,6 +327,19 @@ async def _finish(future: asyncio.Future[Any]) -> None:
             await asyncio.wait([future])
     if not future.cancelled():
         future.exception()  # retrieved: never "exception was never retrieved"
+
+
+def _broker_hosts(broker: object) -> tuple[str, ...]:
+    """The broker host candidates: one host name, or several in the order to try."""
+    items = [broker] if isinstance(broker, str) else broker
+    if not isinstance(items, Iterable):
+        items = [items]
+    names = list(items)
+    if not names or not all(isinstance(h, str) and h.strip() for h in names):
+        raise SigenValidationError(
+            "broker must be a host name or a list of host names (non-empty strings)"
+        )
+    return tuple(dict.fromkeys(h.strip() for h in names))
 
 
 def _client_id(app_identifier: str, app_key: str) -> str:
@@ -278,17 +360,73 @@ def _describe_mqtt_error(err: BaseException) -> str:
             return "the broker refused the app key or access token (bad username or password)"
         if code in (5, 135):
             return "the broker refused the connection (not authorised)"
+        if code in _ID_REFUSED_CODES:
+            return "the broker refused the client id or its persistent session"
         return f"the broker refused the connection ({err})"
     text = str(err)
     if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
         return f"the broker's TLS certificate was not accepted ({text}); check the CA certificate"
     if "certificate required" in text.lower() or "TLSV13_ALERT_CERTIFICATE_REQUIRED" in text:
         return "the broker requires a client certificate; give the client certificate and key"
+    alert = _CLIENT_CERT_ALERT.search(text)
+    if alert is not None:
+        return (
+            f"the broker refused the client certificate (TLS alert: {alert.group(1).lower()}); "
+            "give the client certificate and key issued for this app key"
+        )
     return text or type(err).__name__
+
+
+# TLS alerts a server sends about the client's certificate (OpenSSL's wording).
+_CLIENT_CERT_ALERT: Final = re.compile(
+    r"alert (unknown ca|bad certificate|certificate unknown|certificate expired|"
+    r"certificate revoked|unsupported certificate|access denied)",
+    re.IGNORECASE,
+)
 
 
 def _is_auth_refusal(err: BaseException) -> bool:
     return isinstance(err, MqttConnectError) and _code(err.rc) in _AUTH_REFUSED_CODES
+
+
+def _is_id_refusal(err: BaseException) -> bool:
+    """The broker refused the client id (or the persistent session that goes with it)."""
+    return isinstance(err, MqttConnectError) and _code(err.rc) in _ID_REFUSED_CODES
+
+
+def _socket_cause(err: BaseException) -> BaseException | None:
+    """The OS/TLS error behind an aiomqtt error (aiomqtt re-raises it as text)."""
+    if isinstance(err, ConnectionLostError):
+        return err.cause
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _is_unreachable(err: BaseException) -> bool:
+    """Whether the host did not answer as our broker (try the next candidate).
+
+    Unreachable: a name that does not resolve, a refused or reset connection, a
+    timeout, a connection closed before the CONNACK, a server certificate that does
+    not verify (not the broker we trust). Not unreachable: a CONNACK refusal (the
+    broker answered: the credentials, client id or session), a TLS alert about our
+    client certificate (every host would say the same).
+    """
+    if isinstance(err, MqttConnectError):
+        return False
+    cause = _socket_cause(err)
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return True
+    if isinstance(cause, ssl.SSLError):
+        return _CLIENT_CERT_ALERT.search(str(cause)) is None and (
+            "certificate required" not in str(cause).lower()
+        )
+    return True
 
 
 def _code(value: object) -> int:
@@ -314,9 +452,11 @@ class SigenMQTT:
 
     ``ca_cert_path``/``client_cert_path``/``client_key_path`` are files;
     ``ca_cert_pem``/``client_cert_pem``/``client_key_pem`` the same as PEM text (as Home
-    Assistant stores them). Without a CA the system's trust store is used. ``session``
-    is an aiohttp session for the northbound login; ``northbound`` an already made
-    :class:`NorthboundClient` to share (its token is the broker password).
+    Assistant stores them). Without a CA the system's trust store is used. ``broker``
+    is one host name or several candidates tried in order (see the module doc);
+    ``port`` is the same for all. ``session`` is an aiohttp session for the northbound
+    login; ``northbound`` an already made :class:`NorthboundClient` to share (its token
+    is the broker password).
     """
 
     def __init__(  # noqa: PLR0917  (positional order of the original library)
@@ -328,7 +468,7 @@ class SigenMQTT:
         ca_cert_path: str | os.PathLike[str] | None = None,
         client_cert_path: str | os.PathLike[str] | None = None,
         client_key_path: str | os.PathLike[str] | None = None,
-        broker: str = MQTT_BROKERS["eu"],
+        broker: str | Sequence[str] = MQTT_BROKERS["eu"],
         port: int = MQTT_PORT,
         base_url: str = NB_BASE_URLS["eu"],
         *,
@@ -382,12 +522,14 @@ class SigenMQTT:
                 raise SigenValidationError(f"{name} must be a positive number of seconds")
         if token_refresh_margin < 0:
             raise SigenValidationError("token_refresh_margin must not be negative")
+        hosts = _broker_hosts(broker)
 
         self.app_key = app_key.strip()
         self._app_secret = app_secret
         self.app_identifier = app_identifier
         self.system_ids: list[str] = [i.strip() for i in dict.fromkeys(ids)]
-        self.broker = broker
+        self._brokers = hosts
+        self._answered_broker: str | None = None
         self.port = int(port)
         self.base_url = base_url
         self._ca_cert_path = os.fspath(ca_cert_path) if ca_cert_path is not None else None
@@ -431,6 +573,8 @@ class SigenMQTT:
         self._session_connected = False
         self._outage_logged = False
         self._token_obtained_at: float | None = None
+        self._used_token: str | None = None  # the token of the last connection attempt
+        self._fallback_id: str | None = None  # set once the broker refused our session
 
     def __repr__(self) -> str:
         return (
@@ -444,6 +588,35 @@ class SigenMQTT:
     def connected(self) -> bool:
         """True while the listener is connected and subscribed."""
         return self._connected
+
+    @property
+    def brokers(self) -> tuple[str, ...]:
+        """The broker host candidates, in the order given."""
+        return self._brokers
+
+    @property
+    def broker(self) -> str:
+        """The broker host in use: the one that answered last, else the first candidate.
+
+        Setting it replaces the candidates with this one host.
+        """
+        return self._answered_broker or self._brokers[0]
+
+    @broker.setter
+    def broker(self, host: str) -> None:
+        self._brokers = _broker_hosts(host)
+        self._answered_broker = None
+
+    @property
+    def answered_broker(self) -> str | None:
+        """The candidate that answered last (tried first from then on), or ``None``."""
+        return self._answered_broker
+
+    @property
+    def session_fallback(self) -> bool:
+        """Whether the broker refused the persistent session (or the stable client id)
+        and this client now connects with a clean session and a random client id."""
+        return self._fallback_id is not None
 
     @property
     def northbound(self) -> NorthboundClient:
@@ -522,10 +695,16 @@ class SigenMQTT:
         return self._tls_context
 
     def _make_client(
-        self, context: ssl.SSLContext, token: str, *, identifier: str, clean_session: bool
+        self,
+        context: ssl.SSLContext,
+        token: str,
+        *,
+        identifier: str,
+        clean_session: bool,
+        host: str | None = None,
     ) -> aiomqtt.Client:
         return HardenedClient(
-            self.broker,
+            host or self.broker,
             self.port,
             username=self.app_key,
             password=token,
@@ -536,6 +715,71 @@ class SigenMQTT:
             keepalive=self.keepalive,
             logger=_PAHO_LOGGER,
         )
+
+    def _hosts_to_try(self) -> list[str]:
+        """The candidates in order, the one that answered last first."""
+        hosts = list(self._brokers)
+        if self._answered_broker in hosts:
+            hosts.remove(self._answered_broker)
+            hosts.insert(0, self._answered_broker)
+        return hosts
+
+    async def _open(
+        self, context: ssl.SSLContext, token: str, *, identifier: str, clean_session: bool
+    ) -> aiomqtt.Client:
+        """Connect to the first candidate that answers (see :meth:`_connection`)."""
+        hosts = self._hosts_to_try()
+        failed: list[str] = []  # "host: reason"
+        failed_hosts: list[str] = []
+        for number, host in enumerate(hosts, 1):
+            client = self._make_client(
+                context, token, identifier=identifier, clean_session=clean_session, host=host
+            )
+            try:
+                await client.__aenter__()
+            except aiomqtt.MqttError as err:
+                if len(hosts) == 1 or not _is_unreachable(err):
+                    raise
+                reason = _describe_mqtt_error(err)
+                failed.append(f"{host}: {reason}")
+                failed_hosts.append(host)
+                if number < len(hosts):
+                    _LOGGER.debug(
+                        "MQTT broker %s:%s did not answer (%s); trying %s",
+                        host,
+                        self.port,
+                        reason,
+                        hosts[number],
+                    )
+                continue
+            if host != self._answered_broker and (failed or self._answered_broker is not None):
+                _LOGGER.info(
+                    "Using the MQTT broker %s:%s (%s did not answer)",
+                    host,
+                    self.port,
+                    ", ".join(failed_hosts) or "the previous one",
+                )
+            self._answered_broker = host
+            return client
+        raise aiomqtt.MqttError(f"no broker answered ({'; '.join(failed)})")
+
+    @contextlib.asynccontextmanager
+    async def _connection(
+        self, context: ssl.SSLContext, token: str, *, identifier: str, clean_session: bool
+    ) -> AsyncIterator[aiomqtt.Client]:
+        """A connected client: the candidates in order, the one that answered last first.
+
+        A host that cannot be resolved or reached, that does not answer in
+        ``connect_timeout`` or whose certificate does not verify moves on to the next
+        candidate; a refusal by a broker (credentials, client id, client certificate)
+        does not. The host that answered is remembered (:attr:`answered_broker`).
+        """
+        client = await self._open(
+            context, token, identifier=identifier, clean_session=clean_session
+        )
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_exit(client)
+            yield client
 
     # ------------------------------------------------------------------ login
 
@@ -597,10 +841,33 @@ class SigenMQTT:
             await self.northbound.login()
             self._token_obtained_at = self.clock()
             self._token_is_new = True
-        token = self.northbound.access_token
+        token = self._newest_token()
         if token is None:  # pragma: no cover - login() raises instead
             raise SigenAuthError("The northbound login returned no access token")
         return token
+
+    def _newest_token(self) -> str | None:
+        """The newest access token for this app key in this process.
+
+        Another login with the same key (a second :class:`NorthboundClient`, e.g. a
+        configuration check) may have replaced our token as the broker password: its
+        token is the one to use (``newest_key_token``); else our own client's.
+        """
+        northbound = self.northbound
+        own = northbound.access_token
+        if not northbound.uses_app_key:
+            return own
+        return newest_key_token(northbound.base_url, self.app_key) or own
+
+    async def _await_key_logins(self) -> None:
+        northbound = self.northbound
+        if northbound.uses_app_key:
+            await wait_for_key_logins(northbound.base_url, self.app_key, LOGIN_WAIT)
+
+    def _token_replaced(self) -> bool:
+        """Whether a login since our last connection attempt brought a newer token."""
+        newest = self._newest_token()
+        return newest is not None and self._used_token is not None and newest != self._used_token
 
     # ------------------------------------------------------------------ listen
 
@@ -634,7 +901,7 @@ class SigenMQTT:
         failures = 0
         try:
             while True:
-                retry_now = False
+                retry_now = quiet = False
                 try:
                     await self._session_once(handlers)
                 except _RefreshDue:
@@ -658,7 +925,30 @@ class SigenMQTT:
                     raise
                 except (aiomqtt.MqttError, SigenMQTTError) as err:
                     base, what = self.reconnect_interval, _describe_mqtt_error(err)
-                    if _is_auth_refusal(err) and not self._token_is_new:
+                    # A login with our key may be what cut us (its token replaces ours
+                    # as the broker password before its answer arrives): wait for it.
+                    await self._await_key_logins()
+                    if _is_id_refusal(err) and self._fallback_id is None:
+                        # Once, for this client's life: later reconnects keep the fallback.
+                        self._fallback_id = f"sigen{secrets.token_hex(8)}"
+                        _LOGGER.warning(
+                            "The MQTT broker refused the persistent session of client id "
+                            "%s (%s); connecting with a clean session and a random client "
+                            "id from now on (messages sent during an outage are not kept)",
+                            self.client_id,
+                            what,
+                        )
+                        retry_now = quiet = True
+                    elif self._token_replaced():
+                        # Another login (ours or another client's with the same key)
+                        # replaced the broker password: reconnect with it now.
+                        _LOGGER.debug(
+                            "MQTT connection ended (%s) after a new login; reconnecting "
+                            "with the new token at once",
+                            what,
+                        )
+                        retry_now = quiet = True
+                    elif _is_auth_refusal(err) and not self._token_is_new:
                         # Another login may have replaced our token: get a new one now.
                         self._force_login = retry_now = True
                 except SigenError as err:
@@ -672,7 +962,9 @@ class SigenMQTT:
                 delay = 0.0 if retry_now else min(base * 2**failures, self.max_reconnect_interval)
                 if not retry_now:
                     failures += 1
-                if not self._outage_logged:
+                if quiet:
+                    pass  # an expected reconnect, not an outage
+                elif not self._outage_logged:
                     self._outage_logged = True
                     _LOGGER.warning(
                         "MQTT connection to %s:%s lost or refused: %s; retrying in %g s",
@@ -693,7 +985,7 @@ class SigenMQTT:
     async def _session_once(self, handlers: Mapping[str, Callable[[Any], Awaitable[None]]]) -> None:
         """One connection: login, onboard, connect, subscribe, receive until it breaks."""
         self._session_connected = False
-        token = await self._token()
+        token = self._used_token = await self._token()
         if self.auto_onboard:
             await self._onboard()
         context = await self._get_tls_context()
@@ -705,8 +997,12 @@ class SigenMQTT:
         if self.auto_onboard and any(not self._is_onboarded(s) for s in self.system_ids):
             recheck = loop.time() + self.onboard_retry_interval
         wake = min((t for t in (deadline, recheck) if t is not None), default=None)
-        async with self._make_client(
-            context, token, identifier=self.client_id, clean_session=False
+        if self._fallback_id is not None:
+            identifier, clean = self._fallback_id, True
+        else:
+            identifier, clean = self.client_id, False
+        async with self._connection(
+            context, token, identifier=identifier, clean_session=clean
         ) as client:
             try:
                 # Every exact topic in one SUBSCRIBE first, then the three requests in
@@ -890,7 +1186,7 @@ class SigenMQTT:
             context = await self._get_tls_context()
             identifier = f"{self.client_id}-cmd-{secrets.token_hex(3)}"
             try:
-                async with self._make_client(
+                async with self._connection(
                     context, token, identifier=identifier, clean_session=True
                 ) as once:
                     await once.publish(topic, body, qos=1, timeout=self.publish_timeout)
@@ -913,7 +1209,7 @@ class SigenMQTT:
         token = await self._token()
         context = await self._get_tls_context()
         try:
-            async with self._make_client(
+            async with self._connection(
                 context, token, identifier=f"{self.client_id}-check", clean_session=True
             ):
                 pass

@@ -80,6 +80,42 @@ LOGIN_FAILURE_BUDGET = 4
 LOGIN_FAILURE_WINDOW = 3600.0
 PasswordForm = Literal["plain", "aes"]
 PASSWORD_FORMS: tuple[PasswordForm, ...] = ("plain", "aes")
+
+# The newest token an app-key login of this process got, per (base URL, app key), and
+# when it expires. The cloud may keep one token per app key, so that the last login's
+# token is the only valid MQTT broker password: an MQTT listener whose connection was
+# cut by another client's login reconnects with it at once (sigen.mqtt). In memory only.
+_KEY_TOKENS: dict[tuple[str, str], tuple[str, float]] = {}
+
+
+# App-key logins of this process in flight, per (base URL, app key): the cloud may cut
+# the MQTT connections of the older token before the login's answer arrives.
+_KEY_LOGINS: dict[tuple[str, str], set[asyncio.Future[None]]] = {}
+
+
+async def wait_for_key_logins(base_url: str, app_key: str, limit: float) -> bool:
+    """Wait (at most ``limit`` seconds) until the app-key logins in flight in this
+    process for ``app_key`` at ``base_url`` end; ``True`` when there were any."""
+    loop = asyncio.get_running_loop()
+    pending = [f for f in _KEY_LOGINS.get((base_url, app_key), ()) if f.get_loop() is loop]
+    if pending:
+        await asyncio.wait(pending, timeout=limit)
+    return bool(pending)
+
+
+def newest_key_token(base_url: str, app_key: str) -> str | None:
+    """The newest unexpired access token any app-key login of this process got for
+    ``app_key`` at ``base_url`` (a normalised base URL, as :attr:`NorthboundClient.base_url`)."""
+    entry = _KEY_TOKENS.get((base_url, app_key))
+    if entry is None:
+        return None
+    token, expires_at = entry
+    if time.time() >= expires_at:
+        del _KEY_TOKENS[(base_url, app_key)]
+        return None
+    return token
+
+
 _MQTT_MODE_HINT = (
     "the REST switch may refuse some modes: VPP (6) and NBI (8) can be set over MQTT "
     "(SigenMQTT.switch_mode)"
@@ -282,12 +318,19 @@ class NorthboundClient(SessionOwner):
         if self._app_key is not None and self._app_secret is not None:
             key = base64.b64encode(f"{self._app_key}:{self._app_secret}".encode()).decode()
             _LOGGER.debug("Logging in to the northbound API with an app key")
-            await self._attempt_login(
-                "Logging in to the Sigen northbound API with the app key",
-                "check the app key and app secret",
-                "openapi/auth/login/key",
-                {"key": key},
-            )
+            done = asyncio.get_running_loop().create_future()
+            in_flight = _KEY_LOGINS.setdefault((self.base_url, self._app_key), set())
+            in_flight.add(done)
+            try:
+                await self._attempt_login(
+                    "Logging in to the Sigen northbound API with the app key",
+                    "check the app key and app secret",
+                    "openapi/auth/login/key",
+                    {"key": key},
+                )
+            finally:
+                in_flight.discard(done)
+                done.set_result(None)
             return
         assert self._username is not None
         assert self._password is not None
@@ -387,6 +430,8 @@ class NorthboundClient(SessionOwner):
         self._token_type = parse_str(token_data.get("tokenType")) or "Bearer"
         self._token_expires_at = now + lifetime
         self._renew_at = now + max(lifetime - NB_TOKEN_RENEW_MARGIN, lifetime / 2)
+        if self._app_key is not None:
+            _KEY_TOKENS[(self.base_url, self._app_key)] = (token, now + lifetime)
         _LOGGER.debug("Northbound token valid for %d s", int(lifetime))
 
     def _headers(self, token: str | None) -> dict[str, str]:
