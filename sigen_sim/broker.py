@@ -374,6 +374,10 @@ class MosquittoBroker:
             ]
         await self._control(commands)
 
+    def password_of(self, username: str) -> str | None:
+        """The broker password of ``username`` (the simulator's gate forwards it)."""
+        return self._passwords.get(username)
+
     async def kick(self, username: str) -> None:
         """Disconnect every client logged in as ``username`` (they may reconnect at once)."""
         if self.running and username in self._passwords:

@@ -29,7 +29,11 @@ connects a privileged publisher client to it that behaves like Sigen's cloud:
   acknowledgement. Like a careful cloud, the publisher skips such a redelivery (same
   packet id, same payload) and counts it in :attr:`redelivered`;
 * tokens are checked with ``sim.tokens.nb_token_valid``; a northbound login sets the
-  broker password of the app key (:meth:`set_password`);
+  broker password of the app key (:meth:`set_password`), which cuts the connections
+  using the older one; with ``SimConfig.nb_one_token_per_key=False`` (every unexpired
+  token a valid password), ``mqtt_refuse_persistent_sessions`` or
+  ``mqtt_refused_client_ids``, the app's clients go through the gate of
+  :mod:`sigen_sim.mqtt_gate`, which checks the token and the session itself;
 * faults: malformed and partial telemetry (``sim.faults``), dropping the clients,
   stopping/restarting the broker (the publisher reconnects by itself).
 """
@@ -53,8 +57,9 @@ import aiomqtt
 
 from sigen.mqtt import HardenedClient
 
-from .broker import BrokerError, MosquittoBroker
+from .broker import BrokerError, MosquittoBroker, free_port
 from .certs import CertBundle, generate_certs, load_or_generate_certs
+from .mqtt_gate import IDENTIFIER_REJECTED, NOT_AUTHORISED, ConnectPacket, MqttGate, Verdict
 
 if TYPE_CHECKING:
     from .simulator import Simulator
@@ -85,15 +90,35 @@ class MqttSide:
             self.certs, self.certs_reused = load_or_generate_certs(sim.config.cert_dir)
         else:
             self.certs = generate_certs(self._directory / "certs")
+        config = sim.config
+        gated = (
+            not config.nb_one_token_per_key
+            or config.mqtt_refuse_persistent_sessions
+            or bool(config.mqtt_refused_client_ids)
+        )
         self.broker = MosquittoBroker(
             self.certs,
             self._directory / "broker",
             require_client_cert=require_client_cert,
-            port=sim.config.mqtt_port or None,
+            port=None if gated else config.mqtt_port or None,
         )
         self.broker.set_app_systems(sim.app_key, [s.system_id for s in sim.stations])
         self.host: str = self.broker.host
         self.port: int = self.broker.port
+        self.newest_token: str | None = None  # the last login's token (the broker password)
+        # The front door for the app's clients, when mosquitto alone cannot do it.
+        self.gate: MqttGate | None = None
+        if gated:
+            self.port = config.mqtt_port or free_port(self.host)
+            self.gate = MqttGate(
+                host=self.host,
+                port=self.port,
+                upstream_host=self.broker.host,
+                upstream_port=self.broker.port,
+                server_context=self._server_context(),
+                upstream_context=self._tls_context(),
+                decide=self._admit,
+            )
         self.received: list[tuple[str, dict[str, Any] | list[Any] | str]] = []
         self.redelivered = 0  # redeliveries by the broker, skipped (see module doc)
         self._seen: deque[tuple[int, bytes]] = deque(maxlen=1024)
@@ -126,6 +151,9 @@ class MqttSide:
     async def start(self) -> None:
         """Start the broker and the publisher; returns once the publisher is subscribed."""
         await self.broker.start()
+        if self.gate is not None:
+            self.gate.upstream_port = self.broker.port
+            await self.gate.start()
         self._stopping = False
         self._last_periodic = self.sim.clock.now()
         self._runner = asyncio.create_task(self._run(), name="sigen-sim-mqtt-publisher")
@@ -147,6 +175,8 @@ class MqttSide:
         self._client = None
         self._ready.clear()
         try:
+            if self.gate is not None:
+                await self.gate.stop()
             await self.broker.stop()
         finally:
             shutil.rmtree(self._directory, ignore_errors=True)
@@ -173,8 +203,35 @@ class MqttSide:
         await self.broker.kick(self.sim.app_key)
 
     async def set_password(self, app_key: str, token: str) -> None:
-        """Northbound login hook: the broker accepts ``token`` as ``app_key``'s password."""
-        await self.broker.set_password(app_key, token)
+        """Northbound login hook: the broker accepts ``token`` as ``app_key``'s password.
+
+        With one token per key (the default) the older token is refused from now on and
+        the connections that used it are cut (mosquitto does that when a password
+        changes; the gate kicks them); otherwise every unexpired token stays valid.
+        """
+        self.newest_token = token
+        if self.gate is None:
+            await self.broker.set_password(app_key, token)
+        elif self.sim.config.nb_one_token_per_key:
+            await self.broker.kick(app_key)
+
+    def _admit(self, connect: ConnectPacket) -> Verdict:
+        """The gate's policy for one CONNECT (see :mod:`sigen_sim.mqtt_gate`)."""
+        config = self.sim.config
+        if connect.client_id in config.mqtt_refused_client_ids or (
+            config.mqtt_refuse_persistent_sessions and not connect.clean_session
+        ):
+            return IDENTIFIER_REJECTED
+        if connect.username != self.sim.app_key:
+            return None  # mosquitto decides
+        token = (connect.password or b"").decode("utf-8", errors="replace")
+        valid = self.sim.tokens.nb_token_valid(token)
+        if config.nb_one_token_per_key:
+            valid = valid and token == self.newest_token
+        internal = self.broker.password_of(self.sim.app_key)
+        if not valid or internal is None:
+            return NOT_AUTHORISED
+        return internal.encode()
 
     # ------------------------------------------------------------------ stations
 
@@ -227,6 +284,16 @@ class MqttSide:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _server_context(self) -> ssl.SSLContext:
+        """The gate's TLS: the broker's certificate; a client certificate when required."""
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.certs.server_cert_path, self.certs.server_key_path)
+        if self.require_client_cert:
+            context.load_verify_locations(cafile=str(self.certs.ca_path))
+            context.verify_flags &= ~ssl.VERIFY_X509_STRICT
+            context.verify_mode = ssl.CERT_REQUIRED
+        return context
 
     def _tls_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=str(self.certs.ca_path))

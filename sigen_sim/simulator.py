@@ -107,6 +107,15 @@ class SimConfig:
     require_client_cert: bool = False
     telemetry_interval: float = 300.0
     mqtt_port: int = 0  # the broker's TLS port; 0 = a free one
+    # A northbound login makes its token the app key's only broker password (older
+    # tokens are refused, connections using them cut), as mosquitto's password change
+    # does; False: every unexpired token stays a valid broker password (no cut). Which
+    # one the real cloud does is unknown. (REST calls accept any unexpired token.)
+    nb_one_token_per_key: bool = True
+    # The broker answers CONNACK 2 (identifier rejected) to a persistent session
+    # (clean session 0), and to these client ids (sigen_sim/mqtt_gate.py).
+    mqtt_refuse_persistent_sessions: bool = False
+    mqtt_refused_client_ids: tuple[str, ...] = ()
     # Keep the MQTT certificates here and reuse a valid set found there (None: new ones
     # in a temporary directory, removed at stop).
     cert_dir: str | None = None
