@@ -66,6 +66,7 @@ from .sigen import (
     StationInfo,
     SystemData,
     TelemetryData,
+    pair_stations,
 )
 from .sigen.const import MQTT_PORT, NB_BASE_URLS, REGION_BASE_URLS
 from .sigen.regions import get_region
@@ -517,17 +518,22 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         """Bring ``data.stations`` in line with the account; drop vanished stations.
 
         App API stations are keyed by their stationId and paired with their northbound
-        system by its stationCode (the system id), never by stationSnCode. Northbound
-        systems without an app API station become stations of their own, keyed by the
-        system id and fed by MQTT only.
+        system by its stationCode (the system id), never by stationSnCode; a station
+        whose data lacks stationCode is matched in the northbound list by name and
+        capacities (:func:`~sigen.models.pair_stations`), so one system is always one
+        device. Northbound systems without an app API station become stations of their
+        own, keyed by the system id and fed by MQTT only.
         """
         stations = self.data.stations
         seen: set[str] = set()
+        pairs = pair_stations(app, systems) if systems is not None else {}
         for info in app:
             station = stations.setdefault(info.station_id, StationData(info.station_id))
             station.info = info
             if info.system_id:
                 station.system_id = info.system_id
+            elif info.station_id in pairs:
+                station.system_id = pairs[info.station_id].system_id
             seen.add(info.station_id)
         paired = {st.system_id for st in stations.values() if st.info is not None}
         if systems is None:

@@ -234,6 +234,15 @@ def _navigate(page: Any, path: str) -> None:
     and undo a navigation made too early: navigate again while it sends us back there.
     """
     where = "() => location.pathname"
+    target = path.split("?", 1)[0]
+
+    def arrived() -> bool:
+        # The target, or a page of the same panel it led to (the "add integration"
+        # path opens its dialog over the integrations page); never a dashboard.
+        current = str(page.evaluate(where))
+        panel = target.split("/")[1]
+        return current == target or (panel == "config" and current.startswith("/config/"))
+
     for _ in range(20):
         page.evaluate(
             "p => { history.pushState(null, '', p);"
@@ -241,8 +250,12 @@ def _navigate(page: Any, path: str) -> None:
             path,
         )
         page.wait_for_timeout(1000)
-        current = page.evaluate(where)
-        if not (current in ("/", "/home") or current.startswith("/lovelace")):
+        if not arrived():
+            continue
+        # Still there a moment later: the frontend's own redirect (to its default
+        # dashboard, whatever its path) did not undo the navigation.
+        page.wait_for_timeout(1500)
+        if arrived():
             return
     raise AssertionError(f"the frontend kept going back to {page.evaluate(where)}, not {path}")
 
