@@ -237,11 +237,13 @@ def _navigate(page: Any, path: str) -> None:
     target = path.split("?", 1)[0]
 
     def arrived() -> bool:
-        # The target, or a page of the same panel it led to (the "add integration"
-        # path opens its dialog over the integrations page); never a dashboard.
+        # The target, a page below it (/energy shows /energy/overview), or a page of
+        # the configuration panel it led to (the "add integration" path opens its
+        # dialog over the integrations page); never the default dashboard.
         current = str(page.evaluate(where))
-        panel = target.split("/")[1]
-        return current == target or (panel == "config" and current.startswith("/config/"))
+        if current == target or current.startswith(target.rstrip("/") + "/"):
+            return True
+        return target.startswith("/config/") and current.startswith("/config/")
 
     for _ in range(20):
         page.evaluate(
