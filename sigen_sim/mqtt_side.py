@@ -553,29 +553,28 @@ class MqttSide:
         ``text`` adds an ``alarmName``, as the app API's alarm list carries (the
         documented push has only the code).
         """
-        if text is None:
-            await self.publish_alarms(system_id, [(code, status)])
-            return
-        now_ms = int(self.sim.clock.now() * 1000)
-        item = {
-            "systemId": system_id,
-            "alarmCode": code,
-            "alarmName": text,
-            "status": status,
-            "changeTime": now_ms,
-        }
-        await self._publish(f"openapi/alarm/{self.sim.app_key}/{system_id}", [item])
+        await self.publish_alarms(system_id, [(code, status)], texts=[text])
 
-    async def publish_alarms(self, system_id: str, alarms: Sequence[tuple[str, str]]) -> None:
+    async def publish_alarms(
+        self,
+        system_id: str,
+        alarms: Sequence[tuple[str, str]],
+        *,
+        texts: Sequence[str | None] = (),
+    ) -> None:
         """Publish one ``alarm`` message carrying several ``(code, status)`` alarms, in order.
 
-        Their ``changeTime`` is now, one millisecond apart, in the order given.
+        Their ``changeTime`` is now, one millisecond apart, in the order given. ``texts``
+        gives alarms, in the same order, an ``alarmName`` (``None``: none).
         """
         now_ms = int(self.sim.clock.now() * 1000)
-        payload = [
-            {"systemId": system_id, "alarmCode": code, "status": status, "changeTime": now_ms + i}
-            for i, (code, status) in enumerate(alarms)
-        ]
+        payload: list[dict[str, Any]] = []
+        for i, (code, status) in enumerate(alarms):
+            item: dict[str, Any] = {"systemId": system_id, "alarmCode": code}
+            text = texts[i] if i < len(texts) else None
+            if text is not None:
+                item["alarmName"] = text
+            payload.append({**item, "status": status, "changeTime": now_ms + i})
         await self._publish(f"openapi/alarm/{self.sim.app_key}/{system_id}", payload)
 
     # ------------------------------------------------------------------ period
