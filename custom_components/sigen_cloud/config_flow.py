@@ -66,7 +66,7 @@ from .const import (
     REGION_AUTO,
     REGIONS,
 )
-from .coordinator import build_client, build_mqtt, mqtt_broker, nb_base_url
+from .coordinator import build_client, build_mqtt, mqtt_broker, nb_base_url, server_options
 from .data import SigenConfigEntry, SigenRuntimeData
 from .sigen import REGIONS as SHARDS
 from .sigen import (
@@ -248,15 +248,13 @@ async def _async_search(
     """One login on each of ``regions`` at once (with a server URL: all on that server,
     told apart by their ``client-server`` header); None when the e-mail or password is
     unusable (nothing was sent)."""
-    server_url = data.get(CONF_SERVER_URL) or None
     try:
         return await find_region(
             data.get(CONF_USERNAME, ""),
             data.get(CONF_PASSWORD, ""),
             regions=regions,
             session=async_get_clientsession(hass),
-            base_url=server_url,
-            nb_base_url=nb_base_url(data) if server_url else None,
+            **server_options(data),
         )
     except SigenValidationError:
         return None

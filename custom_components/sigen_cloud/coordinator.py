@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from homeassistant.config_entries import SOURCE_RECONFIGURE
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
@@ -123,16 +123,27 @@ def mqtt_brokers(data: Mapping[str, Any]) -> tuple[tuple[str, ...], int]:
     return get_region(data.get(CONF_REGION) or DEFAULT_REGION).mqtt_hosts, port
 
 
+class ServerOptions(TypedDict):
+    """The entry's server overrides, as :class:`~sigen.client.Sigen` keyword arguments."""
+
+    base_url: str | None
+    nb_base_url: str | None
+
+
+def server_options(data: Mapping[str, Any]) -> ServerOptions:
+    """The entry's server overrides (both ``None``: the region's own hosts)."""
+    server_url = data.get(CONF_SERVER_URL) or None
+    return ServerOptions(base_url=server_url, nb_base_url=nb_base_url(data) if server_url else None)
+
+
 def build_client(data: Mapping[str, Any], session: ClientSession) -> Sigen:
     """An app API client for the entry's account, on the given (shared) session."""
-    server_url = data.get(CONF_SERVER_URL)
     return Sigen(
         data.get(CONF_USERNAME, ""),
         data.get(CONF_PASSWORD, ""),
         region=data.get(CONF_REGION, DEFAULT_REGION),
-        base_url=server_url or None,
-        nb_base_url=nb_base_url(data) if server_url else None,
         session=session,
+        **server_options(data),
     )
 
 
