@@ -218,7 +218,7 @@ class Sigen(SessionOwner):
         """Log in, read the home station, its modes and smart loads, and create the
         dynamic methods (``set_operational_mode_<label>``, ``enable_smart_load_<name>``,
         ``disable_smart_load_<name>``)."""
-        await self._ensure_token(explicit=True)
+        await self.async_login()
         await self.get_station_info()
         await self.get_operational_modes()
         try:

@@ -729,8 +729,7 @@ class SigenMQTT:
     ) -> aiomqtt.Client:
         """Connect to the first candidate that answers (see :meth:`_connection`)."""
         hosts = self._hosts_to_try()
-        failed: list[str] = []  # "host: reason"
-        failed_hosts: list[str] = []
+        failed: dict[str, str] = {}  # host -> why it did not answer
         for number, host in enumerate(hosts, 1):
             client = self._make_client(
                 context, token, identifier=identifier, clean_session=clean_session, host=host
@@ -740,9 +739,7 @@ class SigenMQTT:
             except aiomqtt.MqttError as err:
                 if len(hosts) == 1 or not _is_unreachable(err):
                     raise
-                reason = _describe_mqtt_error(err)
-                failed.append(f"{host}: {reason}")
-                failed_hosts.append(host)
+                reason = failed[host] = _describe_mqtt_error(err)
                 if number < len(hosts):
                     _LOGGER.debug(
                         "MQTT broker %s:%s did not answer (%s); trying %s",
@@ -757,11 +754,12 @@ class SigenMQTT:
                     "Using the MQTT broker %s:%s (%s did not answer)",
                     host,
                     self.port,
-                    ", ".join(failed_hosts) or "the previous one",
+                    ", ".join(failed) or "the previous one",
                 )
             self._answered_broker = host
             return client
-        raise aiomqtt.MqttError(f"no broker answered ({'; '.join(failed)})")
+        reasons = "; ".join(f"{host}: {reason}" for host, reason in failed.items())
+        raise aiomqtt.MqttError(f"no broker answered ({reasons})")
 
     @contextlib.asynccontextmanager
     async def _connection(

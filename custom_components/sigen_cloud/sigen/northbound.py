@@ -330,6 +330,8 @@ class NorthboundClient(SessionOwner):
                 )
             finally:
                 in_flight.discard(done)
+                if not in_flight:
+                    del _KEY_LOGINS[(self.base_url, self._app_key)]
                 done.set_result(None)
             return
         assert self._username is not None
