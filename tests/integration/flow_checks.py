@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import AsyncMock, patch
 
 import pytest
+from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowManager, FlowResultType, section
 
 from custom_components.sigen_cloud.const import DOMAIN
@@ -83,6 +84,20 @@ def check_flow_translations() -> Iterator[None]:
 
     with patch.object(FlowManager, "_async_handle_step", handle_step):
         yield
+
+
+@pytest.fixture(autouse=True)
+async def no_entry_setup(hass: HomeAssistant) -> AsyncIterator[AsyncMock]:
+    """The flows are tested on their own; entries they create are not set up (and are
+    unloaded before the patch ends: a reconfigure reloads its entry). Autouse where a
+    test module imports it."""
+    with (
+        patch("custom_components.sigen_cloud.async_setup_entry", return_value=True) as mock,
+        patch("custom_components.sigen_cloud.async_unload_entry", return_value=True),
+    ):
+        yield mock
+        for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+            await hass.config_entries.async_unload(entry.entry_id)
 
 
 def section_collapsed(result: Mapping[str, Any], name: str = "advanced") -> bool:

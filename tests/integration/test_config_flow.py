@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
-from unittest.mock import AsyncMock, patch
+from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import SOURCE_USER
@@ -35,24 +34,13 @@ from .conftest import account_data, account_id, developer_data, password_logins
 from .flow_checks import (
     TRANSLATIONS,
     check_flow_translations,
+    no_entry_setup,
     section_collapsed,
     suggested_values,
 )
 
-__all__ = ["check_flow_translations"]  # autouse: every flow step is checked
-
-
-@pytest.fixture(autouse=True)
-async def mock_setup_entry(hass: HomeAssistant) -> AsyncIterator[AsyncMock]:
-    """The flows are tested on their own; entries they create are not set up (and are
-    unloaded before the patch ends: a reconfigure reloads its entry)."""
-    with (
-        patch("custom_components.sigen_cloud.async_setup_entry", return_value=True) as mock,
-        patch("custom_components.sigen_cloud.async_unload_entry", return_value=True),
-    ):
-        yield mock
-        for entry in hass.config_entries.async_loaded_entries(DOMAIN):
-            await hass.config_entries.async_unload(entry.entry_id)
+# autouse: every flow step is checked, and no entry the flows create is set up
+__all__ = ["check_flow_translations", "no_entry_setup"]
 
 
 BAD_PEM = "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"

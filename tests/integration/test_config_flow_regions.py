@@ -7,9 +7,8 @@ wrong shard refuses the login like a wrong password, without counting it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
-from unittest.mock import AsyncMock, patch
+from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import SOURCE_USER
@@ -30,9 +29,10 @@ from sigen_sim import app_api
 from sigen_sim.broker import free_port
 
 from .conftest import account_data, account_id, password_logins
-from .flow_checks import check_flow_translations
+from .flow_checks import check_flow_translations, no_entry_setup
 
-__all__ = ["check_flow_translations"]  # autouse: every flow step is checked
+# autouse: every flow step is checked, and no entry the flows create is set up
+__all__ = ["check_flow_translations", "no_entry_setup"]
 
 TOKEN = "auth/oauth/token"
 REGION_NAMES = {
@@ -43,18 +43,6 @@ REGION_NAMES = {
     "jp": "Japan",
     "cn": "China",
 }
-
-
-@pytest.fixture(autouse=True)
-async def mock_setup_entry(hass: HomeAssistant) -> AsyncIterator[AsyncMock]:
-    """The flows are tested on their own; entries they create are not set up."""
-    with (
-        patch("custom_components.sigen_cloud.async_setup_entry", return_value=True) as mock,
-        patch("custom_components.sigen_cloud.async_unload_entry", return_value=True),
-    ):
-        yield mock
-        for entry in hass.config_entries.async_loaded_entries(DOMAIN):
-            await hass.config_entries.async_unload(entry.entry_id)
 
 
 def account(sim: Any, region: str = REGION_AUTO, **changes: Any) -> dict[str, Any]:
