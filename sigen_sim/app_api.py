@@ -112,7 +112,8 @@ class AppApi:
     def request_shard(self, request: web.Request) -> str:
         """The shard a request is for: its ``client-server`` header, else the shard of
         the host name it asked for (``api-<shard>.sigencloud.com``), else the
-        account's own shard (a client that sends neither)."""
+        account's own shard (a client that sends neither).
+        """
         header = request.headers.get("client-server", "").strip().lower()
         if header:
             return header

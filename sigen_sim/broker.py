@@ -233,7 +233,8 @@ class MosquittoBroker:
 
     async def control(self, commands: list[dict[str, object]]) -> None:
         """Send dynamic-security commands to the running broker (nothing when stopped:
-        the configuration files already hold the change for its next start)."""
+        the configuration files already hold the change for its next start).
+        """
         if commands and self.running:
             await self._control(commands)
 

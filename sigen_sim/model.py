@@ -465,7 +465,8 @@ class SimStation:
 
     def offline_energy_flow(self) -> dict[str, Any]:
         """The energy flow of an offline station as captured: ``stationStatus`` 4,
-        every power (and the SOC) ``null``, no ``greenSourceInfos``."""
+        every power (and the SOC) ``null``, no ``greenSourceInfos``.
+        """
         self.sync()
         return {
             "acPower": None,

@@ -162,7 +162,8 @@ class MqttSide:
 
     async def stop(self) -> None:
         """Stop the publisher and the broker; remove the broker files and the
-        certificates (unless they live in ``SimConfig.cert_dir``)."""
+        certificates (unless they live in ``SimConfig.cert_dir``).
+        """
         self._stopping = True
         tasks = [t for t in (self._runner, *self._tasks) if t is not None]
         for task in tasks:
@@ -533,7 +534,8 @@ class MqttSide:
 
     async def publish_changes(self) -> None:
         """Publish a ``change`` message for each subscribed, onboarded system whose
-        system values differ from the last ones published to it."""
+        system values differ from the last ones published to it.
+        """
         for system_id in sorted(self.subscriptions["change"]):
             station = self.sim.station_by_system_id(system_id)
             if (
@@ -581,7 +583,8 @@ class MqttSide:
 
     async def on_time_advanced(self, seconds: float) -> None:
         """Hook of ``Simulator.advance``: publish when an interval has passed, and
-        system values that changed."""
+        system values that changed.
+        """
         await self._maybe_periodic()
         await self.publish_changes()
 
@@ -596,7 +599,8 @@ class MqttSide:
 
     async def _tick(self) -> None:
         """While simulated time runs by itself, publish every telemetry interval; at
-        every tick (at most a second apart), publish system values that changed."""
+        every tick (at most a second apart), publish system values that changed.
+        """
         while True:
             scale = self.sim.clock.time_scale
             interval = self.sim.config.telemetry_interval

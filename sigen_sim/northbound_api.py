@@ -127,7 +127,8 @@ class NorthboundApi:
 
     def _password_ok(self, password: Any) -> bool:
         """The password in the form this run accepts (``SimConfig.nb_password_form``):
-        plain, or AES-encrypted as the app login sends it; the other form fails."""
+        plain, or AES-encrypted as the app login sends it; the other form fails.
+        """
         if not isinstance(password, str):
             return False
         if self.sim.config.nb_password_form == "aes":

@@ -1,5 +1,6 @@
 """The :class:`Simulator`: one aiohttp server with the app API, the northbound API and the
-control API, the station model, fault injection, the request log and (optionally) MQTT."""
+control API, the station model, fault injection, the request log and (optionally) MQTT.
+"""
 
 from __future__ import annotations
 
@@ -306,7 +307,8 @@ class Simulator:
 
     def reset_onboarding(self, system_id: str | None = None) -> None:
         """Forget onboarding and approval (of one system or all): the next onboard is
-        pending again."""
+        pending again.
+        """
         if system_id is None:
             self.onboarding.clear()
             self._onboarded.clear()
@@ -360,7 +362,8 @@ class Simulator:
     # ------------------------------------------------------------------ MQTT delegation
     async def publish_telemetry(self, system_id: str | None = None, *, full: bool = False) -> None:
         """Push a ``period`` message now (``full``: every field, also in the captured
-        shape, which otherwise sends only what changed)."""
+        shape, which otherwise sends only what changed).
+        """
         if self.mqtt is None:
             raise RuntimeError("MQTT is not enabled (SimConfig(mqtt=True))")
         await self.mqtt.publish_telemetry(system_id, full=full)

@@ -59,7 +59,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the binary sensors of every station, now and as stations appear, when
-    developer credentials give us MQTT."""
+    developer credentials give us MQTT.
+    """
     async_remove_developer_entities(
         hass, entry, Platform.BINARY_SENSOR, (d.key for d in BINARY_SENSORS)
     )

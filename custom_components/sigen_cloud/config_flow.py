@@ -247,7 +247,8 @@ async def _async_search(
 ) -> RegionSearch | None:
     """One login on each of ``regions`` at once (with a server URL: all on that server,
     told apart by their ``client-server`` header); None when the e-mail or password is
-    unusable (nothing was sent)."""
+    unusable (nothing was sent).
+    """
     try:
         return await find_region(
             data.get(CONF_USERNAME, ""),

@@ -116,7 +116,8 @@ def mqtt_broker(data: Mapping[str, Any]) -> tuple[str, int]:
 
 def mqtt_brokers(data: Mapping[str, Any]) -> tuple[tuple[str, ...], int]:
     """The MQTT broker host candidates and TLS port: the advanced override (one host),
-    else the region's candidates in the order to try (Australia has two)."""
+    else the region's candidates in the order to try (Australia has two).
+    """
     port = int(data.get(CONF_MQTT_PORT) or MQTT_PORT)
     if host := data.get(CONF_MQTT_HOST):
         return (str(host),), port
@@ -276,7 +277,8 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
     ) -> CALLBACK_TYPE:
         """Call ``update_callback`` when pushed data of this station arrives; returns the
         function that removes it. Polls still reach every listener of the coordinator
-        (``async_add_listener``); a push reaches only its station's listeners."""
+        (``async_add_listener``); a push reaches only its station's listeners.
+        """
         listeners = self._station_listeners.setdefault(station_id, {})
         listeners[update_callback] = None
 

@@ -30,7 +30,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up an alarm event entity per station, now and as stations appear, when
-    developer credentials give us MQTT."""
+    developer credentials give us MQTT.
+    """
     async_remove_developer_entities(hass, entry, Platform.EVENT, [ALARM_KEY])
     if entry.runtime_data.mqtt is None:
         return

@@ -48,7 +48,8 @@ def current_mode_label(station: StationData) -> str | None:
 
 def current_nb_mode(station: StationData) -> NBMode | None:
     """The station's northbound mode: the newer of the last one queried or set and the
-    telemetry's operational mode (``None`` while the EMS runs another mode, like AI)."""
+    telemetry's operational mode (``None`` while the EMS runs another mode, like AI).
+    """
     value: int | None = station.nb_mode
     pushed = getattr(station.telemetry, "operational_mode", None)
     if pushed is not None and (

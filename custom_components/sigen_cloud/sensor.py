@@ -105,7 +105,8 @@ def run_status(value: object) -> str | None:
 def plain_zero[T](value: T) -> T | float:
     """A float with its zero as ``0.0``: ``-0.0`` (a negated or parsed zero, from
     either the telemetry or the poll) would read "-0.0" and make a state change of
-    its own each time the source flips. One rule for both paths."""
+    its own each time the source flips. One rule for both paths.
+    """
     if isinstance(value, float):
         return value + 0.0  # -0.0 + 0.0 == +0.0; every other value stays as it is
     return value
@@ -608,7 +609,8 @@ class SigenEnergySensor(SigenEntity, RestoreSensor):
     @override
     def available(self) -> bool:
         """Unavailable while the station is offline: no energy is measured, and a new
-        counter would read 0."""
+        counter would read 0.
+        """
         station = self.station
         return super().available and station is not None and not station_offline(station)
 

@@ -121,7 +121,8 @@ def _station_json_id(station_id: str) -> int | str:
 
 def _find_by_name[T](items: Sequence[T], name: str, name_of: Callable[[T], str]) -> T | None:
     """The item named ``name`` (case-insensitive), else the one whose method-name form
-    (``"sigen_ai_mode"``) matches; ``None`` when there is none."""
+    (``"sigen_ai_mode"``) matches; ``None`` when there is none.
+    """
     wanted = name.strip().casefold()
     for item in items:
         if name_of(item).strip().casefold() == wanted:
@@ -217,7 +218,8 @@ class Sigen(SessionOwner):
     async def async_initialize(self) -> None:
         """Log in, read the home station, its modes and smart loads, and create the
         dynamic methods (``set_operational_mode_<label>``, ``enable_smart_load_<name>``,
-        ``disable_smart_load_<name>``)."""
+        ``disable_smart_load_<name>``).
+        """
         await self.async_login()
         await self.get_station_info()
         await self.get_operational_modes()
@@ -231,7 +233,8 @@ class Sigen(SessionOwner):
     @property
     def web_app_url(self) -> str:
         """The web app of this client's server: ``https://app-<region>.sigencloud.com/``
-        for a region's API host, the server itself for any other ``base_url``."""
+        for a region's API host, the server itself for any other ``base_url``.
+        """
         return self._origin + "/"
 
     async def async_login(self) -> None:
@@ -574,7 +577,8 @@ class Sigen(SessionOwner):
 
     async def get_energy_flow(self, station_id: StationId | None = None) -> EnergyFlow:
         """Live power flow: kW, grid + = import, battery + = discharge (see
-        :class:`EnergyFlow` for the cloud's own signs)."""
+        :class:`EnergyFlow` for the cloud's own signs).
+        """
         sid = self._station(station_id)
         what = f"Reading the energy flow of station {sid}"
         data, answer = await self._request(
@@ -661,7 +665,8 @@ class Sigen(SessionOwner):
         station_id: StationId | None = None,
     ) -> None:
         """Switch the station's mode: a default mode's value with ``profile_id=-1``, or
-        9 with a custom profile's id (an :class:`OperationalMode` gives both)."""
+        9 with a custom profile's id (an :class:`OperationalMode` gives both).
+        """
         if isinstance(mode, OperationalMode):
             profile_id = mode.profile_id
             mode = mode.value
@@ -687,7 +692,8 @@ class Sigen(SessionOwner):
 
     def mode_by_label(self, label: str) -> OperationalMode:
         """The home station's mode with this label (case-insensitive; the method-name
-        form ``"sigen_ai_mode"`` works too)."""
+        form ``"sigen_ai_mode"`` works too).
+        """
         modes = self.operational_modes
         found = _find_by_name(modes, label, lambda item: item.label)
         if found is not None:
@@ -1012,7 +1018,8 @@ class Sigen(SessionOwner):
 
     async def nb_query_mode(self, system_id: str | None = None) -> int:
         """The northbound mode (an :class:`NBMode` value) of the home station or
-        ``system_id``."""
+        ``system_id``.
+        """
         nb, target = await self._nb_target(system_id)
         return await nb.query_mode(target)
 

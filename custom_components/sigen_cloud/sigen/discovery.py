@@ -77,7 +77,8 @@ class RegionSearch:
     @property
     def accepted(self) -> tuple[str, ...]:
         """The shards that accepted the credentials (more than one is unusual: the
-        same e-mail address registered on several shards)."""
+        same e-mail address registered on several shards).
+        """
         return self._regions("accepted")
 
     @property

@@ -270,7 +270,8 @@ class OperationalMode:
 @dataclass(frozen=True)
 class CurrentMode:
     """The station's current mode: ``mode`` (int), ``profile_id`` (-1 for default modes)
-    and ``label`` when the mode is among the known ones."""
+    and ``label`` when the mode is among the known ones.
+    """
 
     mode: int
     profile_id: int = APP_DEFAULT_PROFILE_ID
@@ -298,7 +299,8 @@ class CurrentMode:
 @dataclass(frozen=True)
 class SmartLoad:
     """A smart load (a card of ``systemDevice/card``): ``name``, ``path`` (its
-    ``loadPath``), ``power`` in kW (from ``valueWithUnit``), ``on`` (``manualSwitch`` 1)."""
+    ``loadPath``), ``power`` in kW (from ``valueWithUnit``), ``on`` (``manualSwitch`` 1).
+    """
 
     name: str
     path: int
@@ -340,7 +342,8 @@ class SmartLoad:
 @dataclass(frozen=True)
 class SmartLoadConsumption:
     """Energy used by a smart load, kWh: ``today``, ``month`` and ``lifetime``
-    (the cloud sends strings with units such as ``"4.79 kWh"``)."""
+    (the cloud sends strings with units such as ``"4.79 kWh"``).
+    """
 
     today: float | None = None
     month: float | None = None

@@ -112,7 +112,8 @@ class _DroppedConnectionIsDebug(logging.Filter):
     """paho logs a connection the broker dropped as an error ("failed to receive on
     socket: [Errno 104] Connection reset by peer"); the listener reports each loss once
     itself, as a warning with the time of the next try. paho's line becomes debug; its
-    other errors (an exception in a callback) stay errors."""
+    other errors (an exception in a callback) stay errors.
+    """
 
     _PREFIXES: Final = ("failed to receive on socket", "timeout on socket")
 
@@ -156,7 +157,8 @@ class _RecheckOnboarding(Exception):
 
 class ConnectionLostError(aiomqtt.MqttError):
     """The connection died before the broker's CONNACK; ``cause`` is what the socket
-    raised (a TLS alert, a reset), ``None`` when it was simply closed."""
+    raised (a TLS alert, a reset), ``None`` when it was simply closed.
+    """
 
     def __init__(self, cause: OSError | None) -> None:
         self.cause = cause
@@ -615,7 +617,8 @@ class SigenMQTT:
     @property
     def session_fallback(self) -> bool:
         """Whether the broker refused the persistent session (or the stable client id)
-        and this client now connects with a clean session and a random client id."""
+        and this client now connects with a clean session and a random client id.
+        """
         return self._fallback_id is not None
 
     @property

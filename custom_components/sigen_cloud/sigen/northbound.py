@@ -95,7 +95,8 @@ _KEY_LOGINS: dict[tuple[str, str], set[asyncio.Future[None]]] = {}
 
 async def wait_for_key_logins(base_url: str, app_key: str, limit: float) -> bool:
     """Wait (at most ``limit`` seconds) until the app-key logins in flight in this
-    process for ``app_key`` at ``base_url`` end; ``True`` when there were any."""
+    process for ``app_key`` at ``base_url`` end; ``True`` when there were any.
+    """
     loop = asyncio.get_running_loop()
     pending = [f for f in _KEY_LOGINS.get((base_url, app_key), ()) if f.get_loop() is loop]
     if pending:
@@ -105,7 +106,8 @@ async def wait_for_key_logins(base_url: str, app_key: str, limit: float) -> bool
 
 def newest_key_token(base_url: str, app_key: str) -> str | None:
     """The newest unexpired access token any app-key login of this process got for
-    ``app_key`` at ``base_url`` (a normalised base URL, as :attr:`NorthboundClient.base_url`)."""
+    ``app_key`` at ``base_url`` (a normalised base URL, as :attr:`NorthboundClient.base_url`).
+    """
     entry = _KEY_TOKENS.get((base_url, app_key))
     if entry is None:
         return None
@@ -255,7 +257,8 @@ class NorthboundClient(SessionOwner):
     @property
     def password_form(self) -> PasswordForm | None:
         """The password form the cloud accepted (or was given): ``"plain"``, ``"aes"``,
-        or ``None`` while unknown."""
+        or ``None`` while unknown.
+        """
         return self._password_form
 
     @property
@@ -310,7 +313,8 @@ class NorthboundClient(SessionOwner):
 
     async def _login_locked(self, *, explicit: bool = False) -> None:
         """Log in; after the cloud refused the credentials only an explicit
-        :meth:`login` tries again (implicit logins would lock the account)."""
+        :meth:`login` tries again (implicit logins would lock the account).
+        """
         self._refused.check(explicit=explicit)
         await self._refused.login(self._do_login)
 
@@ -603,7 +607,8 @@ class NorthboundClient(SessionOwner):
 
     async def onboard(self, ids: str | Iterable[str]) -> list[OnboardResult]:
         """Ask to onboard systems; each result says done, refused or ``pending``
-        (code 1116: the owner must approve in the app or by e-mail)."""
+        (code 1116: the owner must approve in the app or by e-mail).
+        """
         return await self._board("onboard", _check_system_ids(ids))
 
     async def offboard(self, ids: str | Iterable[str]) -> list[OnboardResult]:
