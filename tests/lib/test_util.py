@@ -1,4 +1,4 @@
-"""Parsing, JSON decoding, envelope and HTTP-error helpers of ``sigen._util``."""
+"""Parsing and JSON decoding (``sigen._parse``), envelope and HTTP-error helpers."""
 
 from __future__ import annotations
 
@@ -9,26 +9,28 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sigen._util import (
-    HttpAnswer,
-    check_envelope,
-    check_http,
+from sigen._parse import (
     decode_nested_json,
-    error_for_code,
-    expect_dict,
-    expect_list,
-    join_url,
-    mask_email,
     method_suffix,
-    normalize_base_url,
     parse_bool,
     parse_energy_kwh,
     parse_int,
     parse_number,
     parse_power_kw,
-    parse_retry_after,
     parse_str,
     parse_str_list,
+)
+from sigen._util import (
+    HttpAnswer,
+    check_envelope,
+    check_http,
+    error_for_code,
+    expect_dict,
+    expect_list,
+    join_url,
+    mask_email,
+    normalize_base_url,
+    parse_retry_after,
     redact,
 )
 from sigen.errors import (

@@ -1,7 +1,7 @@
 """One rule for zero on both paths: every parsed, converted or negated zero is +0.0.
 
 The issue: "Grid power shows -0.00 kW, flipping between -0.0 after telemetry and 0.0
-after a poll". REST models parse through ``sigen._util`` (``parse_number``,
+after a poll". REST models parse through ``sigen._parse`` (``parse_number``,
 ``parse_power_kw``, ``negate``), MQTT telemetry through ``sigen.telemetry``; both give
 ``+0.0`` for every zero, whatever sign the cloud sent it with.
 """
@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from sigen._util import negate, parse_energy_kwh, parse_number, parse_power_kw, plus_zero
+from sigen._parse import negate, parse_energy_kwh, parse_number, parse_power_kw, plus_zero
 from sigen.models import EnergyFlow, NBEnergyFlow
 from sigen.telemetry import TelemetryData
 

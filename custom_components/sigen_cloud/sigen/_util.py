@@ -1,7 +1,6 @@
-"""Helpers shared by the REST clients, the models and the MQTT side.
+"""Helpers shared by the REST clients (value parsers live in :mod:`._parse`).
 
-Parsing helpers never raise on bad input: they return ``None`` (the caller decides
-whether a missing value matters). The HTTP helpers turn every way a request can fail
+The HTTP helpers turn every way a request can fail
 into one of the library's exceptions with a message a human can act on.
 """
 
@@ -9,15 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Self
 
 import aiohttp
 
+from ._parse import decode_nested_json, parse_int, parse_number, parse_str
 from .const import (
     CODE_ACCOUNT_LOCKED,
     CODE_AUTH_FAILED,
@@ -38,12 +37,6 @@ from .errors import (
 
 _LOGGER = logging.getLogger(__name__)
 
-#: How deep :func:`decode_nested_json` follows nested JSON strings and containers.
-MAX_JSON_DEPTH: Final = 32
-
-_NUMBER_RE = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\d\s].*)?$")
-_POWER_FACTORS: Final = {"w": 0.001, "kw": 1.0, "mw": 1000.0, "gw": 1_000_000.0}
-_ENERGY_FACTORS: Final = {"wh": 0.001, "kwh": 1.0, "mwh": 1000.0, "gwh": 1_000_000.0}
 _SECRET_KEYS_RE = re.compile(
     # a secret key, quoted or not (also with JSON-escaped quotes inside a JSON string),
     # then its value: a (possibly escaped) quoted string or a bare word
@@ -53,129 +46,7 @@ _SECRET_KEYS_RE = re.compile(
 )
 
 
-# --------------------------------------------------------------------------- parsing
-
-
-def _split_number(value: object) -> tuple[float, str] | None:
-    """Return ``(number, unit)`` for numbers and strings like ``"4.79 kWh"``."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        try:
-            number = float(value)
-        except OverflowError:  # an int beyond a float's range (10**309): no usable number
-            return None
-        unit = ""
-    elif isinstance(value, str):
-        match = _NUMBER_RE.match(value.replace(",", "") if value.count(",") else value)
-        if match is None:
-            return None
-        try:
-            number = float(match.group(1))
-        except ValueError:  # pragma: no cover - the regex only matches valid floats
-            return None
-        unit = (match.group(2) or "").strip()
-    else:
-        return None
-    if math.isnan(number) or math.isinf(number):
-        return None
-    return plus_zero(number), unit
-
-
-def parse_number(value: object) -> float | None:
-    """Return ``value`` as a float, or ``None`` if it holds no usable number.
-
-    Accepts numbers and numeric strings with or without a unit: ``"4.79 kWh"`` → 4.79,
-    ``"-4151.0"`` → -4151.0, ``12`` → 12.0. ``None``, ``""``, ``"--"``, booleans, NaN and
-    infinities give ``None``, never 0. The unit is dropped as is; use
-    :func:`parse_power_kw` or :func:`parse_energy_kwh` to convert one.
-    """
-    parsed = _split_number(value)
-    return None if parsed is None else parsed[0]
-
-
-def parse_int(value: object) -> int | None:
-    """Return ``value`` as an int (``"6.0"`` → 6), or ``None``; fractions are not rounded."""
-    number = parse_number(value)
-    if number is None or not number.is_integer():
-        return None
-    return int(number)
-
-
-def parse_bool(value: object) -> bool | None:
-    """Return ``value`` as a bool: true/false, 1/0, "on"/"off", "yes"/"no"; else ``None``."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if value in (0, 1):
-            return bool(value)
-        return None
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("true", "1", "1.0", "on", "yes", "y"):
-            return True
-        if text in ("false", "0", "0.0", "off", "no", "n"):
-            return False
-    return None
-
-
-def parse_str(value: object) -> str | None:
-    """Return ``value`` as a non-empty string (numbers are formatted), else ``None``."""
-    if isinstance(value, str):
-        return value if value.strip() else None
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float) and value.is_integer() and not math.isinf(value):
-        return str(int(value))
-    return None
-
-
-def parse_str_list(value: object) -> list[str]:
-    """Return the non-empty strings of a list (anything else gives ``[]``)."""
-    if not isinstance(value, list):
-        return []
-    return [text for item in value if (text := parse_str(item)) is not None]
-
-
-def _parse_with_unit(value: object, factors: Mapping[str, float], default: str) -> float | None:
-    parsed = _split_number(value)
-    if parsed is None:
-        return None
-    number, unit = parsed
-    unit = (unit or default).replace(" ", "").lower()
-    factor = factors.get(unit)
-    if factor is None:
-        _LOGGER.debug("Unknown unit %r, keeping the number as it is", unit)
-        factor = factors[default]
-    return plus_zero(number * factor)
-
-
-def plus_zero(value: float) -> float:
-    """``value`` with a zero always as ``+0.0`` (``-0.0`` would show as "-0.00 kW").
-
-    The one rule of both paths (REST models, MQTT telemetry): every parsed, converted
-    or negated zero is ``+0.0``.
-    """
-    return value + 0.0  # IEEE 754: -0.0 + 0.0 == +0.0, any other value is unchanged
-
-
-def parse_power_kw(value: object) -> float | None:
-    """Return a power in kW: ``"0.00 kW"`` → 0.0, ``"500 W"`` → 0.5, ``1.5`` → 1.5 (kW)."""
-    return _parse_with_unit(value, _POWER_FACTORS, "kw")
-
-
-def parse_energy_kwh(value: object) -> float | None:
-    """Return an energy in kWh: ``"4.79 kWh"`` → 4.79, ``"1.2 MWh"`` → 1200.0."""
-    return _parse_with_unit(value, _ENERGY_FACTORS, "kwh")
-
-
-def negate(value: float | None) -> float | None:
-    """``-value`` (``0.0`` for zero, never ``-0.0``); ``None`` stays ``None``."""
-    if value is None:
-        return None
-    return -value if value else 0.0
+# --------------------------------------------------------------------------- models
 
 
 class PowerSplit:
@@ -209,46 +80,6 @@ class PowerSplit:
     def battery_charge_power(self) -> float | None:
         """Power put into the battery, kW (``max(-battery_power, 0)``)."""
         return None if self.battery_power is None else max(0.0, -self.battery_power)
-
-
-def decode_nested_json(data: object, _depth: int = 0) -> Any:
-    """Decode the cloud's (sometimes double-encoded) ``data`` into plain Python.
-
-    ``data`` may be an object, a JSON string holding an object or list, or a list of
-    JSON strings; containers are walked recursively, so a JSON string inside a dict
-    value (like a device's ``attrMap``) is decoded too. Strings that are not JSON
-    objects or lists stay strings (``"pfh24"`` and ``"123"`` are left alone). Past
-    :data:`MAX_JSON_DEPTH` levels the value is returned as it is.
-    """
-    if _depth >= MAX_JSON_DEPTH:
-        return data
-    if isinstance(data, str):
-        text = data.strip()
-        if len(text) >= 2 and (text[0], text[-1]) in (("{", "}"), ("[", "]"), ('"', '"')):
-            try:
-                decoded = json.loads(text)
-            except (ValueError, RecursionError):
-                return data
-            if isinstance(decoded, str) and decoded == data:
-                return data
-            return decode_nested_json(decoded, _depth + 1)
-        return data
-    if isinstance(data, list):
-        return [decode_nested_json(item, _depth + 1) for item in data]
-    if isinstance(data, dict):
-        return {key: decode_nested_json(value, _depth + 1) for key, value in data.items()}
-    return data
-
-
-def method_suffix(label: str) -> str:
-    """Turn a mode label or load name into a method-name suffix.
-
-    Lower-cased, spaces and dashes become ``_``, every other character that is not an
-    ASCII letter, digit or ``_`` is dropped: ``"Sigen AI Mode"`` → ``"sigen_ai_mode"``,
-    ``"Maximum Self-Powered"`` → ``"maximum_self_powered"``.
-    """
-    text = label.strip().lower().replace(" ", "_").replace("-", "_")
-    return re.sub(r"[^a-z0-9_]", "", text)
 
 
 # --------------------------------------------------------------------------- secrets

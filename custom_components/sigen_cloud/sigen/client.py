@@ -30,6 +30,7 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 
+from ._parse import method_suffix, parse_number, parse_str
 from ._util import (
     HttpAnswer,
     RefusedCredentials,
@@ -45,10 +46,7 @@ from ._util import (
     is_firewall_block,
     join_url,
     mask_email,
-    method_suffix,
     normalize_base_url,
-    parse_number,
-    parse_str,
     redact,
 )
 from .const import (

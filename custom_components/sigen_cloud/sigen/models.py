@@ -17,8 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ._util import (
-    PowerSplit,
+from ._parse import (
     method_suffix,
     negate,
     parse_bool,
@@ -29,6 +28,7 @@ from ._util import (
     parse_str,
     parse_str_list,
 )
+from ._util import PowerSplit
 from .const import (
     APP_DEFAULT_PROFILE_ID,
     APP_MODE_CUSTOM_PROFILE,

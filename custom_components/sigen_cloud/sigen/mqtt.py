@@ -79,6 +79,7 @@ from typing import TYPE_CHECKING, Any, Final, Self
 import aiomqtt
 from aiomqtt.exceptions import MqttConnectError
 
+from ._parse import parse_reason_code
 from .const import MQTT_BROKERS, MQTT_PORT, NB_BASE_URLS, NBMode
 from .errors import (
     SigenAccountLockedError,
@@ -357,7 +358,7 @@ def _client_id(app_identifier: str, app_key: str) -> str:
 def _describe_mqtt_error(err: BaseException) -> str:
     """A human sentence for an aiomqtt/ssl error (never containing credentials)."""
     if isinstance(err, MqttConnectError):
-        code = _code(err.rc)
+        code = parse_reason_code(err.rc)
         if code in (4, 134):
             return "the broker refused the app key or access token (bad username or password)"
         if code in (5, 135):
@@ -388,12 +389,12 @@ _CLIENT_CERT_ALERT: Final = re.compile(
 
 
 def _is_auth_refusal(err: BaseException) -> bool:
-    return isinstance(err, MqttConnectError) and _code(err.rc) in _AUTH_REFUSED_CODES
+    return isinstance(err, MqttConnectError) and parse_reason_code(err.rc) in _AUTH_REFUSED_CODES
 
 
 def _is_id_refusal(err: BaseException) -> bool:
     """The broker refused the client id (or the persistent session that goes with it)."""
-    return isinstance(err, MqttConnectError) and _code(err.rc) in _ID_REFUSED_CODES
+    return isinstance(err, MqttConnectError) and parse_reason_code(err.rc) in _ID_REFUSED_CODES
 
 
 def _socket_cause(err: BaseException) -> BaseException | None:
@@ -429,12 +430,6 @@ def _is_unreachable(err: BaseException) -> bool:
             "certificate required" not in str(cause).lower()
         )
     return True
-
-
-def _code(value: object) -> int:
-    """An MQTT reason code (a paho ``ReasonCode`` or an int) as an int (-1 if unknown)."""
-    raw = getattr(value, "value", value)
-    return raw if isinstance(raw, int) else -1
 
 
 async def _call(callback: Callable[[Any], Any], value: Any, what: str) -> None:
@@ -1021,7 +1016,7 @@ class SigenMQTT:
                     {
                         system_id
                         for (_kind, system_id), code in zip(wanted, granted, strict=False)
-                        if _code(code) >= 128
+                        if parse_reason_code(code) >= 128
                     }
                 )
                 if len(granted) != len(wanted) or len(refused) == len(self.system_ids):

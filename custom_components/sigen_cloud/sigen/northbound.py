@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from ._parse import parse_int, parse_number, parse_str
 from ._util import (
     HttpAnswer,
     RefusedCredentials,
@@ -43,9 +44,6 @@ from ._util import (
     join_url,
     mask_email,
     normalize_base_url,
-    parse_int,
-    parse_number,
-    parse_str,
 )
 from .const import (
     CODE_AUTH_FAILED,

@@ -35,7 +35,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
-from ._util import PowerSplit, negate, plus_zero
+from ._parse import (
+    MS_THRESHOLD,
+    negate,
+    parse_bool,
+    parse_epoch,
+    parse_grid_status,
+    parse_int,
+    parse_milli,
+    parse_number,
+    parse_status,
+    parse_timestamp_text,
+)
+from ._util import PowerSplit
 from .const import (
     BATTERY_COMMAND_MODES,
     CHARGE_PRIORITY_TYPES,
@@ -52,8 +64,6 @@ MAX_PAYLOAD_BYTES = 1_000_000
 MAX_ITEMS = 1000
 # Absolute values beyond this (in the unit sent: W, Wh, %) are treated as garbage.
 MAX_ABS_VALUE = 1e9
-# Epoch values beyond this are milliseconds, not seconds (year 5138 in seconds).
-MS_THRESHOLD = 100_000_000_000
 
 # Battery command limits.
 MAX_DURATION_MIN = 1440
@@ -64,103 +74,14 @@ PAST_TOLERANCE_S = 300.0
 # --------------------------------------------------------------------------- helpers
 
 
-def _to_float(value: Any, limit: float = MAX_ABS_VALUE) -> float | None:
-    """A finite, sane number from a number or a numeric string; ``None`` otherwise."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if not text or len(text) > 64:
-            return None
-        value = text.split()[0]  # tolerate a trailing unit ("1740.0 W")
-    elif not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except (ValueError, OverflowError):
-        return None
-    if not math.isfinite(number) or abs(number) > limit:
-        return None
-    return plus_zero(number)
-
-
-def _to_int(value: Any) -> int | None:
-    number = _to_float(value)
-    if number is None or number != int(number):
-        return None
-    return int(number)
+def _sane(value: Any) -> float | None:
+    """A number within :data:`MAX_ABS_VALUE` (in the unit sent), else ``None``."""
+    return parse_number(value, limit=MAX_ABS_VALUE)
 
 
 def _w_to_kw(value: Any) -> float | None:
-    number = _to_float(value)
-    return None if number is None else plus_zero(round(number / 1000.0, 6))
-
-
-def _to_bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("on", "true", "yes", "enable", "enabled"):
-            return True
-        if text in ("off", "false", "no", "disable", "disabled"):
-            return False
-    number = _to_float(value)
-    if number in (0.0, 1.0):
-        return number == 1.0
-    return None
-
-
-def _to_status(value: Any) -> str | None:
-    """A status as text: ``"1.0"`` becomes ``"1"``, words are kept as sent."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float) or (isinstance(value, str) and _to_float(value) is not None):
-        number = _to_int(value)
-        if number is not None:
-            return str(number)
-    if isinstance(value, str):
-        text = value.strip()
-        return text[:64] or None
-    return None
-
-
-_GRID_STATUS_WORDS = {"ongrid": 0, "on_grid": 0, "offgrid": 1, "off_grid": 1}
-
-
-def _to_grid_status(value: Any) -> int | None:
-    """``onOffGridStatus``: 0 on grid, 1 off grid (numbers kept; "onGrid"/"offGrid" mapped)."""
-    if isinstance(value, str) and value.strip().lower() in _GRID_STATUS_WORDS:
-        return _GRID_STATUS_WORDS[value.strip().lower()]
-    return _to_int(value)
-
-
-def _to_datetime(value: Any) -> datetime | None:
-    """Epoch seconds or milliseconds (recognised by size) to an aware datetime."""
-    number = _to_float(value, limit=1e15)
-    if number is None:
-        return None
-    if number > MS_THRESHOLD:
-        number /= 1000.0
-    if not 0 < number < 32_503_680_000:  # before the year 3000
-        return None
-    try:
-        return datetime.fromtimestamp(number, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def _to_timestamp_text(value: Any) -> str | None:
-    """``statisticsTime`` as Sigen sent it, as text (a number keeps its digits)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, str):
-        return value.strip()[:64] or None
-    return None
+    """A W (or Wh) value within :data:`MAX_ABS_VALUE` in kW (kWh)."""
+    return parse_milli(value, limit=MAX_ABS_VALUE)
 
 
 def _first(values: Mapping[str, Any], keys: Sequence[str]) -> Any:
@@ -398,14 +319,14 @@ class TelemetryData(PowerSplit):
         sent_time = _first(item, ("statisticsTime",))
         if sent_time is None:
             sent_time = _first(values, ("statisticsTime",))
-        timestamp = _to_timestamp_text(sent_time)
-        soc = _to_float(_first(values, _SOC_KEYS))
+        timestamp = parse_timestamp_text(sent_time)
+        soc = _sane(_first(values, _SOC_KEYS))
         if soc is not None and not 0.0 <= soc <= 100.0:
             soc = None
         return cls(
             system_id=system_id,
             timestamp=timestamp,
-            statistics_time=_to_datetime(sent_time),
+            statistics_time=parse_epoch(sent_time),
             pv_power=_w_to_kw(_first(values, _PV_KEYS)),
             grid_power=_w_to_kw(_first(values, _GRID_KEYS)),
             battery_power=negate(_w_to_kw(_first(values, _STORAGE_KEYS))),
@@ -420,9 +341,9 @@ class TelemetryData(PowerSplit):
             max_discharge_power=_w_to_kw(_first(values, _MAX_DISCHARGE_KEYS)),
             charge_capacity=_w_to_kw(values.get("storageChargeCapacityWh")),
             discharge_capacity=_w_to_kw(values.get("storageDischargeCapacityWh")),
-            operational_mode=_to_int(values.get("operationalMode")),
-            system_status=_to_status(values.get("systemStatus")),
-            on_off_grid_status=_to_grid_status(values.get("onOffGridStatus")),
+            operational_mode=parse_int(values.get("operationalMode"), limit=MAX_ABS_VALUE),
+            system_status=parse_status(values.get("systemStatus")),
+            on_off_grid_status=parse_grid_status(values.get("onOffGridStatus")),
             reported_load_power=_w_to_kw(_first(values, _LOAD_KEYS)),
             raw=values,
             raw_item=item,
@@ -469,13 +390,13 @@ class SystemData:
         system_id, values = found
 
         def soc(*keys: str) -> float | None:
-            number = _to_float(_first(values, keys))
+            number = _sane(_first(values, keys))
             return number if number is not None and 0.0 <= number <= 100.0 else None
 
         return cls(
             system_id=system_id,
-            system_status=_to_status(values.get("systemStatus")),
-            on_off_grid_status=_to_grid_status(values.get("onOffGridStatus")),
+            system_status=parse_status(values.get("systemStatus")),
+            on_off_grid_status=parse_grid_status(values.get("onOffGridStatus")),
             inverter_max_active_power=_w_to_kw(values.get("inverterMaxActivePowerW")),
             battery_rated_charge_power=_w_to_kw(values.get("batteryRatedChargePowerW")),
             battery_rated_discharge_power=_w_to_kw(values.get("batteryRatedDischargePowerW")),
@@ -487,8 +408,8 @@ class SystemData:
             discharge_cut_off_soc=soc("dischargeCutOffSOC%", "dischargeCutOffSOC"),
             backup_cut_off_soc=soc("backupCutOffSOC%", "backupCutOffSOC"),
             peak_shaving_cut_off_soc=soc("peakShavingCutOffSOC%", "peakShavingCutOffSOC"),
-            peak_shaving_status=_to_bool(values.get("peakShavingStatus")),
-            storm_watch_status=_to_bool(values.get("stormWatchStatus")),
+            peak_shaving_status=parse_bool(values.get("peakShavingStatus")),
+            storm_watch_status=parse_bool(values.get("stormWatchStatus")),
             raw=item,
         )
 
@@ -554,7 +475,7 @@ class AlarmEvent:
         system_id = _system_id(item, values)
         code = _first(values, ("alarmCode", "code"))
         if isinstance(code, int | float) and not isinstance(code, bool):
-            number = _to_int(code)
+            number = parse_int(code, limit=MAX_ABS_VALUE)
             code = None if number is None else str(number)
         if system_id is None or not isinstance(code, str) or not code.strip() or len(code) > 64:
             skipped.append(f"item {index} has no systemId or alarmCode")
@@ -563,7 +484,7 @@ class AlarmEvent:
         if not isinstance(status, str) or status.strip().lower() not in cls.STATUSES:
             skipped.append(f"item {index} has an unknown status {str(status)[:20]!r}")
             return None
-        change_time = _to_datetime(values.get("changeTime"))
+        change_time = parse_epoch(values.get("changeTime"))
         return cls(
             system_id=system_id,
             alarm_code=code.strip(),
