@@ -13,7 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sigen_cloud.config_flow import SigenConfigFlow, entry_title
+from custom_components.sigen_cloud.config_flow import SigenConfigFlow
 from custom_components.sigen_cloud.const import (
     CONF_APP_IDENTIFIER,
     CONF_APP_KEY,
@@ -28,6 +28,7 @@ from custom_components.sigen_cloud.const import (
     DOMAIN,
     REGIONS,
 )
+from custom_components.sigen_cloud.flow_forms import entry_title
 from sigen_sim.broker import free_port
 
 from .conftest import account_data, account_id, developer_data, password_logins
@@ -563,7 +564,7 @@ async def test_developer_step_server_without_broker(
         "advanced": {},
     }
     port = free_port()
-    with patch("custom_components.sigen_cloud.config_flow.MQTT_PORT", port):
+    with patch("custom_components.sigen_cloud.flow_developer.MQTT_PORT", port):
         result = await hass.config_entries.flow.async_configure(result["flow_id"], dev)
     assert result["errors"] == {"base": "mqtt_cannot_connect"}
     assert result["description_placeholders"]["broker"] == f"127.0.0.1:{port}"

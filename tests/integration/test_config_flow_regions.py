@@ -227,7 +227,7 @@ async def test_an_unexpected_error_while_searching(
     hass: HomeAssistant, sim: Any, socket_enabled: None
 ) -> None:
     with patch(
-        "custom_components.sigen_cloud.config_flow.find_region", side_effect=RuntimeError("bug")
+        "custom_components.sigen_cloud.flow_login.find_region", side_effect=RuntimeError("bug")
     ):
         result = await submit_user(hass, account(sim))
     assert result["errors"] == {"base": "unknown"}
