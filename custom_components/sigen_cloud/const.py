@@ -50,3 +50,6 @@ STALE_CHECK_INTERVAL: Final = timedelta(minutes=1)
 NB_MODE_MIN_INTERVAL: Final = timedelta(minutes=5)
 
 ATTR_STATION: Final = "station"
+
+# The model of a station's device; services.yaml's device filter matches on it.
+DEVICE_MODEL_STATION: Final = "SigenStor station"
