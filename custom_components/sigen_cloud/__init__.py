@@ -6,21 +6,15 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
+from .client import build_client, has_developer_credentials, nb_base_url
 from .const import CONF_APP_KEY, CONF_APP_SECRET, DOMAIN, LOGGER, PLATFORMS
-from .coordinator import (
-    ISSUE_DEVELOPER_CREDENTIALS,
-    SigenCoordinator,
-    async_create_developer_issue,
-    async_unblock_reauth,
-    build_client,
-    has_developer_credentials,
-    nb_base_url,
-)
+from .coordinator import SigenCoordinator
 from .data import SigenConfigEntry, SigenRuntimeData
+from .helpers import async_unblock_reauth
+from .repairs import async_create_developer_issue, async_delete_developer_issue
 from .services import async_setup_services
 from .sigen import NorthboundClient, SigenAuthError, SigenError
 
@@ -75,7 +69,7 @@ async def _async_northbound(
     alone and a repair issue asks to correct them (reconfigure or options).
     """
     if not has_developer_credentials(entry.data):
-        ir.async_delete_issue(hass, DOMAIN, ISSUE_DEVELOPER_CREDENTIALS)
+        async_delete_developer_issue(hass)
         return None
     try:
         northbound = await NorthboundClient.from_app_key(
@@ -94,7 +88,7 @@ async def _async_northbound(
             translation_key="setup_northbound_cannot_connect",
             translation_placeholders={"error": str(err)},
         ) from err
-    ir.async_delete_issue(hass, DOMAIN, ISSUE_DEVELOPER_CREDENTIALS)
+    async_delete_developer_issue(hass)
     return northbound
 
 

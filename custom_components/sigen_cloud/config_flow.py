@@ -29,7 +29,7 @@ from .const import (
     LOGGER,
     REGION_AUTO,
 )
-from .coordinator import mqtt_broker
+from .client import mqtt_broker
 from .flow_developer import (
     async_validate_developer,
     async_with_broker,

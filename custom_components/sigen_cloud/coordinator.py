@@ -12,34 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, cast
 
-from homeassistant.config_entries import SOURCE_RECONFIGURE
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from .client import build_mqtt, has_developer_credentials
 from .const import (
-    CONF_APP_IDENTIFIER,
-    CONF_APP_KEY,
-    CONF_APP_SECRET,
-    CONF_CA_CERT,
-    CONF_CLIENT_CERT,
-    CONF_CLIENT_KEY,
-    CONF_MQTT_HOST,
-    CONF_MQTT_PORT,
-    CONF_NB_URL,
-    CONF_REGION,
-    CONF_SERVER_URL,
-    DEFAULT_REGION,
     DOMAIN,
     ENERGY_FLOW_INTERVAL,
     LOGGER,
@@ -50,6 +36,8 @@ from .const import (
     TELEMETRY_STALE_AFTER,
 )
 from .data import SigenCloudData, StationData
+from .helpers import async_unblock_reauth
+from .repairs import async_create_developer_issue, async_update_onboarding_issues
 from .sigen import (
     AlarmEvent,
     NBMode,
@@ -68,118 +56,9 @@ from .sigen import (
     TelemetryData,
     pair_stations,
 )
-from .sigen.const import MQTT_PORT, NB_BASE_URLS, REGION_BASE_URLS
-from .sigen.regions import get_region
 
 if TYPE_CHECKING:
-    from aiohttp import ClientSession
-
     from .data import SigenConfigEntry
-
-# Seconds before reconnecting to the broker after a disconnection / an error.
-MQTT_RECONNECT_INTERVAL = 30.0
-MQTT_ERROR_RECONNECT_INTERVAL = 60.0
-
-ISSUE_ONBOARDING_PENDING = "onboarding_pending"
-ISSUE_DEVELOPER_CREDENTIALS = "developer_credentials_invalid"
-
-
-# --- Building the clients from a config entry's data ------------------------------------
-
-
-def has_developer_credentials(data: Mapping[str, Any]) -> bool:
-    """Whether the entry (or flow input) holds a complete set of developer credentials."""
-    return all(data.get(key) for key in (CONF_APP_KEY, CONF_APP_SECRET, CONF_APP_IDENTIFIER))
-
-
-def app_base_url(data: Mapping[str, Any]) -> str:
-    """The app API base URL: the advanced server URL, else the region's."""
-    if server_url := data.get(CONF_SERVER_URL):
-        return str(server_url)
-    return REGION_BASE_URLS[data.get(CONF_REGION, DEFAULT_REGION)]
-
-
-def nb_base_url(data: Mapping[str, Any]) -> str:
-    """The northbound API base URL (a custom server URL serves both APIs)."""
-    if nb_url := data.get(CONF_NB_URL):
-        return str(nb_url)
-    if server_url := data.get(CONF_SERVER_URL):
-        return str(server_url)
-    return NB_BASE_URLS[data.get(CONF_REGION, DEFAULT_REGION)]
-
-
-def mqtt_broker(data: Mapping[str, Any]) -> tuple[str, int]:
-    """The MQTT broker host (the first to try) and TLS port."""
-    hosts, port = mqtt_brokers(data)
-    return hosts[0], port
-
-
-def mqtt_brokers(data: Mapping[str, Any]) -> tuple[tuple[str, ...], int]:
-    """The MQTT broker host candidates and TLS port: the advanced override (one host),
-    else the region's candidates in the order to try (Australia has two).
-    """
-    port = int(data.get(CONF_MQTT_PORT) or MQTT_PORT)
-    if host := data.get(CONF_MQTT_HOST):
-        return (str(host),), port
-    return get_region(data.get(CONF_REGION) or DEFAULT_REGION).mqtt_hosts, port
-
-
-class ServerOptions(TypedDict):
-    """The entry's server overrides, as :class:`~sigen.client.Sigen` keyword arguments."""
-
-    base_url: str | None
-    nb_base_url: str | None
-
-
-def server_options(data: Mapping[str, Any]) -> ServerOptions:
-    """The entry's server overrides (both ``None``: the region's own hosts)."""
-    server_url = data.get(CONF_SERVER_URL) or None
-    return ServerOptions(base_url=server_url, nb_base_url=nb_base_url(data) if server_url else None)
-
-
-def build_client(data: Mapping[str, Any], session: ClientSession) -> Sigen:
-    """An app API client for the entry's account, on the given (shared) session."""
-    return Sigen(
-        data.get(CONF_USERNAME, ""),
-        data.get(CONF_PASSWORD, ""),
-        region=data.get(CONF_REGION, DEFAULT_REGION),
-        session=session,
-        **server_options(data),
-    )
-
-
-def build_mqtt(
-    data: Mapping[str, Any],
-    system_ids: list[str],
-    session: ClientSession,
-    northbound: NorthboundClient | None,
-    *,
-    answered_broker: str | None = None,
-) -> SigenMQTT:
-    """An MQTT client for the entry's developer credentials (certificates as PEM text).
-
-    It tries the broker candidates in order (:func:`mqtt_brokers`); ``answered_broker``
-    (one that answered an earlier client of the entry) goes first.
-    """
-    hosts, port = mqtt_brokers(data)
-    if answered_broker in hosts:
-        hosts = (answered_broker, *(h for h in hosts if h != answered_broker))
-    return SigenMQTT(
-        data[CONF_APP_KEY],
-        data[CONF_APP_SECRET],
-        data[CONF_APP_IDENTIFIER],
-        system_ids,
-        broker=hosts,
-        port=port,
-        base_url=nb_base_url(data),
-        ca_cert_pem=data.get(CONF_CA_CERT) or None,
-        client_cert_pem=data.get(CONF_CLIENT_CERT) or None,
-        client_key_pem=data.get(CONF_CLIENT_KEY) or None,
-        session=session,
-        northbound=northbound,
-        reconnect_interval=MQTT_RECONNECT_INTERVAL,
-        error_reconnect_interval=MQTT_ERROR_RECONNECT_INTERVAL,
-    )
 
 
 def _as_list[T](value: T | Iterable[T] | None) -> list[T]:
@@ -189,35 +68,6 @@ def _as_list[T](value: T | Iterable[T] | None) -> list[T]:
     if isinstance(value, (list, tuple)):
         return list(value)
     return [cast("T", value)]
-
-
-@callback
-def async_unblock_reauth(hass: HomeAssistant, entry: SigenConfigEntry) -> None:
-    """Abort the entry's open reconfigure flows before its password is reported refused.
-
-    Home Assistant starts no reauthentication (with its own fixable repair) while a
-    reconfigure flow of the entry is open, and one left open in a closed browser tab
-    stays open until Home Assistant restarts.
-    """
-    for flow in entry.async_get_active_flows(hass, {SOURCE_RECONFIGURE}):
-        hass.config_entries.flow.async_abort(flow["flow_id"])
-
-
-@callback
-def async_create_developer_issue(
-    hass: HomeAssistant, entry: SigenConfigEntry, err: SigenError
-) -> None:
-    """A repair issue: the developer credentials are refused, push is off."""
-    LOGGER.debug("Developer credentials refused: %s", err)
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        ISSUE_DEVELOPER_CREDENTIALS,
-        is_fixable=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key=ISSUE_DEVELOPER_CREDENTIALS,
-        translation_placeholders={"title": entry.title},
-    )
 
 
 class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
@@ -819,23 +669,8 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
     @callback
     def _async_update_onboarding_issues(self) -> None:
         """One repair issue per system whose onboarding waits for the owner's approval."""
-        if self.mqtt is None:
-            return
-        onboarding = getattr(self.mqtt, "onboarding", None) or {}
-        for system_id, result in onboarding.items():
-            issue_id = f"{ISSUE_ONBOARDING_PENDING}_{system_id}"
-            if getattr(result, "pending", False) and system_id not in self._delivering:
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
-                    issue_id,
-                    is_fixable=False,
-                    severity=ir.IssueSeverity.WARNING,
-                    translation_key=ISSUE_ONBOARDING_PENDING,
-                    translation_placeholders={"system_id": system_id},
-                )
-            else:
-                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        if self.mqtt is not None:
+            async_update_onboarding_issues(self.hass, self.mqtt.onboarding, self._delivering)
 
 
 async def _given[T](value: list[T]) -> list[T]:

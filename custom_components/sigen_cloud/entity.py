@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
+from .client import has_developer_credentials as entry_has_developer_credentials
 from .const import DOMAIN, LOGGER
 from .coordinator import SigenCoordinator
-from .coordinator import has_developer_credentials as entry_has_developer_credentials
 from .data import SigenConfigEntry, StationData
+from .helpers import sigen_errors
 from .sigen import (
     CurrentMode,
     NBMode,
-    SigenAPIError,
-    SigenAuthError,
-    SigenConnectionError,
-    SigenError,
-    SigenMQTTError,
-    SigenRateLimitError,
-    SigenValidationError,
     SmartLoad,
 )
 from .sigen.const import APP_DEFAULT_PROFILE_ID
@@ -236,52 +229,6 @@ def async_track_smart_loads(
 
     update()
     entry.async_on_unload(coordinator.async_add_listener(update))
-
-
-@asynccontextmanager
-async def sigen_errors(hass: HomeAssistant, entry: SigenConfigEntry) -> AsyncIterator[None]:
-    """Turn the library's errors into translated Home Assistant errors."""
-    try:
-        yield
-    except SigenValidationError as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_request",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    except SigenAuthError as err:
-        entry.async_start_reauth(hass)
-        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed") from err
-    except SigenRateLimitError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="rate_limited",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    except SigenAPIError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="cloud_refused",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    except SigenConnectionError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    except SigenMQTTError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="mqtt_error",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    except SigenError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="unknown_error",
-            translation_placeholders={"error": str(err)},
-        ) from err
 
 
 def has_developer_credentials(entry: SigenConfigEntry) -> bool:

@@ -39,7 +39,7 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
-from .coordinator import build_mqtt, nb_base_url
+from .client import build_mqtt, nb_base_url
 from .data import SigenConfigEntry, SigenRuntimeData
 from .flow_forms import (
     PEM,

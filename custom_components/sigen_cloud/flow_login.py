@@ -19,7 +19,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import CONF_REGION, LOGGER, REGION_AUTO, REGIONS
-from .coordinator import build_client, server_options
+from .client import build_client, server_options
 from .sigen import REGIONS as SHARDS
 from .sigen import (
     RegionSearch,

@@ -24,7 +24,8 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .data import SigenConfigEntry, StationData
-from .entity import async_switch_northbound_mode, sigen_errors
+from .entity import async_switch_northbound_mode
+from .helpers import sigen_errors
 from .sigen import BatteryCommand, NBMode
 from .sigen.telemetry import PAST_TOLERANCE_S, validate_commands
 

@@ -37,8 +37,8 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 def fast_reconnect() -> Iterator[None]:
     """Reconnect to the broker within a fraction of a second (the default is 30 s)."""
     with (
-        patch("custom_components.sigen_cloud.coordinator.MQTT_RECONNECT_INTERVAL", 0.2),
-        patch("custom_components.sigen_cloud.coordinator.MQTT_ERROR_RECONNECT_INTERVAL", 0.2),
+        patch("custom_components.sigen_cloud.client.MQTT_RECONNECT_INTERVAL", 0.2),
+        patch("custom_components.sigen_cloud.client.MQTT_ERROR_RECONNECT_INTERVAL", 0.2),
     ):
         yield
 

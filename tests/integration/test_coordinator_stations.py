@@ -20,12 +20,8 @@ from custom_components.sigen_cloud.const import (
     CONF_SERVER_URL,
     DOMAIN,
 )
-from custom_components.sigen_cloud.coordinator import (
-    SigenCoordinator,
-    app_base_url,
-    mqtt_broker,
-    nb_base_url,
-)
+from custom_components.sigen_cloud.client import app_base_url, mqtt_broker, nb_base_url
+from custom_components.sigen_cloud.coordinator import SigenCoordinator
 from custom_components.sigen_cloud.sigen import AlarmEvent, NBMode, TelemetryData
 
 from .conftest import account_data, account_id, developer_data, wait_for

@@ -16,7 +16,7 @@ import pytest_socket
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sigen_cloud import coordinator as coordinator_module
+from custom_components.sigen_cloud import client as client_module
 from custom_components.sigen_cloud.const import (
     CONF_APP_IDENTIFIER,
     CONF_APP_KEY,
@@ -26,12 +26,8 @@ from custom_components.sigen_cloud.const import (
     CONF_REGION,
     DOMAIN,
 )
-from custom_components.sigen_cloud.coordinator import (
-    SigenCoordinator,
-    build_mqtt,
-    mqtt_broker,
-    mqtt_brokers,
-)
+from custom_components.sigen_cloud.client import build_mqtt, mqtt_broker, mqtt_brokers
+from custom_components.sigen_cloud.coordinator import SigenCoordinator
 from custom_components.sigen_cloud.sigen import REGIONS, get_region
 
 from .conftest import account_data, account_id, developer_data, wait_for
@@ -76,7 +72,7 @@ async def test_answered_broker_kept_for_the_entry(
     sim = sim_mqtt
     pytest_socket.socket_allow_hosts(["127.0.0.1", CLOSED])
     region = dataclasses.replace(REGIONS[sim.shard], mqtt_hosts=(CLOSED, sim.mqtt_host))
-    monkeypatch.setattr(coordinator_module, "get_region", lambda key: region)
+    monkeypatch.setattr(client_module, "get_region", lambda key: region)
     data = {**account_data(sim), **developer_data(sim)}
     del data[CONF_MQTT_HOST]  # no broker set by the user: the region's candidates
     entry = MockConfigEntry(domain=DOMAIN, unique_id=await account_id(sim), data=data)

@@ -19,7 +19,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sigen_cloud.const import DOMAIN
-from custom_components.sigen_cloud.entity import sigen_errors
+from custom_components.sigen_cloud.helpers import sigen_errors
 from custom_components.sigen_cloud.sigen import (
     SigenAccountLockedError,
     SigenAPIError,

@@ -18,7 +18,7 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 def fast_ha_reconnect() -> Iterator[None]:
     """The integration's MQTT listener reconnects within a fraction of a second."""
     with (
-        patch("custom_components.sigen_cloud.coordinator.MQTT_RECONNECT_INTERVAL", 0.2),
-        patch("custom_components.sigen_cloud.coordinator.MQTT_ERROR_RECONNECT_INTERVAL", 0.2),
+        patch("custom_components.sigen_cloud.client.MQTT_RECONNECT_INTERVAL", 0.2),
+        patch("custom_components.sigen_cloud.client.MQTT_ERROR_RECONNECT_INTERVAL", 0.2),
     ):
         yield

@@ -405,8 +405,8 @@ async def test_integration_receives_what_was_queued_while_away(
     sim = sim_mqtt
     assert sim.mqtt is not None
     with (
-        patch("custom_components.sigen_cloud.coordinator.MQTT_RECONNECT_INTERVAL", 2.0),
-        patch("custom_components.sigen_cloud.coordinator.MQTT_ERROR_RECONNECT_INTERVAL", 2.0),
+        patch("custom_components.sigen_cloud.client.MQTT_RECONNECT_INTERVAL", 2.0),
+        patch("custom_components.sigen_cloud.client.MQTT_ERROR_RECONNECT_INTERVAL", 2.0),
     ):
         entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
     coordinator = coordinator_of(entry)

@@ -40,7 +40,7 @@ LOGIN = "/auth/oauth/token"
 def short_request_timeout() -> Iterator[None]:
     """The integration's client gives up on a hanging request after 1 s (default 30 s)."""
     with patch(
-        "custom_components.sigen_cloud.coordinator.Sigen",
+        "custom_components.sigen_cloud.client.Sigen",
         functools.partial(Sigen, request_timeout=1.0),
     ):
         yield
@@ -123,7 +123,7 @@ async def test_outage_unavailable_logged_once_recovers(
     """5xx, timeouts, garbage, the firewall: unavailable, one log line, no reauth, back."""
     user_agent = "Mozilla/5.0 aiohttp/3.13" if fault == "firewall 403" else None
     with patch(
-        "custom_components.sigen_cloud.coordinator.Sigen",
+        "custom_components.sigen_cloud.client.Sigen",
         functools.partial(
             Sigen, request_timeout=1.0, **({"user_agent": user_agent} if user_agent else {})
         ),
