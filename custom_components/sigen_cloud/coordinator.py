@@ -237,7 +237,7 @@ class SigenCoordinator(DataUpdateCoordinator[SigenCloudData]):
         if reuse:
             self._reuse_initial_reads = False
         initial_modes = self.client.operational_modes if reuse else []
-        initial_loads = self.client.smart_loads if reuse else []
+        initial_loads = self.client.home_smart_loads if reuse else []
         # One round trip for the three, not three (bench/README.md: start-up).
         modes, current, loads = await asyncio.gather(
             _given(initial_modes)

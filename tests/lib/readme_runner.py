@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from sigen._util import SessionOwner
+from sigen._http import SessionOwner
 
 _PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 

@@ -54,7 +54,7 @@ async def test_initialize(api: Sigen) -> None:
         "Summer 50kWh",
         "Storm Ready",
     ]
-    assert [load.name for load in api.smart_loads] == ["Immersion", "Pool pump"]
+    assert [load.name for load in api.home_smart_loads] == ["Immersion", "Pool pump"]
     # without a user id in the login answer, the account id is the home station's id
     assert api.account_id == STATION_ID
 
@@ -110,8 +110,11 @@ def test_regions(region: str, base: str, nb: str, client_server: str) -> None:
     api = Sigen("a@b.c", "pw", region)
     assert api.base_url == base
     assert api.nb_base_url == nb
-    assert api._headers("x", None)["client-server"] == client_server
-    assert api._headers("x", None)["Origin"] == base.replace("https://api-", "https://app-")[:-1]
+    assert api._transport.headers("x", None)["client-server"] == client_server
+    assert (
+        api._transport.headers("x", None)["Origin"]
+        == base.replace("https://api-", "https://app-")[:-1]
+    )
 
 
 def test_base_url_overrides() -> None:

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from sigen import client as client_module
+from sigen import _auth as auth_module
 from sigen.client import Sigen
 from sigen.errors import (
     SigenAccountLockedError,
@@ -199,11 +199,11 @@ async def test_refresh_ahead_of_expiry(
 ) -> None:
     lifetime = sim.tokens.access_lifetime
     # 61 s before expiry the token is still used as it is
-    monkeypatch.setattr(client_module, "time", _ShiftedTime(lifetime - 62))
+    monkeypatch.setattr(auth_module, "time", _ShiftedTime(lifetime - 62))
     await api.get_energy_flow()
     assert _grants(sim) == []
     # 59 s before expiry it is refreshed first: no 401 on the wire
-    monkeypatch.setattr(client_module, "time", _ShiftedTime(lifetime - 58))
+    monkeypatch.setattr(auth_module, "time", _ShiftedTime(lifetime - 58))
     await api.get_energy_flow()
     assert _grants(sim) == ["refresh_token"]
     assert _statuses(sim, "energyflow") == [200, 200]
@@ -235,7 +235,7 @@ async def test_concurrent_401s_share_one_renewal(api: Sigen, sim: Simulator) -> 
 async def test_concurrent_proactive_refresh_is_shared(
     api: Sigen, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(client_module, "time", _ShiftedTime(sim.tokens.access_lifetime - 10))
+    monkeypatch.setattr(auth_module, "time", _ShiftedTime(sim.tokens.access_lifetime - 10))
     await asyncio.gather(*(api.get_energy_flow() for _ in range(8)))
     assert _grants(sim) == ["refresh_token"]
 

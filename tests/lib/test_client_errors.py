@@ -100,7 +100,7 @@ async def test_smart_load_error_does_not_fail_initialize(
     sim.faults.server_error("systemDevice/card", 500, count=1)
     async with Sigen(sim.username, sim.password, base_url=sim.api_url) as api:
         await api.async_initialize()
-        assert api.smart_loads == []
+        assert api.home_smart_loads == []
         assert hasattr(api, "set_operational_mode_tou")
     assert "smart loads could not be read" in caplog.text
 
@@ -269,7 +269,7 @@ async def test_double_encoded_app_payloads(odd_server: tuple[str, dict[str, Hand
         assert flow.pv_power == 1.5
         assert flow.grid_power == 2.0
         assert [m.label for m in api.operational_modes] == ["TOU", "P"]
-        assert api.smart_loads[0].on is True
+        assert api.home_smart_loads[0].on is True
         assert hasattr(api, "enable_smart_load_heat_pump")
 
 
@@ -371,7 +371,7 @@ async def test_odd_list_answers_skip_bad_items(
     )
     async with Sigen("a@b.c", "pw", base_url=url) as api:
         await api.async_initialize()
-        assert [load.name for load in api.smart_loads] == ["Good"]
+        assert [load.name for load in api.home_smart_loads] == ["Good"]
         assert [mode.label for mode in api.operational_modes] == ["B"]
     assert "skipping an unreadable smart load" in caplog.text
     assert "skipping an unreadable mode" in caplog.text

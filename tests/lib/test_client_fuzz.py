@@ -17,9 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sigen import client as client_module
-from sigen import northbound as nb_module
-from sigen._util import HttpAnswer, answer_from_text
+from sigen import _nb_transport as nb_transport_module
+from sigen._auth import Token
+from sigen._http import HttpAnswer, answer_from_text
+from sigen.app import _transport as app_transport_module
 from sigen.client import Sigen
 from sigen.errors import SigenError
 from sigen.northbound import NorthboundClient
@@ -80,8 +81,8 @@ def _install(monkeypatch: pytest.MonkeyPatch, pool: list[HttpAnswer]) -> None:
         index += 1
         return answer
 
-    monkeypatch.setattr(client_module, "fetch", fake_fetch)
-    monkeypatch.setattr(nb_module, "fetch", fake_fetch)
+    monkeypatch.setattr(app_transport_module, "fetch", fake_fetch)
+    monkeypatch.setattr(nb_transport_module, "fetch", fake_fetch)
 
 
 async def _check(call: Callable[[], Awaitable[Any]]) -> None:
@@ -96,9 +97,7 @@ SESSION: Any = object()  # never used: fetch is replaced
 
 def _sigen() -> Sigen:
     api = Sigen("user@example.invalid", "pw", base_url="http://127.0.0.1:9/", session=SESSION)
-    api._access_token = "token"
-    api._refresh_token = "refresh"
-    api._refresh_at = time.time() + 3600
+    api._transport.tokens.token = Token("token", time.time() + 3600, time.time() + 3600, "refresh")
     api.station_id = "20240523012345"
     return api
 

@@ -166,7 +166,7 @@ async def test_an_unexpected_error_closes_every_client(
     async def broken_login(self: Sigen) -> None:
         if self.region == "us":
             raise RuntimeError("a bug")
-        await Sigen._ensure_token(self, explicit=True)
+        await self._transport.tokens.ensure(explicit=True)
 
     monkeypatch.setattr(Sigen, "close", close)
     monkeypatch.setattr(Sigen, "async_login", broken_login)

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from sigen import _auth as auth_module
 from sigen import northbound as nb_module
 from sigen.client import Sigen
 from sigen.const import NBMode
@@ -329,10 +330,10 @@ async def test_login_again_ten_minutes_before_expiry(
     nb: NorthboundClient, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lifetime = sim.tokens.nb_lifetime
-    monkeypatch.setattr(nb_module, "time", _ShiftedTime(lifetime - 601))
+    monkeypatch.setattr(auth_module, "time", _ShiftedTime(lifetime - 601))
     await nb.get_systems()
     assert _logins(sim) == 0
-    monkeypatch.setattr(nb_module, "time", _ShiftedTime(lifetime - 599))
+    monkeypatch.setattr(auth_module, "time", _ShiftedTime(lifetime - 599))
     await nb.get_systems()
     assert _logins(sim) == 1
     assert [r.status for r in sim.requests("/openapi/system")] == [200, 200]

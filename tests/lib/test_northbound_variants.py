@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
+from sigen import _auth as auth_module
 from sigen import northbound as nb_module
 from sigen.client import Sigen
 from sigen.const import WEB_APP_HEADERS, WEB_APP_VERSION, NBMode
@@ -97,7 +98,7 @@ async def test_budget_frees_up_after_an_hour(
                 await nb.login()
         with pytest.raises(SigenAuthError, match="not trying again now"):
             await nb.login()
-        monkeypatch.setattr(nb_module, "time", _Later())
+        monkeypatch.setattr(auth_module, "time", _Later())
         sim.tokens.clear_locks()  # the cloud forgot too
         assert nb.failed_logins == 0
         nb._password = sim.password  # the user corrected the password
@@ -108,7 +109,7 @@ async def test_budget_frees_up_after_an_hour(
 @pytest.mark.sim_config(time_scale=0, nb_rate_limits=False, nb_password_form="aes")
 async def test_budget_stops_the_encrypted_retry(sim: Simulator) -> None:
     async with NorthboundClient(sim.nb_url, sim.username, "wrong") as nb:
-        nb._failures = [time.monotonic()] * (LOGIN_FAILURE_BUDGET - 1)
+        nb._transport.budget.failures = [time.monotonic()] * (LOGIN_FAILURE_BUDGET - 1)
         with pytest.raises(SigenAuthError, match="authentication failed"):
             await nb.login()  # the plain attempt spent the budget: no encrypted one
         assert len(_logins(sim)) == 1

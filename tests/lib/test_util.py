@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sigen._envelope import check_envelope, error_for_code, expect_dict, expect_list
+from sigen._http import HttpAnswer, check_http, join_url, normalize_base_url, parse_retry_after
 from sigen._parse import (
     decode_nested_json,
     method_suffix,
@@ -20,19 +22,7 @@ from sigen._parse import (
     parse_str,
     parse_str_list,
 )
-from sigen._util import (
-    HttpAnswer,
-    check_envelope,
-    check_http,
-    error_for_code,
-    expect_dict,
-    expect_list,
-    join_url,
-    mask_email,
-    normalize_base_url,
-    parse_retry_after,
-    redact,
-)
+from sigen._redact import mask_email, redact
 from sigen.errors import (
     SigenAccountLockedError,
     SigenAPIError,

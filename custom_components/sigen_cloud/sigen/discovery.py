@@ -20,12 +20,12 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 import aiohttp
 
-from ._util import mask_email
+from ._http import AsyncClosing
+from ._redact import mask_email
 from .client import Sigen
 from .errors import (
     SigenAccountLockedError,
@@ -55,7 +55,7 @@ class RegionAttempt:
 
 
 @dataclass(slots=True)
-class RegionSearch:
+class RegionSearch(AsyncClosing):
     """The answers of the shards :func:`find_region` tried, in the order given.
 
     ``client`` is logged in on the shard that accepted the account (the first in that
@@ -76,8 +76,9 @@ class RegionSearch:
 
     @property
     def accepted(self) -> tuple[str, ...]:
-        """The shards that accepted the credentials (more than one is unusual: the
-        same e-mail address registered on several shards).
+        """The shards that accepted the credentials.
+
+        More than one is unusual: the same e-mail address registered on several shards.
         """
         return self._regions("accepted")
 
@@ -113,17 +114,6 @@ class RegionSearch:
         """Close :attr:`client` (its HTTP session too if it created it)."""
         if self.client is not None:
             await self.client.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     def __str__(self) -> str:
         parts = [
@@ -165,13 +155,13 @@ async def find_region(
     base_url: str | None = None,
     **client_kwargs: Any,
 ) -> RegionSearch:
-    """Log in on every shard in ``regions`` at once (default: all six) and tell which
-    one holds the account.
+    """Tell which shard holds the account: log in on every shard in ``regions`` at once.
 
-    Each shard gets exactly one login attempt and nothing else (no station reads), so
-    the shard holding the account sees at most one failed login. The shard that
-    accepted hands back its logged-in :class:`~sigen.client.Sigen` as
-    :attr:`RegionSearch.client` (call ``async_initialize()`` on it: no second login).
+    ``regions`` defaults to all six. Each shard gets exactly one login attempt and
+    nothing else (no station reads), so the shard holding the account sees at most one
+    failed login. The shard that accepted hands back its logged-in
+    :class:`~sigen.client.Sigen` as :attr:`RegionSearch.client` (call
+    ``async_initialize()`` on it: no second login).
 
     ``session`` is shared by every client (and never closed here); without one each
     client makes its own. With ``base_url`` (a test server, the simulator) every shard

@@ -53,6 +53,7 @@ class SigenAPIError(SigenError):
         response_body: str | None = None,
         code: int | None = None,
     ) -> None:
+        """Keep the status, the cloud's code and the (truncated) answer with the message."""
         super().__init__(message)
         self.status_code = status_code
         self.code = code
@@ -76,5 +77,6 @@ class SigenRateLimitError(SigenAPIError):
         response_body: str | None = None,
         code: int | None = None,
     ) -> None:
+        """As :class:`SigenAPIError`, with the seconds to wait when known."""
         super().__init__(message, status_code=status_code, response_body=response_body, code=code)
         self.retry_after = retry_after

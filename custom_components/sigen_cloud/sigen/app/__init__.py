@@ -1,0 +1,21 @@
+"""The end-user ("app") API of Sigenergy's cloud, as the mySigen app uses it.
+
+:class:`SigenAppClient` owns one :class:`~._transport.AppTransport` and exposes the
+API's areas as attributes, one small stateless class each (:mod:`.stations`,
+:mod:`.modes`, :mod:`.smart_loads`). A new endpoint goes into its area's module.
+"""
+
+from ._client import SigenAppClient, StationId
+from ._transport import AppTransport
+from .modes import ModesApi
+from .smart_loads import SmartLoadsApi
+from .stations import StationsApi
+
+__all__ = [
+    "AppTransport",
+    "ModesApi",
+    "SigenAppClient",
+    "SmartLoadsApi",
+    "StationId",
+    "StationsApi",
+]
