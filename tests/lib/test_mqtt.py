@@ -251,14 +251,14 @@ def test_refresh_delay_an_hour_before_expiry() -> None:
     mqtt.clock = lambda: now
     nb = mqtt.northbound
     nb._token_expires_at = now + 43200  # type: ignore[attr-defined]
-    mqtt._token_obtained_at = now
-    assert mqtt._refresh_delay() == 43200 - 3600
+    mqtt._password.obtained_at = now
+    assert mqtt._password.refresh_delay() == 43200 - 3600
     now += 43200 - 3600 + 5
-    assert mqtt._refresh_delay() == 0.0
+    assert mqtt._password.refresh_delay() == 0.0
     # A token that lives shorter than the margin is renewed half-way.
     nb._token_expires_at = now + 1000  # type: ignore[attr-defined]
-    mqtt._token_obtained_at = now
-    assert mqtt._refresh_delay() == 500
+    mqtt._password.obtained_at = now
+    assert mqtt._password.refresh_delay() == 500
 
 
 async def _handshake(sim: Simulator, context: ssl.SSLContext) -> None:
@@ -819,7 +819,7 @@ async def test_token_replaced_by_another_login(sim_mqtt: Simulator, listener: Li
     await wait_until(
         lambda: (
             listener.connection == [True, False, True]
-            and listener.mqtt._used_token == other.access_token
+            and listener.mqtt._password.used == other.access_token
         ),
         "a reconnect with the new token",
     )

@@ -16,6 +16,7 @@ broker's port (nothing listens there) and, with the system's resolver, a name un
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import socket
 import ssl
@@ -28,8 +29,8 @@ from aiomqtt.exceptions import MqttConnectError
 from pytest_homeassistant_custom_component import plugins as ha_test_plugins
 
 from sigen import SigenMQTT, SigenMQTTError, SigenValidationError
-from sigen import mqtt as mqtt_module
 from sigen.mqtt import ConnectionLostError
+from sigen.mqtt._connect import is_unreachable
 from sigen_sim import Simulator
 
 from .test_mqtt import WAIT, Listener, make_mqtt, wait_until
@@ -157,8 +158,10 @@ async def test_remembered_host_unreachable_later(sim_mqtt: Simulator) -> None:
     try:
         await mqtt.check_connection()
         assert mqtt.answered_broker == sim_mqtt.mqtt_host
-        mqtt._answered_broker = CLOSED  # as if a host that answered before went away
-        mqtt._brokers = (sim_mqtt.mqtt_host, CLOSED, "localhost")
+        mqtt.config = dataclasses.replace(
+            mqtt.config, brokers=(sim_mqtt.mqtt_host, CLOSED, "localhost")
+        )
+        mqtt._connector.answered = CLOSED  # as if a host that answered before went away
         mqtt.tried.clear()
         await mqtt.check_connection()
         assert mqtt.tried == [CLOSED, sim_mqtt.mqtt_host]
@@ -207,7 +210,7 @@ def test_what_counts_as_unreachable() -> None:
             err.__context__ = cause
             return err
 
-    unreachable = mqtt_module._is_unreachable
+    unreachable = is_unreachable
     assert unreachable(wrapped(OSError(-2, "Name or service not known")))
     assert unreachable(wrapped(ConnectionRefusedError(111, "Connection refused")))
     assert unreachable(aiomqtt.MqttError("Operation timed out"))

@@ -119,8 +119,8 @@ async def test_refused_client_id_falls_back_to_a_random_one(
     assert sim_mqtt.mqtt.gate is not None
     assert sim_mqtt.mqtt.gate.refused == [("sigen-sim-app", 2)]
     # A random id of 1-23 letters and digits: what every MQTT 3.1.1 broker must accept.
-    assert mqtt._fallback_id is not None
-    assert re.fullmatch(r"[0-9A-Za-z]{1,23}", mqtt._fallback_id)
+    assert mqtt._listener.fallback_id is not None
+    assert re.fullmatch(r"[0-9A-Za-z]{1,23}", mqtt._listener.fallback_id)
     assert len(fallback_warnings(caplog)) == 1
     await telemetry_arrives(sim_mqtt, slow_listener)
     # The configuration check and short-lived command connections use their own ids.
@@ -161,7 +161,7 @@ async def test_another_login_does_not_leave_push_down(
     if one_token_per_key:
         # Cut by the password change, back at once with the other login's token.
         await wait_until(lambda: slow_listener.connection == [True, False, True], "a reconnect")
-        assert slow_listener.mqtt._used_token == other.access_token
+        assert slow_listener.mqtt._password.used == other.access_token
     else:
         assert slow_listener.connection == [True]  # nothing was cut
     await telemetry_arrives(sim_mqtt, slow_listener)
@@ -175,10 +175,10 @@ async def test_shared_client_login_reconnects_at_once(
     """The listener's own northbound client logs in again (a configuration check of the
     running entry whose token had expired): the cut connection is back at once."""
     mqtt = slow_listener.mqtt
-    before = mqtt._used_token
+    before = mqtt._password.used
     await mqtt.northbound.login()
     await wait_until(lambda: slow_listener.connection == [True, False, True], "a reconnect")
-    assert mqtt._used_token == mqtt.northbound.access_token != before
+    assert mqtt._password.used == mqtt.northbound.access_token != before
     await telemetry_arrives(sim_mqtt, slow_listener)
 
 
@@ -278,7 +278,7 @@ async def test_genuine_refusal_still_backs_off(
 def test_newest_token_registry() -> None:
     """The process-wide record of the newest app-key token: per base URL and key, and
     forgotten once expired; an account login (not a key) plays no part."""
-    from sigen import northbound as northbound_module
+    from sigen import _auth as northbound_module
 
     key = ("https://nb.example/", "registry-test-key")
     northbound_module._KEY_TOKENS[key] = ("a-token-value", time.time() + 60)
@@ -290,5 +290,5 @@ def test_newest_token_registry() -> None:
 
     account = NorthboundClient(key[0], "someone@example.com", "a-password")
     mqtt = SigenMQTT("registry-test-key", "", "app", "SYS1", northbound=account)
-    assert mqtt._newest_token() is None  # the account client's (none yet); no registry
-    assert not mqtt._token_replaced()
+    assert mqtt._password.newest() is None  # the account client's (none yet); no registry
+    assert not mqtt._password.replaced()
