@@ -14,12 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import probatio as vol
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import service
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
@@ -168,23 +167,45 @@ def _validation_error(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
+def _target_error(err: ServiceValidationError, device_id: str) -> ServiceValidationError | None:
+    """Home Assistant's error for an unusable target device, in this integration's words.
+
+    The actions' users (and tests) know ``device_not_found`` and ``entry_not_loaded``;
+    None for an error the helper may add later (it passes through unchanged).
+    """
+    match err.translation_key:
+        case "service_device_not_found" | "service_device_wrong_domain":
+            return _validation_error("device_not_found", device_id=device_id)
+        case "service_config_entry_not_loaded":
+            title = (err.translation_placeholders or {}).get("entry_title", "")
+            return _validation_error("entry_not_loaded", entry=title)
+    return None
+
+
 def async_get_station(hass: HomeAssistant, device_id: str) -> tuple[SigenConfigEntry, StationData]:
-    """The loaded entry and the station of a station's device."""
-    device = dr.async_get(hass).async_get(device_id)
-    if device is None:
-        raise _validation_error("device_not_found", device_id=device_id)
+    """The loaded entry and the station of a station's device.
+
+    Home Assistant's helper finds the device and its loaded entry of this domain; a
+    station's device (not a smart load's) names a station of the entry's latest data.
+    """
+    try:
+        device, entry = service.async_get_device_and_config_entry(
+            hass, DOMAIN, device_id, include_child_devices=False
+        )
+    except ServiceValidationError as err:
+        if (ours := _target_error(err, device_id)) is None:
+            raise
+        raise ours from err
     station_id = next((ident for domain, ident in device.identifiers if domain == DOMAIN), None)
-    entry: SigenConfigEntry | None = hass.config_entries.async_get_entry(device.config_entry_id)
-    if station_id is None or entry is None or entry.domain != DOMAIN:
+    if station_id is None:
         raise _validation_error("device_not_found", device_id=device_id)
-    if entry.state is not ConfigEntryState.LOADED:
-        raise _validation_error("entry_not_loaded", entry=entry.title)
-    station = entry.runtime_data.coordinator.data.stations.get(station_id)
+    config_entry: SigenConfigEntry = entry
+    station = config_entry.runtime_data.coordinator.data.stations.get(station_id)
     if station is None:
         raise _validation_error(
             "not_a_station", device=device.name_by_user or device.name or device_id
         )
-    return entry, station
+    return config_entry, station
 
 
 def _local(moment: datetime) -> str:

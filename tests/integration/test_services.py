@@ -18,7 +18,7 @@ from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sigen_cloud.const import DOMAIN
+from custom_components.sigen_cloud.const import DEVICE_MODEL_STATION, DOMAIN
 from custom_components.sigen_cloud.helpers import sigen_errors
 from custom_components.sigen_cloud.sigen import (
     SigenAccountLockedError,
@@ -522,6 +522,22 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
     assert raised - entity_keys <= set(translations["exceptions"])
     for service, body in translations["services"].items():
         assert set(body["fields"]) == set(descriptions[DOMAIN][service]["fields"]), service
+    await unload(hass, entry)
+
+
+async def test_device_filter_matches_the_station_model(hass: HomeAssistant, sim: Any) -> None:
+    """Every action offers the devices of the station model, the model a station's
+    device has (const.DEVICE_MODEL_STATION; a smart load's device is not offered)."""
+    entry = await setup_entry(hass, sim, Platform.SWITCH)
+    descriptions = await async_get_all_descriptions(hass)
+    for service, description in descriptions[DOMAIN].items():
+        selector = description["fields"]["device_id"]["selector"]["device"]
+        assert selector["filter"] == [{"integration": DOMAIN, "model": DEVICE_MODEL_STATION}], (
+            service
+        )
+    device = dr.async_get(hass).async_get(_station_device(hass, entry.entry_id))
+    assert device is not None
+    assert device.model == DEVICE_MODEL_STATION
     await unload(hass, entry)
 
 
