@@ -8,6 +8,8 @@ the ``data`` is decoded however deeply the cloud encoded it (:func:`check_envelo
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +33,8 @@ from .errors import (
 
 if TYPE_CHECKING:
     from ._http import HttpAnswer
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def envelope_code(payload: object) -> int | None:
@@ -154,6 +158,20 @@ def _describe(data: object) -> str:
         return "nothing (null)"
     text = snippet(json.dumps(data, default=str) if not isinstance(data, str) else data, 80)
     return f"{type(data).__name__} {text}"
+
+
+def parse_each[T](what: str, items: list[Any], build: Callable[[Any], T], kind: str) -> list[T]:
+    """Every item ``build`` can read; an unreadable one is logged and skipped.
+
+    One odd entry (a mode, a load, a system) must not hide the others.
+    """
+    results: list[T] = []
+    for item in items:
+        try:
+            results.append(build(item))
+        except SigenAPIError as err:
+            _LOGGER.warning("%s: skipping an unreadable %s: %s", what, kind, err)
+    return results
 
 
 @dataclass(frozen=True, slots=True)

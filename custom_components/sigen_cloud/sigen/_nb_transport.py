@@ -22,13 +22,37 @@ from ._parse import parse_number, parse_str
 from ._redact import mask_email
 from .const import CODE_AUTH_FAILED, DEFAULT_RATE_LIMIT_RETRY_AFTER, NB_TOKEN_RENEW_MARGIN
 from .crypto import encrypt_password
-from .errors import SigenAccountLockedError, SigenAPIError, SigenAuthError, SigenError
+from .errors import (
+    SigenAccountLockedError,
+    SigenAPIError,
+    SigenAuthError,
+    SigenError,
+    SigenValidationError,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
 _DEFAULT_TOKEN_LIFETIME: Final = 43_200.0
 type PasswordForm = Literal["plain", "aes"]
 PASSWORD_FORMS: Final[tuple[PasswordForm, ...]] = ("plain", "aes")
+
+
+def check_credentials(
+    username: str | None, password: str | None, app_key: str | None, app_secret: str | None
+) -> None:
+    """Raise unless exactly one way to log in is given, complete."""
+    if app_key is not None or app_secret is not None:
+        if not app_key or not app_secret:
+            raise SigenValidationError("Logging in with an app key needs both key and secret")
+        if username is not None or password is not None:
+            raise SigenValidationError(
+                "Give either an account (username, password) or an app key and secret, not both"
+            )
+    elif not username or not password:
+        raise SigenValidationError(
+            "The northbound API needs an account's username and password, or use "
+            "NorthboundClient.from_app_key(...) with a developer app key and secret"
+        )
 
 
 class NorthboundTransport:

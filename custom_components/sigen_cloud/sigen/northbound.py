@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any, Self
+from typing import Self
 from urllib.parse import quote
 
 import aiohttp
@@ -34,9 +34,9 @@ from ._auth import (
     newest_key_token,
     wait_for_key_logins,
 )
-from ._envelope import Reply, envelope_code
+from ._envelope import Reply, envelope_code, parse_each
 from ._http import SessionOwner, normalize_base_url
-from ._nb_transport import PASSWORD_FORMS, NorthboundTransport, PasswordForm
+from ._nb_transport import PASSWORD_FORMS, NorthboundTransport, PasswordForm, check_credentials
 from ._parse import parse_int
 from .const import DEFAULT_REQUEST_TIMEOUT, DEFAULT_USER_AGENT, NB_BASE_URLS, NBMode
 from .errors import SigenAPIError, SigenRateLimitError, SigenValidationError
@@ -78,24 +78,6 @@ def _check_system_ids(ids: str | Iterable[str]) -> list[str]:
     return [_check_system_id(item) for item in items]
 
 
-def _check_credentials(
-    username: str | None, password: str | None, app_key: str | None, app_secret: str | None
-) -> None:
-    """Raise unless exactly one way to log in is given, complete."""
-    if app_key is not None or app_secret is not None:
-        if not app_key or not app_secret:
-            raise SigenValidationError("Logging in with an app key needs both key and secret")
-        if username is not None or password is not None:
-            raise SigenValidationError(
-                "Give either an account (username, password) or an app key and secret, not both"
-            )
-    elif not username or not password:
-        raise SigenValidationError(
-            "The northbound API needs an account's username and password, or use "
-            "NorthboundClient.from_app_key(...) with a developer app key and secret"
-        )
-
-
 def _nb_mode(mode: object) -> NBMode:
     """``mode`` as an :class:`NBMode`, or :class:`SigenValidationError`."""
     if isinstance(mode, bool) or not isinstance(mode, int):
@@ -107,17 +89,6 @@ def _nb_mode(mode: object) -> NBMode:
         raise SigenValidationError(
             f"Unknown northbound mode {mode!r}; known modes: {known}"
         ) from None
-
-
-def _parse_all[T](what: str, items: list[Any], parse: type[T], kind: str) -> list[T]:
-    """Every readable item (``parse.from_dict``); an unreadable one is logged and skipped."""
-    results: list[T] = []
-    for item in items:
-        try:
-            results.append(parse.from_dict(item))  # type: ignore[attr-defined]
-        except SigenAPIError as err:
-            _LOGGER.warning("%s: skipping an unreadable %s: %s", what, kind, err)
-    return results
 
 
 class NorthboundClient(SessionOwner):
@@ -149,7 +120,7 @@ class NorthboundClient(SessionOwner):
             raise SigenValidationError(
                 f"password_form must be 'plain' or 'aes', got {password_form!r}"
             )
-        _check_credentials(username, password, app_key, app_secret)
+        check_credentials(username, password, app_key, app_secret)
         if request_timeout <= 0:
             raise SigenValidationError("request_timeout must be a positive number of seconds")
         self.base_url = normalize_base_url(base_url)
@@ -293,7 +264,7 @@ class NorthboundClient(SessionOwner):
         ):
             reply = Reply(reply.what, [reply.data], reply.answer)  # one system, unwrapped
         # Some variants wrap the list (paging): {"list"|"records"|"rows"|"systems": [...]}.
-        return _parse_all(reply.what, reply.items(*_SYSTEM_LIST_KEYS), NBSystem, "system")
+        return parse_each(reply.what, reply.items(*_SYSTEM_LIST_KEYS), NBSystem.from_dict, "system")
 
     async def get_energy_flow(self, system_id: str) -> NBEnergyFlow:
         """Live power flow of a system (kW; grid + = import, battery + = discharge)."""
@@ -392,7 +363,7 @@ class NorthboundClient(SessionOwner):
             return [OnboardResult(system_id=sid, result=data is not False) for sid in ids]
         if isinstance(data, dict):
             reply = Reply(reply.what, [data], reply.answer)
-        results = _parse_all(reply.what, reply.items(), OnboardResult, "result")
+        results = parse_each(reply.what, reply.items(), OnboardResult.from_dict, "result")
         for result in results:
             if not result.result:
                 _LOGGER.info("%s: %s", action.capitalize(), result.description)

@@ -12,10 +12,10 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
-from .._envelope import Reply, expect_list
+from .._envelope import Reply, expect_list, parse_each
 from .._parse import method_suffix
 from ..const import APP_DEFAULT_PROFILE_ID
-from ..errors import SigenAPIError, SigenValidationError
+from ..errors import SigenValidationError
 from ..models import CurrentMode, OperationalMode
 from ._transport import AppTransport
 
@@ -82,13 +82,7 @@ def _parse_modes(reply: Reply) -> list[OperationalMode]:
         profiles = expect_list(reply.what, body.get("energyProfileItems"), reply.answer)
         items = [(OperationalMode.from_default, item) for item in defaults]
         items += [(OperationalMode.from_profile, item) for item in profiles]
-    modes: list[OperationalMode] = []
-    for build, item in items:
-        try:
-            modes.append(build(item))
-        except SigenAPIError as err:
-            _LOGGER.warning("%s: skipping an unreadable mode: %s", reply.what, err)
-    return modes
+    return parse_each(reply.what, items, lambda pair: pair[0](pair[1]), "mode")
 
 
 class ModesApi:

@@ -10,6 +10,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
+from .._envelope import parse_each
 from .._parse import parse_str
 from ..errors import SigenAPIError, SigenError, SigenRateLimitError, SigenValidationError
 from ..models import SmartLoad, SmartLoadConsumption
@@ -45,13 +46,8 @@ class SmartLoadsApi:
             what=f"Reading the smart loads of station {station_id}",
             params={"stationId": station_id, "showNewGenerator": "true"},
         )
-        loads: list[SmartLoad] = []
-        for item in reply.items("list", "records", "cards", "smartLoads"):
-            try:
-                loads.append(SmartLoad.from_dict(item))
-            except SigenAPIError as err:
-                _LOGGER.warning("%s: skipping an unreadable smart load: %s", reply.what, err)
-        return loads
+        items = reply.items("list", "records", "cards", "smartLoads")
+        return parse_each(reply.what, items, SmartLoad.from_dict, "smart load")
 
     async def get_consumption(self, station_id: str, path: int) -> SmartLoadConsumption:
         """Energy used by a smart load today, this month and in total (kWh).
