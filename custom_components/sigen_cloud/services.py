@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import probatio as vol
-from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.const import ATTR_DEVICE_ID, ATTR_MODE
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
@@ -28,11 +28,6 @@ from .helpers import sigen_errors
 from .sigen import BatteryCommand, NBMode
 from .sigen.telemetry import PAST_TOLERANCE_S, validate_commands
 
-SERVICE_BATTERY_COMMAND: Final = "battery_command"
-SERVICE_BATTERY_SCHEDULE: Final = "battery_schedule"
-SERVICE_SET_NORTHBOUND_MODE: Final = "set_northbound_mode"
-
-ATTR_MODE: Final = "mode"
 ATTR_START_TIME: Final = "start_time"
 ATTR_DURATION: Final = "duration"
 ATTR_CHARGING_POWER: Final = "charging_power"
@@ -293,6 +288,11 @@ async def _async_send_commands(
             now=now.timestamp(),
         )
         await mqtt.send_battery_commands(commands)
+
+
+SERVICE_BATTERY_COMMAND: Final = "battery_command"
+SERVICE_BATTERY_SCHEDULE: Final = "battery_schedule"
+SERVICE_SET_NORTHBOUND_MODE: Final = "set_northbound_mode"
 
 
 @callback
