@@ -9,7 +9,7 @@ pointed there (:func:`~tests.lib.readme_runner.point_at`). What the README names
 accounts, app key, system ids, a smart load with path 123 called "Heat pump" — the
 simulator is configured to have (``SimConfig``). The battery command's ``startTime``
 1709283600 (2024-03-01 09:00 UTC) runs "as of its date": the simulator starts then and
-the library's validation clock (``sigen.telemetry.wall_clock``) is pointed at the
+the library's validation clock (``sigen.models.commands.wall_clock``) is pointed at the
 simulator's. The README's tables (exceptions, ``NBMode``, ``TelemetryData``, topics,
 regions) are checked too.
 
@@ -44,8 +44,8 @@ from sigen import (
     SmartLoad,
     TelemetryData,
     get_region,
-    telemetry,
 )
+from sigen.models import commands
 from sigen_sim import SimConfig, Simulator
 
 from .readme_runner import (
@@ -320,7 +320,7 @@ async def test_mqtt_and_battery_command_blocks(
     sim.onboard("system-id")  # approved earlier for this app key (auto_approve)
     # "As of its date": the simulator's clock starts at COMMAND_DATE and stands still;
     # the library's command validation reads the same clock (its documented seam).
-    monkeypatch.setattr(telemetry, "wall_clock", sim.clock.now)
+    monkeypatch.setattr(commands, "wall_clock", sim.clock.now)
     places = {
         "/path/to/ca.pem": str(certs.ca_path),
         "/path/to/client.pem": str(certs.client_cert_path),

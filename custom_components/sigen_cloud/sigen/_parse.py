@@ -192,11 +192,25 @@ def parse_str(value: object) -> str | None:
     return None
 
 
+def parse_id(value: object) -> str | None:
+    """An identifier: :func:`parse_str` without surrounding spaces (``12`` → ``"12"``)."""
+    text = parse_str(value)
+    return None if text is None else text.strip()
+
+
 def parse_str_list(value: object) -> list[str]:
     """Return the non-empty strings of a list (anything else gives ``[]``)."""
     if not isinstance(value, list):
         return []
     return [text for item in value if (text := parse_str(item)) is not None]
+
+
+def parse_int_list(value: object) -> list[int] | None:
+    """The integers of a list (others dropped), one number as a list of it, else ``None``."""
+    if isinstance(value, list):
+        return [number for item in value if (number := parse_int(item)) is not None]
+    number = parse_int(value)
+    return None if number is None else [number]
 
 
 def parse_status(value: object) -> str | None:

@@ -46,42 +46,6 @@ _SECRET_KEYS_RE = re.compile(
 )
 
 
-# --------------------------------------------------------------------------- models
-
-
-class PowerSplit:
-    """The import/export and charge/discharge split of ``grid_power``/``battery_power``.
-
-    A base of the power models (REST energy flows, MQTT telemetry), which give the two
-    powers with the library's signs: grid + = importing, battery + = discharging.
-    """
-
-    __slots__ = ()
-
-    grid_power: float | None
-    battery_power: float | None
-
-    @property
-    def grid_import_power(self) -> float | None:
-        """Power drawn from the grid, kW (``max(grid_power, 0)``)."""
-        return None if self.grid_power is None else max(0.0, self.grid_power)
-
-    @property
-    def grid_export_power(self) -> float | None:
-        """Power fed into the grid, kW (``max(-grid_power, 0)``)."""
-        return None if self.grid_power is None else max(0.0, -self.grid_power)
-
-    @property
-    def battery_discharge_power(self) -> float | None:
-        """Power taken from the battery, kW (``max(battery_power, 0)``)."""
-        return None if self.battery_power is None else max(0.0, self.battery_power)
-
-    @property
-    def battery_charge_power(self) -> float | None:
-        """Power put into the battery, kW (``max(-battery_power, 0)``)."""
-        return None if self.battery_power is None else max(0.0, -self.battery_power)
-
-
 # --------------------------------------------------------------------------- secrets
 
 

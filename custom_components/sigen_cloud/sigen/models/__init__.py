@@ -1,0 +1,66 @@
+"""Typed results of the REST clients, declared field by field.
+
+Every model is a frozen dataclass built by ``from_dict`` from the cloud's JSON; each
+field names its wire key and parser (:func:`~sigen.models._base.wire`), and the
+original object stays available as ``raw``. Values are converted (``"4.79 kWh"`` →
+4.79) and a missing or unreadable value is ``None``, never 0.
+
+Units and signs are the library's everywhere: power in kW, energy in kWh, state of
+charge in %; ``grid_power`` + = importing from the grid, ``battery_power`` + =
+discharging the battery. The cloud's own signs differ (see each class) and its own
+values stay available.
+
+The MQTT push models (``TelemetryData``, ``SystemData``, ``AlarmEvent``) live in
+:mod:`sigen.telemetry`; battery commands in :mod:`sigen.models.commands`.
+"""
+
+from ..const import MAX_COMMANDS_PER_BATCH
+from ._base import PowerSplit, SigenModel, wire
+from .commands import (
+    BATTERY_MODES,
+    MAX_COMMAND_POWER_KW,
+    MAX_DURATION_MIN,
+    PAST_TOLERANCE_S,
+    BatteryCommand,
+    validate_commands,
+)
+from .energy import STATION_STATUS_OFFLINE, EnergyFlow, NBEnergyFlow
+from .modes import MODE_METHOD_PREFIX, CurrentMode, OperationalMode
+from .northbound import NBSummary, NBSystem, OnboardResult
+from .pairing import match_system, pair_stations
+from .smart_loads import (
+    DISABLE_LOAD_PREFIX,
+    ENABLE_LOAD_PREFIX,
+    SmartLoad,
+    SmartLoadConsumption,
+)
+from .station import StationInfo
+
+__all__ = [
+    "BATTERY_MODES",
+    "DISABLE_LOAD_PREFIX",
+    "ENABLE_LOAD_PREFIX",
+    "MAX_COMMANDS_PER_BATCH",
+    "MAX_COMMAND_POWER_KW",
+    "MAX_DURATION_MIN",
+    "MODE_METHOD_PREFIX",
+    "PAST_TOLERANCE_S",
+    "STATION_STATUS_OFFLINE",
+    "BatteryCommand",
+    "CurrentMode",
+    "EnergyFlow",
+    "NBEnergyFlow",
+    "NBSummary",
+    "NBSystem",
+    "OnboardResult",
+    "OperationalMode",
+    "PowerSplit",
+    "SigenModel",
+    "SmartLoad",
+    "SmartLoadConsumption",
+    "StationInfo",
+    "match_system",
+    "pair_stations",
+    "validate_commands",
+    "wire",
+]
