@@ -21,6 +21,7 @@ from .errors import (
     SigenValidationError,
 )
 from .models import (
+    BatteryCommand,
     CurrentMode,
     EnergyFlow,
     NBEnergyFlow,
@@ -37,7 +38,7 @@ from .models import (
 from .mqtt import SigenMQTT
 from .northbound import NorthboundClient
 from .regions import REGIONS, Region, get_region
-from .telemetry import AlarmEvent, BatteryCommand, SystemData, TelemetryData
+from .telemetry import AlarmEvent, SystemData, TelemetryData
 
 __all__ = [
     "REGIONS",
