@@ -1,8 +1,9 @@
 """Whatever the cloud answers, the REST clients raise only ``SigenError`` (never a
 KeyError/TypeError) and return only typed results.
 
-The HTTP layer (``_util.fetch``) is replaced by generated answers here so that
-Hypothesis can try thousands of them quickly; the loopback tests cover the wire.
+The HTTP layer (``_http.fetch``, where each transport imports it) is replaced by
+generated answers here so that Hypothesis can try thousands of them quickly; the
+loopback tests cover the wire.
 """
 
 from __future__ import annotations
