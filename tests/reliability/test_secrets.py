@@ -21,7 +21,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sigen_cloud.const import CONF_CLIENT_CERT, CONF_CLIENT_KEY, DOMAIN
-from custom_components.sigen_cloud.sigen import SigenMQTT, SigenMQTTError
+from custom_components.sigen_cloud.sigen import SigenMQTTError
+from custom_components.sigen_cloud.sigen.mqtt import _tls
 from sigen_sim import Simulator
 from sigen_sim.broker import MosquittoBroker
 from sigen_sim.certs import CertPair
@@ -133,7 +134,7 @@ async def test_client_key_files_are_private_and_removed(
         made.append(path)
         return path
 
-    original_load = SigenMQTT._load_client_cert
+    original_load = _tls._load_client_cert
 
     def load(context: Any, cert: str, key: str) -> None:
         for path in (os.path.dirname(cert), cert, key):
@@ -141,7 +142,7 @@ async def test_client_key_files_are_private_and_removed(
         original_load(context, cert, key)
 
     monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
-    monkeypatch.setattr(SigenMQTT, "_load_client_cert", staticmethod(load))
+    monkeypatch.setattr(_tls, "_load_client_cert", load)
     mqtt = make_mqtt(
         sim,
         client_cert_pem=sim.certs.client_cert_pem,
