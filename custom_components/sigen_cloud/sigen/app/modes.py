@@ -6,7 +6,6 @@ mode list the caller already has, so that reading the current mode is one reques
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -18,8 +17,6 @@ from ..const import APP_DEFAULT_PROFILE_ID
 from ..errors import SigenValidationError
 from ..models import CurrentMode, OperationalMode
 from ._transport import AppTransport
-
-_LOGGER = logging.getLogger(__name__)
 
 
 def label_of(modes: Sequence[OperationalMode], mode: int, profile_id: int) -> str | None:
