@@ -100,10 +100,25 @@ def parse_number(value: object, *, limit: float = math.inf) -> float | None:
     never 0. The unit is dropped as is; use :func:`parse_power_kw` or
     :func:`parse_energy_kwh` to convert one.
     """
-    parsed = _split_number(value)
-    if parsed is None or abs(parsed[0]) > limit:
+    number: float
+    if type(value) is str:
+        try:  # the common case first: a plain number as text (MQTT sends every value so)
+            number = float(value)
+        except ValueError:
+            parsed = _split_text(value)
+            if parsed is None:
+                return None
+            number = parsed[0]
+    elif type(value) is float:  # the app API's usual case
+        number = value
+    else:
+        parsed = _split_number(value)
+        if parsed is None:
+            return None
+        number = parsed[0]
+    if not -limit <= number <= limit or not math.isfinite(number):  # NaN fails both
         return None
-    return parsed[0]
+    return number + 0.0  # never -0.0 (see plus_zero)
 
 
 def parse_int(value: object, *, limit: float = math.inf) -> int | None:

@@ -40,7 +40,9 @@ class _Plan(NamedTuple):
     """One wire field of a model, as :meth:`SigenModel.from_dict` reads it."""
 
     name: str
-    wire: Wire
+    keys: tuple[str, ...]
+    parse: Parser[Any]
+    required: bool | str
 
 
 def wire[T](
@@ -67,12 +69,14 @@ def wire[T](
 
 
 def first_parsed[T](source: Mapping[str, Any], keys: tuple[str, ...], parse: Parser[T]) -> T | None:
-    """The first value among ``keys`` of ``source`` that ``parse`` can read, else ``None``."""
+    """The first value among ``keys`` of ``source`` that ``parse`` can read, else ``None``.
+
+    A key that is missing or ``null`` is passed over without calling ``parse``.
+    """
     for key in keys:
-        if key in source:
-            value = parse(source[key])
-            if value is not None:
-                return value
+        sent = source.get(key)
+        if sent is not None and (value := parse(sent)) is not None:
+            return value
     return None
 
 
@@ -93,19 +97,27 @@ def require_mapping(what: str, data: object) -> dict[str, Any]:
     raise SigenAPIError(f"Cannot read {what}: expected a JSON object, got {type(data).__name__}")
 
 
-_PLANS: dict[type[SigenModel], tuple[_Plan, ...]] = {}
+class _Plans(NamedTuple):
+    """The wire fields of a model, and those of them that are required."""
+
+    fields: tuple[_Plan, ...]
+    required: tuple[_Plan, ...]
 
 
-def _plan(model: type[SigenModel]) -> tuple[_Plan, ...]:
+_PLANS: dict[type[SigenModel], _Plans] = {}
+
+
+def _plans(model: type[SigenModel]) -> _Plans:
     """The wire fields of ``model``, worked out once per class."""
-    plan = _PLANS.get(model)
-    if plan is None:
-        plan = _PLANS[model] = tuple(
-            _Plan(item.name, item.metadata[WIRE_KEY])
+    plans = _PLANS.get(model)
+    if plans is None:
+        fields = tuple(
+            _Plan(item.name, *item.metadata[WIRE_KEY])
             for item in dataclasses.fields(model)
             if WIRE_KEY in item.metadata
         )
-    return plan
+        plans = _PLANS[model] = _Plans(fields, tuple(plan for plan in fields if plan.required))
+    return plans
 
 
 @dataclass(frozen=True)
@@ -128,35 +140,37 @@ class SigenModel:
         return cls.build(require_mapping(cls.WHAT, data))
 
     @classmethod
-    def build(cls, source: Mapping[str, Any], **given: Any) -> Self:
+    def build(cls, source: dict[str, Any], **given: Any) -> Self:
         """Build from ``source``; ``given`` values are taken as they are, not read.
 
-        ``raw`` is ``source`` unless ``given`` names another.
+        ``raw`` is ``source`` itself (not a copy) unless ``given`` names another.
         """
         values = cls.read(source)
         values.update(given)
         cls._check_required(source, values)
         cls._derive(values)
-        values.setdefault("raw", dict(source))
+        values.setdefault("raw", source)
         return cls(**values)
 
     @classmethod
     def read(cls, source: Mapping[str, Any]) -> dict[str, Any]:
         """The fields that ``source`` holds readable values for, by field name."""
         values: dict[str, Any] = {}
-        for name, spec in _plan(cls):
-            value = first_parsed(source, spec.keys, spec.parse)
-            if value is not None:
-                values[name] = value
+        for name, keys, parse, _required in _plans(cls).fields:
+            for key in keys:
+                sent = source.get(key)
+                if sent is not None and (value := parse(sent)) is not None:
+                    values[name] = value
+                    break
         return values
 
     @classmethod
     def _check_required(cls, source: Mapping[str, Any], values: Mapping[str, Any]) -> None:
         """Raise :class:`SigenAPIError` for a required field without a readable value."""
-        for name, spec in _plan(cls):
-            if spec.required and values.get(name) is None:
-                needs = spec.required if isinstance(spec.required, str) else spec.keys[0]
-                raise cls.unreadable(source, spec.keys[0], needs)
+        for name, keys, _parse, required in _plans(cls).required:
+            if values.get(name) is None:
+                needs = required if isinstance(required, str) else keys[0]
+                raise cls.unreadable(source, keys[0], needs)
 
     @classmethod
     def unreadable(cls, source: Mapping[str, Any], key: str, needs: str) -> SigenAPIError:
