@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sigen import SigenValidationError
-from sigen.telemetry import BatteryCommand, validate_commands
+from sigen.models import BatteryCommand, validate_commands
 
 NOW = 1_760_000_000
 

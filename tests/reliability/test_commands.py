@@ -28,7 +28,7 @@ from custom_components.sigen_cloud.sigen import (
     SigenValidationError,
 )
 from custom_components.sigen_cloud.sigen import mqtt as mqtt_module
-from custom_components.sigen_cloud.sigen.telemetry import validate_commands
+from custom_components.sigen_cloud.sigen.models import validate_commands
 from sigen_sim import Simulator
 from tests import conftest as guard
 from tests.integration.platform_helpers import STATION_ID, setup_entry, unload
