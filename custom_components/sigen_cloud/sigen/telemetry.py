@@ -23,7 +23,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, overload
 
 from ._parse import (
     parse_bool,
@@ -122,6 +122,26 @@ def _alarm_status(value: object) -> str | None:
 # ----------------------------------------------------------------------- telemetry
 
 
+class _OriginalName[T]:
+    """A read-only second name of an attribute: the original ``sigen-api``'s spelling."""
+
+    def __init__(self, attribute: str, unit: str) -> None:
+        """Name ``attribute`` again; ``unit`` says what its value means."""
+        self._attribute = attribute
+        self.__doc__ = f"``{attribute}`` under the original library's name ({unit})."
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> T: ...
+    def __get__(self, instance: object | None, owner: type) -> Self | T:
+        """The attribute's value (the descriptor itself on the class)."""
+        if instance is None:
+            return self
+        value: T = getattr(instance, self._attribute)
+        return value
+
+
 @dataclass(frozen=True, slots=True)
 class TelemetryData(SigenModel, PowerSplit):
     """One ``period`` telemetry message for one system (kW, kWh, %; see module doc).
@@ -171,30 +191,12 @@ class TelemetryData(SigenModel, PowerSplit):
     reported_load_power: float | None = wire("loadActivePowerW", _kilo, "loadPowerW")
     raw_item: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
-    def pv_power_kw(self) -> float | None:
-        """``pv_power`` under the original library's name (kW, >= 0)."""
-        return self.pv_power
-
-    @property
-    def battery_power_kw(self) -> float | None:
-        """``battery_power`` under the original library's name (kW, + = discharging)."""
-        return self.battery_power
-
-    @property
-    def grid_power_kw(self) -> float | None:
-        """``grid_power`` under the original library's name (kW, + = importing)."""
-        return self.grid_power
-
-    @property
-    def load_power_kw(self) -> float | None:
-        """``load_power`` under the original library's name (kW, >= 0)."""
-        return self.load_power
-
-    @property
-    def soc_percent(self) -> float | None:
-        """``battery_soc`` under the original library's name (%, 0-100)."""
-        return self.battery_soc
+    # The original sigen-api's names of the same values (so both spellings always agree).
+    pv_power_kw = _OriginalName[float | None]("pv_power", "kW, >= 0")
+    battery_power_kw = _OriginalName[float | None]("battery_power", "kW, + = discharging")
+    grid_power_kw = _OriginalName[float | None]("grid_power", "kW, + = importing")
+    load_power_kw = _OriginalName[float | None]("load_power", "kW, >= 0")
+    soc_percent = _OriginalName[float | None]("battery_soc", "%, 0-100")
 
     @property
     def load_power(self) -> float | None:
