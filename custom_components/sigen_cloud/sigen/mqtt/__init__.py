@@ -46,8 +46,9 @@ import aiomqtt
 
 from ..const import MQTT_BROKERS, MQTT_PORT, NB_BASE_URLS, NBMode
 from ..errors import SigenError, SigenValidationError
+from ..models import BatteryCommand
 from ..northbound import NorthboundClient
-from ..telemetry import AlarmEvent, BatteryCommand, SystemData, TelemetryData
+from ..telemetry import AlarmEvent, SystemData, TelemetryData
 from ._commands import COMMAND_TOPIC, MODE_TOPIC, Instructions
 from ._connect import Connector
 from ._hardened import PAHO_LOGGER, ConnectionLostError, HardenedClient
@@ -170,21 +171,16 @@ class SigenMQTT(Configured):
         if northbound is None and not config.app_secret:
             raise SigenValidationError("SigenMQTT needs the developer app secret")
         self.config = config
-        current = self._current_config
-        self._password = BrokerPassword(current, session, northbound)
+        self._password = BrokerPassword(self, session, northbound)
         self._onboarding = Onboarding()
-        self._connector = Connector(current, self._make_client)
+        self._connector = Connector(self, self._make_client)
         self._dispatcher = Dispatcher()
         self._listener = Listener(
-            current, self._password, self._onboarding, self._connector, self._dispatcher
+            self, self._password, self._onboarding, self._connector, self._dispatcher
         )
-        self._instructions = Instructions(current, self._password, self._connector, self._listener)
+        self._instructions = Instructions(self, self._password, self._connector, self._listener)
         self._listen_task: asyncio.Task[Any] | None = None
         self._closed = False
-
-    def _current_config(self) -> MQTTConfig:
-        """The settings now (the parts ask for them at each use: they may be changed)."""
-        return self.config
 
     def __repr__(self) -> str:
         return (

@@ -20,14 +20,14 @@ import aiomqtt
 
 from ..const import NBMode
 from ..errors import SigenMQTTError, SigenValidationError
-from ..telemetry import BatteryCommand, validate_commands
+from ..models import BatteryCommand, validate_commands
 from ._connect import describe_mqtt_error
 
 if TYPE_CHECKING:
     from ._connect import Connector
     from ._listener import Listener
     from ._login import BrokerPassword
-    from .config import MQTTConfig
+    from .config import Configured
 
 _LOGGER = logging.getLogger(__name__.rpartition(".")[0])
 
@@ -38,18 +38,18 @@ MODE_TOPIC: Final = "openapi/instruction/mode"
 class Instructions:
     """Publishes instructions, one at a time, and waits for their acknowledgement.
 
-    ``config`` returns the owner's current settings.
+    ``settings`` is the owner, whose ``config`` is read at each use (it may change).
     """
 
     def __init__(
         self,
-        config: Callable[[], MQTTConfig],
+        settings: Configured,
         password: BrokerPassword,
         connector: Connector,
         listener: Listener,
     ) -> None:
         """Share the owner's login, connector and listener (whose connection is used)."""
-        self._config = config
+        self._settings = settings
         self._password = password
         self._connector = connector
         self._listener = listener
@@ -60,7 +60,7 @@ class Instructions:
     ) -> None:
         """Validate and send battery commands (see ``SigenMQTT.send_battery_commands``)."""
         checked = validate_commands(commands)
-        others = sorted({c.system_id for c in checked} - set(self._config().system_ids))
+        others = sorted({c.system_id for c in checked} - set(self._settings.config.system_ids))
         if others:
             _LOGGER.info(
                 "Sending battery commands for system(s) %s, which this client does not "
@@ -97,7 +97,7 @@ class Instructions:
     async def _publish(self, topic: str, build: Callable[[str], dict[str, Any]], what: str) -> None:
         """Publish over the listener's connection when it is up, else over a new one."""
         async with self._send_lock:
-            config = self._config()
+            config = self._settings.config
             token = await self._password.token()
             body = json.dumps(build(token))
             client = self._listener.client if self._listener.connected else None

@@ -27,7 +27,7 @@ from ._hardened import ConnectionLostError
 from ._tls import build_tls_context
 
 if TYPE_CHECKING:
-    from .config import MQTTConfig
+    from .config import Configured
 
 _LOGGER = logging.getLogger(__name__.rpartition(".")[0])
 
@@ -62,12 +62,12 @@ class MakeClient(Protocol):
 class Connector:
     """The way to the broker: the TLS context (built once) and the host candidates.
 
-    ``config`` returns the owner's current settings (they may change while it runs).
+    ``settings`` is the owner, whose ``config`` is read at each use (it may change).
     """
 
-    def __init__(self, config: Callable[[], MQTTConfig], make_client: MakeClient) -> None:
+    def __init__(self, settings: Configured, make_client: MakeClient) -> None:
         """Remember where the settings and the clients come from; nothing connects yet."""
-        self._config = config
+        self._settings = settings
         self._make_client = make_client
         self._tls_context: ssl.SSLContext | None = None
         self.answered: str | None = None  # the candidate that answered last
@@ -75,13 +75,15 @@ class Connector:
     @property
     def broker(self) -> str:
         """The host in use: the one that answered last, else the first candidate."""
-        return self.answered or self._config().brokers[0]
+        return self.answered or self._settings.config.brokers[0]
 
     async def tls_context(self) -> ssl.SSLContext:
         """The TLS context, built in an executor on first use (it reads files)."""
         if self._tls_context is None:
             loop = asyncio.get_running_loop()
-            self._tls_context = await loop.run_in_executor(None, build_tls_context, self._config())
+            self._tls_context = await loop.run_in_executor(
+                None, build_tls_context, self._settings.config
+            )
         return self._tls_context
 
     @contextlib.asynccontextmanager
@@ -111,7 +113,7 @@ class Connector:
 
         Raises :class:`SigenMQTTError` saying why it failed.
         """
-        config = self._config()
+        config = self._settings.config
         identifier = f"{config.client_id}-check"
         try:
             async with self.connection(token, identifier=identifier, clean_session=True):
@@ -129,7 +131,7 @@ class Connector:
 
     def _hosts_to_try(self) -> list[str]:
         """The candidates in order, the one that answered last first."""
-        hosts = list(self._config().brokers)
+        hosts = list(self._settings.config.brokers)
         if self.answered in hosts:
             hosts.remove(self.answered)
             hosts.insert(0, self.answered)
@@ -138,7 +140,7 @@ class Connector:
     async def _open(self, make: Callable[[str], aiomqtt.Client]) -> aiomqtt.Client:
         """Enter the client of the first candidate that answers."""
         hosts = self._hosts_to_try()
-        port = self._config().port
+        port = self._settings.config.port
         failed: dict[str, str] = {}  # host -> why it did not answer
         for number, host in enumerate(hosts, 1):
             client = make(host)

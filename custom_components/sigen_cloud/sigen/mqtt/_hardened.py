@@ -1,11 +1,11 @@
 """aiomqtt's client made safe to cancel, or to fail, at any moment while it connects.
 
-Everything here depends on internals of aiomqtt 2.5 and paho-mqtt 2.1 (the versions
-the manifest pins, and the ones this was tested on): aiomqtt's ``_connected`` and
-``_disconnected`` futures, its ``_lock``, ``_misc_task`` and ``_loop``, its paho
-callbacks ``_on_disconnect`` and ``_on_socket_register_write``, and paho's
-``_sock_recv`` and ``_sock_close``. Each override below names what it works around;
-check them all when raising the pin.
+Everything here depends on internals of aiomqtt 2.5 (tested with 2.5.1; the manifest
+and pyproject.toml pin ``aiomqtt>=2.5.0,<2.6``) and paho-mqtt 2.1 (tested with 2.1.0,
+which Home Assistant pins): aiomqtt's ``_connected`` and ``_disconnected`` futures, its
+``_lock``, ``_misc_task`` and ``_loop``, its paho callbacks ``_on_disconnect`` and
+``_on_socket_register_write``, and paho's ``_sock_recv`` and ``_sock_close``. Each
+override below names what it works around; check them all before raising the pin.
 
 Import side effect: the ``<package>.paho`` logger (the one every connection hands to
 paho) gets a filter that turns paho's error line about a dropped connection into a

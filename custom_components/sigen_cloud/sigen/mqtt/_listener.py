@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import aiomqtt
@@ -41,7 +40,7 @@ from ._session import (
 if TYPE_CHECKING:
     from ._connect import Connector
     from ._login import BrokerPassword, Onboarding
-    from .config import MQTTConfig
+    from .config import Configured
 
 _LOGGER = logging.getLogger(__name__.rpartition(".")[0])
 
@@ -49,19 +48,19 @@ _LOGGER = logging.getLogger(__name__.rpartition(".")[0])
 class Listener:
     """Runs sessions until cancelled, and knows whether one is up.
 
-    ``config`` returns the owner's current settings (they may change while it runs).
+    ``settings`` is the owner, whose ``config`` is read at each use (it may change).
     """
 
     def __init__(
         self,
-        config: Callable[[], MQTTConfig],
+        settings: Configured,
         password: BrokerPassword,
         onboarding: Onboarding,
         connector: Connector,
         dispatcher: Dispatcher,
     ) -> None:
         """Share the owner's login, onboarding, connector and dispatcher."""
-        self._config = config
+        self._settings = settings
         self._password = password
         self._onboarding = onboarding
         self._connector = connector
@@ -104,7 +103,7 @@ class Listener:
                 if self._session_connected:
                     backoff.reset()  # it worked for a while: start the backoff again
                 await self._set_connected(False)
-                delay = backoff.next_delay(retry, self._config().max_reconnect_interval)
+                delay = backoff.next_delay(retry, self._settings.config.max_reconnect_interval)
                 self._log_retry(retry, delay)
                 await asyncio.sleep(delay)
         finally:
@@ -115,7 +114,7 @@ class Listener:
     async def _session(self, handlers: Handlers) -> None:
         """One connection: login, onboard, connect, subscribe, receive until it breaks."""
         self._session_connected = False
-        config = self._config()
+        config = self._settings.config
         password = self._password
         token = password.used = await password.token()
         if config.auto_onboard:
@@ -143,7 +142,7 @@ class Listener:
 
     async def _went_up(self, client: aiomqtt.Client, refused: list[str]) -> None:
         """Subscribed: log what changed and report the connection."""
-        config = self._config()
+        config = self._settings.config
         if refused and set(refused) != self._refused_logged:
             _LOGGER.warning(
                 "The broker refused the subscription to the data of system(s) %s "
@@ -167,7 +166,7 @@ class Listener:
 
     async def _retry_for(self, err: Exception) -> Retry:
         """What to do after a failed session (an unexpected error is logged in full)."""
-        config = self._config()
+        config = self._settings.config
         base = base_interval(
             err,
             reconnect_interval=config.reconnect_interval,
@@ -193,7 +192,7 @@ class Listener:
                 "The MQTT broker refused the persistent session of client id %s (%s); "
                 "connecting with a clean session and a random client id from now on "
                 "(messages sent during an outage are not kept)",
-                self._config().client_id,
+                self._settings.config.client_id,
                 what,
             )
             return Retry(base, what, now=True, quiet=True)
@@ -221,7 +220,7 @@ class Listener:
             _LOGGER.warning(
                 "MQTT connection to %s:%s lost or refused: %s; retrying in %g s",
                 self._connector.broker,
-                self._config().port,
+                self._settings.config.port,
                 retry.what,
                 delay,
             )

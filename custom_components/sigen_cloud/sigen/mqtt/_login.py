@@ -15,14 +15,15 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Final
 
+from .._auth import newest_key_token, wait_for_key_logins
 from ..errors import SigenAuthError, SigenError
-from ..northbound import NorthboundClient, newest_key_token, wait_for_key_logins
+from ..northbound import NorthboundClient
 
 if TYPE_CHECKING:
     import aiohttp
 
     from ..models import OnboardResult
-    from .config import MQTTConfig
+    from .config import Configured
 
 _LOGGER = logging.getLogger(__name__.rpartition(".")[0])
 
@@ -33,19 +34,19 @@ LOGIN_WAIT: Final = 30.0
 class BrokerPassword:
     """The access token that is the broker password, and the login behind it.
 
-    ``config`` returns the owner's current settings. ``northbound`` is a client to
-    share (its token is the password); without one, one is made on first use from the
-    app key and secret, and closed by :meth:`close`.
+    ``settings`` is the owner, whose ``config`` is read at each use (it may change).
+    ``northbound`` is a client to share (its token is the password); without one, one
+    is made on first use from the app key and secret, and closed by :meth:`close`.
     """
 
     def __init__(
         self,
-        config: Callable[[], MQTTConfig],
+        settings: Configured,
         session: aiohttp.ClientSession | None,
         northbound: NorthboundClient | None,
     ) -> None:
         """Keep what the login needs; nothing is sent yet."""
-        self._config = config
+        self._settings = settings
         self._session = session
         self._northbound = northbound
         self._owns_northbound = northbound is None
@@ -59,7 +60,7 @@ class BrokerPassword:
     def northbound(self) -> NorthboundClient:
         """The northbound client used for the login (created on first use)."""
         if self._northbound is None:
-            config = self._config()
+            config = self._settings.config
             self._northbound = NorthboundClient(
                 config.base_url,
                 session=self._session,
@@ -79,7 +80,7 @@ class BrokerPassword:
             return None
         obtained = self.obtained_at
         lifetime = expires_at - obtained if obtained is not None else None
-        margin = self._config().token_refresh_margin
+        margin = self._settings.config.token_refresh_margin
         if lifetime is not None and 0 < lifetime <= margin:
             margin = lifetime / 2
         return max(0.0, expires_at - margin - self.clock())
@@ -109,13 +110,15 @@ class BrokerPassword:
         own = northbound.access_token
         if not northbound.uses_app_key:
             return own
-        return newest_key_token(northbound.base_url, self._config().app_key) or own
+        return newest_key_token(northbound.base_url, self._settings.config.app_key) or own
 
     async def await_key_logins(self) -> None:
         """Wait (at most :data:`LOGIN_WAIT`) for the logins with our key in flight."""
         northbound = self.northbound
         if northbound.uses_app_key:
-            await wait_for_key_logins(northbound.base_url, self._config().app_key, LOGIN_WAIT)
+            await wait_for_key_logins(
+                northbound.base_url, self._settings.config.app_key, LOGIN_WAIT
+            )
 
     def replaced(self) -> bool:
         """Whether a login since our last connection attempt brought a newer token."""

@@ -76,6 +76,8 @@ class MQTTConfig:
         if not isinstance(self.app_key, str) or not self.app_key.strip():
             raise SigenValidationError("SigenMQTT needs the developer app key")
         self._set("app_key", self.app_key.strip())
+        if not isinstance(self.app_identifier, str):
+            raise SigenValidationError("SigenMQTT needs the app identifier (a string)")
         self._set("system_ids", _system_ids(self.system_ids))
         self._check_certificates()
         for name in _POSITIVE_SECONDS:
