@@ -34,7 +34,7 @@ def _probe_entities(hass: Any, entry: Any) -> dict[str, str]:
 
 def _payloads(sim: Any, system_id: str, values: range) -> list[bytes]:
     """Period messages of one system, each with a different probe value (W)."""
-    base = sim.mqtt._telemetry_payload(system_id)
+    base = sim.mqtt.publisher.telemetry_payload(system_id)
     out = []
     for value in values:
         base[0]["value"][PROBE_FIELD] = f"{value:.1f}"
@@ -102,6 +102,7 @@ def parse_throughput(stations: int, messages: int = 20_000) -> dict[str, Any]:
     """The library's parser alone: ``TelemetryData.from_mqtt_payload`` on raw bytes."""
     from sigen import TelemetryData
     from sigen_sim import SimConfig, Simulator
+    from sigen_sim.mqtt_payloads import telemetry_values
 
     sim = Simulator(SimConfig(stations=stations, mqtt=False, time_scale=0.0))
     bodies = []
@@ -112,7 +113,7 @@ def parse_throughput(stations: int, messages: int = 20_000) -> dict[str, Any]:
                 "systemId": station.system_id,
                 "snCode": station.system_id,
                 "statisticsTime": int(sim.clock.now()),
-                "value": station.telemetry_values(),
+                "value": telemetry_values(station),
             }
         ]
         bodies.append(json.dumps(payload).encode())

@@ -20,6 +20,7 @@ _LOGGER = logging.getLogger("sigen_sim")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line's options."""
     parser = argparse.ArgumentParser(
         prog="python -m sigen_sim",
         description="A local simulator of the Sigen cloud (app API, northbound API, MQTT).",
@@ -145,6 +146,7 @@ def write_state(sim: Simulator, state_dir: Path) -> dict[str, Any]:
 
 
 def banner(sim: Simulator) -> str:
+    """What the simulator prints at start: URLs, credentials, certificate files."""
     lines = [
         "Sigen cloud simulator running",
         f"  app API:        {sim.api_url}",
@@ -184,6 +186,7 @@ def cert_dir(args: argparse.Namespace) -> str | None:
 
 
 async def run(args: argparse.Namespace) -> int:
+    """Run a simulator configured by ``args`` until SIGINT/SIGTERM; the exit status."""
     config = SimConfig(
         host=args.host,
         port=args.port,
@@ -227,6 +230,7 @@ async def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m sigen_sim``: parse the options, set up logging, run."""
     args = parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -22,64 +22,45 @@
   log file (:attr:`log_path`).
 
 Start/stop/restart work by PID; readiness is a connect loop, not a sleep. The process
-is also killed at interpreter exit if nobody stopped it.
+is also killed at interpreter exit if nobody stopped it. What the broker is told (the
+configuration file, users, passwords, ACLs) is :mod:`sigen_sim.broker_config`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
-import base64
 import contextlib
-import hashlib
 import json
 import logging
 import os
 import secrets
 import socket
-import ssl
 import subprocess
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from .broker_config import (
+    PUBLISHER_USERNAME,
+    BrokerError,
+    BrokerSecurity,
+    Command,
+    find_plugin,
+    hash_password,
+    mosquitto_conf,
+)
 from .certs import CertBundle, CertPair
+from .tls import client_context
+
+__all__ = ["BrokerError", "MosquittoBroker", "free_port", "hash_password"]
 
 _LOGGER = logging.getLogger(__name__)
 
 MOSQUITTO = "/usr/sbin/mosquitto"
-PUBLISHER_USERNAME = "sim-publisher"
-HASH_ITERATIONS = 1000
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
-
-
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
-PLUGIN_PATHS = (
-    "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
-    "/usr/lib/x86_64-linux-gnu/mosquitto/mosquitto_dynamic_security.so",
-    "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
-    "/usr/lib/mosquitto_dynamic_security.so",
-    "/usr/local/lib/mosquitto_dynamic_security.so",
-)
-
-
-def _find_plugin() -> str:
-    for path in PLUGIN_PATHS:
-        if os.path.exists(path):
-            return path
-    return PLUGIN_PATHS[0]
-
-
-class BrokerError(RuntimeError):
-    """The broker could not be started, reloaded or stopped."""
-
-
-def hash_password(password: str, *, iterations: int = HASH_ITERATIONS) -> str:
-    """A password hash in mosquitto's ``$7$`` (PBKDF2-SHA512) format."""
-    salt = secrets.token_bytes(12)
-    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations, dklen=64)
-    return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
 EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
@@ -95,8 +76,7 @@ def _ephemeral_start() -> int:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port on ``host`` that nothing uses right now, below the kernel's ephemeral
-    range.
+    """A TCP port on ``host`` that nothing uses right now, below the kernel's ephemeral range.
 
     The broker keeps its port across restarts. A port from the ephemeral range (what
     binding port 0 gives) may be handed to any other socket of the machine while the
@@ -136,6 +116,7 @@ class MosquittoBroker:
         port: int | None = None,
         executable: str = MOSQUITTO,
     ) -> None:
+        """A broker whose files live in ``directory`` (nothing runs until :meth:`start`)."""
         self.certs = certs
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -148,13 +129,11 @@ class MosquittoBroker:
         self.publisher_password = secrets.token_urlsafe(24)
         self.config_path = self.directory / "mosquitto.conf"
         self.dynsec_path = self.directory / "dynamic-security.json"
-        self.plugin_path = _find_plugin()
+        self.plugin_path = find_plugin()
         self.log_path = self.directory / "mosquitto.log"
         self.persistence_dir = self.directory / "data"
         self.persistence_dir.mkdir(exist_ok=True, mode=0o700)
-        self._passwords: dict[str, str] = {self.publisher_username: self.publisher_password}
-        self._hashes: dict[str, tuple[str, str]] = {}  # user -> (password, hash)
-        self._app_topics: dict[str, set[str]] = {}
+        self.security = BrokerSecurity(self.publisher_username, self.publisher_password)
         self._process: subprocess.Popen[bytes] | None = None
         self._started = False  # once started, the port never changes
 
@@ -162,10 +141,12 @@ class MosquittoBroker:
 
     @property
     def pid(self) -> int | None:
+        """The process id of the running mosquitto (None when stopped)."""
         return self._process.pid if self._process is not None else None
 
     @property
     def running(self) -> bool:
+        """Whether the mosquitto process is alive."""
         return self._process is not None and self._process.poll() is None
 
     def log_tail(self, lines: int = 30) -> str:
@@ -184,44 +165,26 @@ class MosquittoBroker:
         Call before :meth:`start` (the simulator knows its stations by then); later
         changes go through :meth:`add_app_system` / :meth:`remove_app_system`.
         """
-        self._app_topics[app_key] = set(system_ids)
-        self._passwords.setdefault(app_key, secrets.token_urlsafe(24))
+        self.security.set_app_systems(app_key, system_ids)
         self._write_files()
 
-    def grant_app_system(self, app_key: str, system_id: str) -> list[dict[str, object]]:
+    def grant_app_system(self, app_key: str, system_id: str) -> list[Command]:
         """Add one system's topics to ``app_key``'s role in the configuration files.
 
         Returns the dynamic-security commands that apply the change to the running broker
         (``[]`` when nothing changed); :meth:`add_app_system` does both.
         """
-        systems = self._app_topics.get(app_key)
-        if systems is None:
-            raise BrokerError(f"unknown app key {app_key!r}: call set_app_systems first")
-        if system_id in systems:
-            return []
-        systems.add(system_id)
-        self._write_files()
-        return [
-            {"command": "addRoleACL", "rolename": f"app-{app_key}", **acl}
-            for acl in self._system_acls(app_key, system_id)
-        ]
+        commands = self.security.grant(app_key, system_id)
+        if commands:
+            self._write_files()
+        return commands
 
-    def revoke_app_system(self, app_key: str, system_id: str) -> list[dict[str, object]]:
+    def revoke_app_system(self, app_key: str, system_id: str) -> list[Command]:
         """Remove one system's topics from ``app_key``'s role (see :meth:`grant_app_system`)."""
-        systems = self._app_topics.get(app_key)
-        if systems is None or system_id not in systems:
-            return []
-        systems.discard(system_id)
-        self._write_files()
-        return [
-            {
-                "command": "removeRoleACL",
-                "rolename": f"app-{app_key}",
-                "acltype": acl["acltype"],
-                "topic": acl["topic"],
-            }
-            for acl in self._system_acls(app_key, system_id)
-        ]
+        commands = self.security.revoke(app_key, system_id)
+        if commands:
+            self._write_files()
+        return commands
 
     async def add_app_system(self, app_key: str, system_id: str) -> None:
         """Grant one more system's topics; effective when this returns (also while running)."""
@@ -231,105 +194,29 @@ class MosquittoBroker:
         """Withdraw one system's topics; effective when this returns (also while running)."""
         await self.control(self.revoke_app_system(app_key, system_id))
 
-    async def control(self, commands: list[dict[str, object]]) -> None:
-        """Send dynamic-security commands to the running broker (nothing when stopped:
-        the configuration files already hold the change for its next start).
+    async def control(self, commands: list[Command]) -> None:
+        """Send dynamic-security commands to the running broker.
+
+        Nothing when stopped: the configuration files already hold the change for its
+        next start.
         """
         if commands and self.running:
             await self._control(commands)
 
-    @staticmethod
-    def _system_acls(app_key: str, system_id: str) -> list[dict[str, object]]:
-        acls: list[dict[str, object]] = []
-        for kind in ("period", "change", "alarm"):
-            topic = f"openapi/{kind}/{app_key}/{system_id}"
-            # subscribeLiteral: the filter must be this exact text, wildcards included,
-            # so "openapi/period/key/+" or "#" are refused at SUBSCRIBE time.
-            acls.append({"acltype": "subscribeLiteral", "topic": topic, "allow": True})
-            acls.append({"acltype": "publishClientReceive", "topic": topic, "allow": True})
-        return acls
-
-    def _app_acls(self, app_key: str) -> list[dict[str, object]]:
-        acls: list[dict[str, object]] = []
-        for system_id in sorted(self._app_topics.get(app_key, ())):
-            acls += self._system_acls(app_key, system_id)
-        for topic in ("openapi/subscription/#", "openapi/instruction/#"):
-            acls.append({"acltype": "publishClientSend", "topic": topic, "allow": True})
-        return acls
-
     def _write_files(self) -> None:
-        everything = ("#", "$CONTROL/dynamic-security/#")
-        roles: list[dict[str, object]] = [
-            {
-                "rolename": "sim-publisher",
-                "acls": [
-                    {"acltype": acltype, "topic": topic, "allow": True}
-                    for topic in everything
-                    for acltype in (
-                        "publishClientSend",
-                        "publishClientReceive",
-                        "subscribePattern",
-                        "unsubscribePattern",
-                    )
-                ],
-            }
-        ]
-        clients: list[dict[str, object]] = []
-        for username, password in self._passwords.items():
-            cached = self._hashes.get(username)
-            if cached is None or cached[0] != password:
-                cached = self._hashes[username] = (password, hash_password(password))
-            rolename = "sim-publisher" if username == self.publisher_username else f"app-{username}"
-            clients.append(
-                {
-                    "username": username,
-                    "encoded_password": cached[1],
-                    "roles": [{"rolename": rolename}],
-                }
-            )
-            if username != self.publisher_username:
-                roles.append({"rolename": rolename, "acls": self._app_acls(username)})
-        dynsec = {
-            "clients": clients,
-            "roles": roles,
-            "defaultACLAccess": {
-                "publishClientSend": False,
-                "publishClientReceive": False,
-                "subscribe": False,
-                "unsubscribe": True,
-            },
-        }
-        self._write(self.dynsec_path, json.dumps(dynsec, indent=1))
-
-        server = self.server_cert
-        config = [
-            "# Written by sigen_sim.broker for the simulator",
-            "per_listener_settings false",
-            "allow_anonymous false",
-            f"plugin {self.plugin_path}",
-            f"plugin_opt_config_file {self.dynsec_path}",
-            "persistence true",
-            f"persistence_location {self.persistence_dir}/",
-            "autosave_interval 1",
-            "autosave_on_changes true",
-            "max_queued_messages 10000",
-            f"log_dest file {self.log_path}",
-            "log_type error",
-            "log_type warning",
-            "log_type notice",
-            "log_type information",
-            "log_type subscribe",
-            "connection_messages true",
-            "log_timestamp_format %Y-%m-%dT%H:%M:%S",
-            f"listener {self.port} {self.host}",
-            f"cafile {self.certs.ca_path}",
-            f"certfile {server.cert_path}",
-            f"keyfile {server.key_path}",
-            f"require_certificate {'true' if self.require_client_cert else 'false'}",
-        ]
-        if os.geteuid() == 0:
-            config.insert(1, "user root")  # keep access to the 0600 key files
-        self._write(self.config_path, "\n".join(config) + "\n")
+        self._write(self.dynsec_path, json.dumps(self.security.dynsec(), indent=1))
+        config = mosquitto_conf(
+            dynsec_path=self.dynsec_path,
+            persistence_dir=self.persistence_dir,
+            log_path=self.log_path,
+            host=self.host,
+            port=self.port,
+            certs=self.certs,
+            server=self.server_cert,
+            require_client_cert=self.require_client_cert,
+            plugin_path=self.plugin_path,
+        )
+        self._write(self.config_path, config)
 
     @staticmethod
     def _write(path: Path, text: str) -> None:
@@ -345,43 +232,21 @@ class MosquittoBroker:
         While the broker runs this goes through the dynamic-security control topic
         (as the privileged user) and waits for the broker's answer.
         """
-        if self._passwords.get(username) == password:
+        commands = self.security.set_password(username, password)
+        if commands is None:
             return
-        known = username in self._passwords
-        self._passwords[username] = password
         self._write_files()
         if not self.running:
             return  # read at the next start
-        if known:
-            command: dict[str, object] = {
-                "command": "setClientPassword",
-                "username": username,
-                "password": password,
-            }
-            commands = [command]
-        else:
-            commands = [
-                {
-                    "command": "createRole",
-                    "rolename": f"app-{username}",
-                    "acls": self._app_acls(username),
-                },
-                {
-                    "command": "createClient",
-                    "username": username,
-                    "password": password,
-                    "roles": [{"rolename": f"app-{username}"}],
-                },
-            ]
         await self._control(commands)
 
     def password_of(self, username: str) -> str | None:
         """The broker password of ``username`` (the simulator's gate forwards it)."""
-        return self._passwords.get(username)
+        return self.security.passwords.get(username)
 
     async def kick(self, username: str) -> None:
         """Disconnect every client logged in as ``username`` (they may reconnect at once)."""
-        if self.running and username in self._passwords:
+        if self.running and username in self.security.passwords:
             await self._control(
                 [
                     {"command": "disableClient", "username": username},
@@ -389,14 +254,11 @@ class MosquittoBroker:
                 ]
             )
 
-    async def _control(self, commands: list[dict[str, object]]) -> None:
+    async def _control(self, commands: list[Command]) -> None:
         """Send dynamic-security commands and wait for their answers."""
         import aiomqtt  # noqa: PLC0415  (only needed while running)
 
-        context = ssl.create_default_context(cafile=str(self.certs.ca_path))
-        context.verify_flags &= ~ssl.VERIFY_X509_STRICT
-        if self.require_client_cert:
-            context.load_cert_chain(self.certs.client_cert_path, self.certs.client_key_path)
+        context = client_context(self.certs, require_client_cert=self.require_client_cert)
         async with aiomqtt.Client(
             self.host,
             self.port,

@@ -76,26 +76,32 @@ class CertBundle:
     # Shortcuts used by the tests and the integration's demo.
     @property
     def client_cert_pem(self) -> str:
+        """The client certificate (PEM)."""
         return self.client.cert_pem
 
     @property
     def client_key_pem(self) -> str:
+        """The client key (PEM)."""
         return self.client.key_pem
 
     @property
     def client_cert_path(self) -> Path:
+        """The client certificate's file."""
         return self.client.cert_path
 
     @property
     def client_key_path(self) -> Path:
+        """The client key's file."""
         return self.client.key_path
 
     @property
     def server_cert_path(self) -> Path:
+        """The broker certificate's file."""
         return self.server.cert_path
 
     @property
     def server_key_path(self) -> Path:
+        """The broker key's file."""
         return self.server.key_path
 
 
@@ -199,7 +205,7 @@ def _write(path: Path, text: str, mode: int) -> Path:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
-    os.chmod(path, mode)  # O_CREAT's mode does not apply to an existing file
+    path.chmod(mode)  # O_CREAT's mode does not apply to an existing file
     return path
 
 

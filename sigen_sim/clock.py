@@ -21,6 +21,7 @@ class SimClock:
         time_scale: float = 1.0,
         timezone: str = "Europe/Dublin",
     ) -> None:
+        """A clock starting at ``start`` (default: now) in ``timezone``."""
         if time_scale < 0:
             raise ValueError(f"time_scale must be >= 0, got {time_scale}")
         self._start = time.time() if start is None else float(start)

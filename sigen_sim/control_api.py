@@ -29,38 +29,33 @@
 ``/_sim/stations/{systemId}/system`` takes fields of the MQTT ``change`` message (the
 cut-off SOCs, ``peakShavingStatus``/``stormWatchStatus`` "on"/"off", ``systemStatus``,
 ``onOffGridStatus``); subscribed clients get a change message at once. ``/_sim/change``
-publishes one now (default values: the station's ``system_values()``).
+publishes one now (default values: ``mqtt_payloads.system_values(station)``).
+
+The station endpoints are in :mod:`sigen_sim.control_stations`.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from .app_api import read_text
+from .control_common import error, json_body, ok
+from .control_stations import StationControl, station_state
 
 if TYPE_CHECKING:
     from .simulator import Simulator
 
-_LOGGER = logging.getLogger(__name__)
-
-
-def _ok(data: Any = None) -> web.Response:
-    return web.json_response({"ok": True, "data": data})
-
-
-def _error(message: str, status: int = 400) -> web.Response:
-    return web.json_response({"ok": False, "error": message}, status=status)
-
 
 class ControlApi:
+    """The control endpoints; one instance per simulator."""
+
     def __init__(self, sim: Simulator) -> None:
+        """The control API of ``sim``."""
         self.sim = sim
 
     def register(self, app: web.Application) -> None:
+        """Add every control route to ``app`` (and the root's redirect)."""
         r = app.router
         r.add_get("/_sim/", self.index)
         # The web app's address of a server is its root (a device's "Visit" link).
@@ -77,41 +72,23 @@ class ControlApi:
         r.add_get("/_sim/requests", self.requests)
         r.add_delete("/_sim/requests", self.requests_clear)
         r.add_post("/_sim/password", self.password)
-        r.add_post("/_sim/stations/{system_id}/mode", self.station_mode)
-        r.add_post("/_sim/stations/{system_id}/smart-loads/{path}", self.smart_load)
-        r.add_post("/_sim/stations/{system_id}/system", self.system_values)
-        r.add_post("/_sim/stations/{system_id}/offline", self.station_offline)
-        r.add_post("/_sim/stations", self.station_add)
-        r.add_delete("/_sim/stations/{system_id}", self.station_remove)
-        r.add_post("/_sim/stations/{system_id}/smart-loads", self.smart_load_add)
-        r.add_delete("/_sim/stations/{system_id}/smart-loads/{path}", self.smart_load_remove)
+        StationControl(self.sim).register(app)
         r.add_post("/_sim/change", self.change)
         r.add_post("/_sim/telemetry", self.telemetry)
         r.add_post("/_sim/alarm", self.alarm)
         r.add_post("/_sim/broker/restart", self.broker_restart)
         r.add_post("/_sim/mqtt/drop", self.mqtt_drop)
 
-    async def _body(self, request: web.Request) -> dict[str, Any]:
-        text = await read_text(request)
-        if not text.strip():
-            return {}
-        try:
-            body = json.loads(text)
-        except RecursionError as err:
-            raise ValueError("the body is nested too deeply") from err
-        if not isinstance(body, dict):
-            raise TypeError("the body must be a JSON object")
-        return body
-
     async def state(self, request: web.Request) -> web.Response:
+        """Clock, stations, onboarding, faults, MQTT."""
         sim = self.sim
-        return _ok(
+        return ok(
             {
                 "time": sim.clock.now(),
                 "shard": sim.shard,
                 "localTime": sim.clock.local().isoformat(),
                 "timeScale": sim.clock.time_scale,
-                "stations": [s.state() for s in sim.stations],
+                "stations": [station_state(s) for s in sim.stations],
                 "onboarding": dict(sim.onboarding),
                 "onboarded": [s.system_id for s in sim.stations if sim.onboarded(s.system_id)],
                 "faults": sim.faults.to_dict(),
@@ -130,8 +107,9 @@ class ControlApi:
         )
 
     async def credentials(self, request: web.Request) -> web.Response:
+        """The demo account, the app key, secret and identifier, the URLs."""
         sim = self.sim
-        return _ok(
+        return ok(
             {
                 "apiUrl": sim.api_url,
                 "nbUrl": sim.nb_url,
@@ -147,209 +125,137 @@ class ControlApi:
         )
 
     async def advance(self, request: web.Request) -> web.Response:
+        """``{"seconds": N}``: move simulated time forward."""
         try:
-            seconds = float((await self._body(request)).get("seconds", 0))
+            seconds = float((await json_body(request)).get("seconds", 0))
             await self.sim.advance(seconds)
         except (ValueError, TypeError) as err:
-            return _error(f"cannot advance: {err}")
-        return _ok({"time": self.sim.clock.now()})
+            return error(f"cannot advance: {err}")
+        return ok({"time": self.sim.clock.now()})
 
     async def approve(self, request: web.Request) -> web.Response:
+        """The owner approves the onboarding of a system."""
         try:
             self.sim.approve_onboarding(request.match_info["system_id"])
         except KeyError as err:
-            return _error(str(err), 404)
-        return _ok()
+            return error(str(err), 404)
+        return ok()
 
     async def faults_list(self, request: web.Request) -> web.Response:
-        return _ok(self.sim.faults.to_dict())
+        """The fault switches and rules."""
+        return ok(self.sim.faults.to_dict())
 
     async def faults_add(self, request: web.Request) -> web.Response:
+        """Add a fault (``{"kind": ...}``; see :meth:`FaultInjector.add_from_dict`)."""
         try:
-            rule = self.sim.faults.add_from_dict(await self._body(request))
+            rule = self.sim.faults.add_from_dict(await json_body(request))
         except (ValueError, TypeError) as err:
-            return _error(f"bad fault: {err}")
-        return _ok(None if rule is None else rule.to_dict())
+            return error(f"bad fault: {err}")
+        return ok(None if rule is None else rule.to_dict())
 
     async def faults_clear(self, request: web.Request) -> web.Response:
+        """Remove every fault."""
         self.sim.faults.clear()
-        return _ok()
+        return ok()
 
     async def faults_remove(self, request: web.Request) -> web.Response:
+        """Remove one fault rule."""
         try:
             rule_id = int(request.match_info["rule_id"])
         except ValueError:
-            return _error("the rule id must be an integer")
+            return error("the rule id must be an integer")
         if not self.sim.faults.remove(rule_id):
-            return _error(f"no fault rule {rule_id}", 404)
-        return _ok()
+            return error(f"no fault rule {rule_id}", 404)
+        return ok()
 
     async def clear(self, request: web.Request) -> web.Response:
+        """Faults, request log, rate limits and lockouts cleared."""
         self.sim.clear()
-        return _ok()
+        return ok()
 
     async def requests(self, request: web.Request) -> web.Response:
+        """The request log (``?path_contains=&method=``)."""
         entries = self.sim.requests(request.query.get("path_contains"), request.query.get("method"))
-        return _ok([e.to_dict() for e in entries])
+        return ok([e.to_dict() for e in entries])
 
     async def requests_clear(self, request: web.Request) -> web.Response:
+        """Empty the request log."""
         self.sim.request_log.clear()
-        return _ok()
+        return ok()
 
     async def password(self, request: web.Request) -> web.Response:
+        """``{"password": ...}``: the owner changed the password."""
         try:
-            new = (await self._body(request)).get("password")
+            new = (await json_body(request)).get("password")
         except (ValueError, TypeError) as err:
-            return _error(str(err))
+            return error(str(err))
         if not isinstance(new, str) or not new:
-            return _error("'password' must be a non-empty string")
+            return error("'password' must be a non-empty string")
         self.sim.change_password(new)
-        return _ok()
-
-    async def station_mode(self, request: web.Request) -> web.Response:
-        station = self.sim.station_by_system_id(request.match_info["system_id"])
-        if station is None:
-            return _error("unknown system", 404)
-        try:
-            body = await self._body(request)
-            station.set_mode(int(body["mode"]), int(body.get("profileId", -1)))
-        except (KeyError, ValueError, TypeError) as err:
-            return _error(f"cannot set the mode: {err}")
-        return _ok(station.state())
-
-    async def smart_load(self, request: web.Request) -> web.Response:
-        station = self.sim.station_by_system_id(request.match_info["system_id"])
-        if station is None:
-            return _error("unknown system", 404)
-        try:
-            body = await self._body(request)
-            station.set_smart_load(int(request.match_info["path"]), bool(body.get("on", True)))
-        except (KeyError, ValueError, TypeError) as err:
-            return _error(f"cannot switch the smart load: {err}")
-        return _ok(station.state())
-
-    async def system_values(self, request: web.Request) -> web.Response:
-        station = self.sim.station_by_system_id(request.match_info["system_id"])
-        if station is None:
-            return _error("unknown system", 404)
-        try:
-            station.set_system_values(await self._body(request))
-        except (ValueError, TypeError) as err:
-            return _error(f"cannot change the system settings: {err}")
-        if self.sim.mqtt is not None:
-            await self.sim.mqtt.publish_changes()  # at once rather than at the next tick
-        return _ok(station.system_values())
-
-    async def station_offline(self, request: web.Request) -> web.Response:
-        station = self.sim.station_by_system_id(request.match_info["system_id"])
-        if station is None:
-            return _error("unknown system", 404)
-        try:
-            offline = (await self._body(request)).get("offline", True)
-        except (ValueError, TypeError) as err:
-            return _error(str(err))
-        if not isinstance(offline, bool):
-            return _error("'offline' must be true or false")
-        station.offline = offline
-        return _ok(station.state())
-
-    async def station_add(self, request: web.Request) -> web.Response:
-        station = self.sim.add_station()
-        if self.sim.mqtt is not None:
-            await self.sim.mqtt.acl_synced()  # the broker lets the app subscribe once we answer
-        return _ok(station.state())
-
-    async def station_remove(self, request: web.Request) -> web.Response:
-        try:
-            self.sim.remove_station(request.match_info["system_id"])
-        except KeyError as err:
-            return _error(str(err), 404)
-        except ValueError as err:
-            return _error(str(err))
-        if self.sim.mqtt is not None:
-            await self.sim.mqtt.acl_synced()
-        return _ok()
-
-    async def smart_load_add(self, request: web.Request) -> web.Response:
-        station = self.sim.station_by_system_id(request.match_info["system_id"])
-        if station is None:
-            return _error("unknown system", 404)
-        try:
-            body = await self._body(request)
-            smart_load = station.add_smart_load(
-                str(body.get("name", "")), float(body.get("powerKw", 1.0)), on=bool(body.get("on"))
-            )
-        except (ValueError, TypeError) as err:
-            return _error(f"cannot add the smart load: {err}")
-        return _ok({"name": smart_load.name, "path": smart_load.path})
-
-    async def smart_load_remove(self, request: web.Request) -> web.Response:
-        station = self.sim.station_by_system_id(request.match_info["system_id"])
-        if station is None:
-            return _error("unknown system", 404)
-        try:
-            station.remove_smart_load(int(request.match_info["path"]))
-        except (KeyError, ValueError) as err:
-            return _error(f"cannot remove the smart load: {err}", 404)
-        return _ok()
+        return ok()
 
     async def change(self, request: web.Request) -> web.Response:
+        """``{"systemId", "values"}``: publish a change message now."""
         if self.sim.mqtt is None:
-            return _error("MQTT is not enabled", 409)
+            return error("MQTT is not enabled", 409)
         try:
-            body = await self._body(request)
+            body = await json_body(request)
         except (ValueError, TypeError) as err:
-            return _error(str(err))
+            return error(str(err))
         system_id = str(body.get("systemId", self.sim.stations[0].system_id))
         values = body.get("values")
         if values is not None and not isinstance(values, dict):
-            return _error("'values' must be an object of strings")
+            return error("'values' must be an object of strings")
         try:
             await self.sim.publish_change(
                 system_id, None if values is None else {str(k): str(v) for k, v in values.items()}
             )
         except KeyError as err:
-            return _error(f"cannot publish the change: {err}", 404)
-        return _ok()
+            return error(f"cannot publish the change: {err}", 404)
+        return ok()
 
     async def telemetry(self, request: web.Request) -> web.Response:
+        """``{"systemId"}`` (optional): publish one period message now."""
         if self.sim.mqtt is None:
-            return _error("MQTT is not enabled", 409)
+            return error("MQTT is not enabled", 409)
         try:
-            system_id = (await self._body(request)).get("systemId")
+            system_id = (await json_body(request)).get("systemId")
         except (ValueError, TypeError) as err:
-            return _error(str(err))
+            return error(str(err))
         await self.sim.publish_telemetry(system_id)
-        return _ok()
+        return ok()
 
     async def alarm(self, request: web.Request) -> web.Response:
+        """``{"systemId", "code", "status"}``: publish an alarm."""
         if self.sim.mqtt is None:
-            return _error("MQTT is not enabled", 409)
+            return error("MQTT is not enabled", 409)
         try:
-            body = await self._body(request)
+            body = await json_body(request)
             system_id = str(body.get("systemId", self.sim.stations[0].system_id))
             code = str(body.get("code", "1001"))
             status = str(body.get("status", "generation"))
         except (ValueError, TypeError) as err:
-            return _error(str(err))
+            return error(str(err))
         await self.sim.publish_alarm(system_id, code, status)
-        return _ok()
+        return ok()
 
     async def broker_restart(self, request: web.Request) -> web.Response:
+        """``{"downFor": seconds}``: restart the broker."""
         if self.sim.mqtt is None:
-            return _error("MQTT is not enabled", 409)
+            return error("MQTT is not enabled", 409)
         try:
-            down_for = float((await self._body(request)).get("downFor", 0.0))
+            down_for = float((await json_body(request)).get("downFor", 0.0))
         except (ValueError, TypeError) as err:
-            return _error(str(err))
+            return error(str(err))
         await self.sim.restart_broker(down_for)
-        return _ok()
+        return ok()
 
     async def mqtt_drop(self, request: web.Request) -> web.Response:
+        """Disconnect the app's MQTT clients."""
         if self.sim.mqtt is None:
-            return _error("MQTT is not enabled", 409)
+            return error("MQTT is not enabled", 409)
         await self.sim.mqtt.drop_clients()
-        return _ok()
+        return ok()
 
     async def root(self, request: web.Request) -> web.Response:
         """The server's root, where the real cloud has its web app: the control index."""
@@ -366,7 +272,7 @@ class ControlApi:
                 and route.method != "HEAD"
             }
         )
-        return _ok(
+        return ok(
             {
                 "endpoints": [{"method": method, "path": path} for path, method in endpoints],
                 "docs": "sigen_sim/control_api.py (the module's docstring)",

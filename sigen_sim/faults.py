@@ -26,6 +26,15 @@ _LOGGER = logging.getLogger(__name__)
 FaultKind = Literal["status", "timeout", "rate_limit", "malformed", "partial"]
 PRE_KINDS = ("status", "timeout", "rate_limit")
 POST_KINDS = ("malformed", "partial")
+# Control-API kinds that switch something globally instead of adding a rule.
+SWITCH_KINDS = (
+    "latency",
+    "expire_tokens",
+    "block_aiohttp",
+    "telemetry_malformed",
+    "telemetry_partial",
+    "login_failure",
+)
 
 RATE_LIMIT_MESSAGES = {1201: "access restriction", 1110: "Interface is current-limited"}
 
@@ -68,6 +77,7 @@ class FaultRule:
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
+        """Whether the rule applies to a request (glob or substring on the path)."""
         if self.method is not None and self.method.upper() != method.upper():
             return False
         if any(ch in self.pattern for ch in "*?["):
@@ -75,6 +85,7 @@ class FaultRule:
         return self.pattern in path
 
     def to_dict(self) -> dict[str, Any]:
+        """The rule as the control API shows it."""
         return {
             "id": self.id,
             "kind": self.kind,
@@ -92,6 +103,7 @@ class FaultInjector:
     """What can go wrong, switchable from Python (``sim.faults``) and ``/_sim/faults``."""
 
     def __init__(self, sim: Simulator, *, block_aiohttp_user_agent: bool = True) -> None:
+        """No faults yet; the firewall's aiohttp block as configured."""
         self._sim = sim
         self.latency: float = 0.0
         self.block_aiohttp_user_agent = block_aiohttp_user_agent
@@ -195,14 +207,17 @@ class FaultInjector:
         self._sim.change_password(new_password)
 
     async def restart_broker(self, down_for: float = 0.0) -> None:
+        """Restart the MQTT broker, down for ``down_for`` real seconds."""
         await self._sim.restart_broker(down_for)
 
     async def drop_mqtt_clients(self) -> None:
+        """Disconnect the app's MQTT clients."""
         if self._sim.mqtt is None:
             raise RuntimeError("MQTT is not enabled in this simulator (SimConfig(mqtt=True))")
         await self._sim.mqtt.drop_clients()
 
     def remove(self, rule_id: int) -> bool:
+        """Remove one rule; False when there was none with that id."""
         before = len(self.rules)
         self.rules = [r for r in self.rules if r.id != rule_id]
         return len(self.rules) != before
@@ -218,6 +233,7 @@ class FaultInjector:
 
     # ------------------------------------------------------------------ runtime
     def release_hangs(self) -> None:
+        """Let every request held by a timeout fault go."""
         if self._release is not None:
             self._release.set()
             self._release = None
@@ -265,26 +281,39 @@ class FaultInjector:
         count = spec.get("count")
         count = None if count is None else int(count)
         method = spec.get("method")
+        if kind in SWITCH_KINDS:
+            self._switch_from_dict(str(kind), spec)
+            return None
+        if not pattern:
+            raise ValueError("a fault rule needs a non-empty 'pattern'")
+        return self._rule_from_dict(kind, pattern, spec, count=count, method=method)
+
+    def _switch_from_dict(self, kind: str, spec: dict[str, Any]) -> None:
+        """A global switch of the control API (latency, token expiry, ...)."""
         if kind == "latency":
             self.set_latency(float(spec.get("seconds", 0.0)))
-            return None
-        if kind == "expire_tokens":
+        elif kind == "expire_tokens":
             token_kind = spec.get("tokenKind")
             if token_kind not in (None, "app", "refresh", "nb"):
                 raise ValueError(f"unknown tokenKind {token_kind!r} (app, refresh or nb)")
             self.expire_tokens(token_kind)
-            return None
-        if kind == "block_aiohttp":
+        elif kind == "block_aiohttp":
             self.block_aiohttp_user_agent = bool(spec.get("enabled", True))
-            return None
-        if kind in ("telemetry_malformed", "telemetry_partial"):
+        elif kind in ("telemetry_malformed", "telemetry_partial"):
             setattr(self, kind, bool(spec.get("enabled", True)))
-            return None
-        if kind == "login_failure":
+        else:  # login_failure
             self.login_failure(str(spec.get("password", "changed-password")))
-            return None
-        if not pattern:
-            raise ValueError("a fault rule needs a non-empty 'pattern'")
+
+    def _rule_from_dict(
+        self,
+        kind: Any,
+        pattern: str,
+        spec: dict[str, Any],
+        *,
+        count: int | None,
+        method: str | None,
+    ) -> FaultRule:
+        """A fault rule of the control API."""
         if kind == "status":
             return self.http_error(
                 pattern, int(spec.get("status", 500)), count=count, method=method
@@ -306,6 +335,7 @@ class FaultInjector:
         raise ValueError(f"unknown fault kind {kind!r}")
 
     def to_dict(self) -> dict[str, Any]:
+        """The switches and rules as the control API shows them."""
         return {
             "latency": self.latency,
             "blockAiohttpUserAgent": self.block_aiohttp_user_agent,

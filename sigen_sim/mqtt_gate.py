@@ -181,6 +181,7 @@ class MqttGate:
         upstream_context: ssl.SSLContext,
         decide: Callable[[ConnectPacket], Verdict],
     ) -> None:
+        """A gate on ``host:port`` in front of the broker; ``decide`` judges each CONNECT."""
         self.host = host
         self.port = port
         self.upstream_host = upstream_host

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .app_api import bearer_token, decrypt_password, read_form, read_text, unauthorized
-from .model import SimStation
 
 if TYPE_CHECKING:
+    from .model import SimStation
     from .simulator import Simulator
     from .tokens import Token
 
@@ -27,13 +27,59 @@ NB_ALLOWED_MODES = (0, 5, 8)
 NB_MSC_FFG_MODES = (0, 5)
 
 
+def nb_system(station: SimStation) -> dict[str, Any]:
+    """One item of ``/openapi/system``."""
+    return {
+        "systemId": station.system_id,
+        "systemName": station.name,
+        "addr": "*** Dublin Ireland",
+        "status": "normal",
+        "isActivate": True,
+        "onOffGridStatus": "onGrid",
+        "timeZone": station.clock.timezone,
+        "gridConnectTime": station.grid_connect_time,
+        "pvCapacity": station.pv_capacity,
+        "batteryCapacity": station.battery_capacity,
+    }
+
+
+def nb_energy_flow(station: SimStation) -> dict[str, Any]:
+    """Northbound energy flow: gridPower + = export, batteryPower + = charging."""
+    s = station.sample()
+    return {
+        "pvPower": s.pv,
+        "gridPower": s.buy_sell,
+        "evPower": 0.0,
+        "loadPower": s.load,
+        "heatPumpPower": 0.0,
+        "batteryPower": s.battery,
+        "batterySoc": s.soc,
+    }
+
+
+def nb_summary(station: SimStation) -> dict[str, Any]:
+    """The ``summary`` ``data`` object: PV energy per day, month, year and lifetime."""
+    station.sync()
+    return {
+        "dailyPowerGeneration": round(station.pv_day_kwh, 2),
+        "monthlyPowerGeneration": round(station.pv_month_kwh, 2),
+        "annualPowerGeneration": round(station.pv_year_kwh, 2),
+        "lifetimePowerGeneration": round(station.pv_lifetime_kwh, 2),
+        "lifetimeCo2": round(station.pv_lifetime_kwh * 0.000475, 2),
+        "lifetimeCoal": round(station.pv_lifetime_kwh * 0.0004, 2),
+        "lifetimeTreeEquivalent": round(station.pv_lifetime_kwh * 0.00065, 2),
+    }
+
+
 class NorthboundApi:
     """Route handlers; one instance per simulator."""
 
     def __init__(self, sim: Simulator) -> None:
+        """The northbound API of ``sim``."""
         self.sim = sim
 
     def register(self, app: web.Application) -> None:
+        """Add the routes to ``app``."""
         r = app.router
         r.add_post("/openapi/auth/login/key", self.login_key)
         r.add_post("/openapi/auth/login/password", self.login_password)
@@ -93,6 +139,7 @@ class NorthboundApi:
 
     # ------------------------------------------------------------------ auth
     async def login_key(self, request: web.Request) -> web.Response:
+        """``POST auth/login/key`` with ``{"key": base64("appKey:appSecret")}``."""
         body = await self._json(request)
         key = body.get("key") if isinstance(body, dict) else None
         if not isinstance(key, str):
@@ -110,6 +157,7 @@ class NorthboundApi:
         return await self._issue(subject)
 
     async def login_password(self, request: web.Request) -> web.Response:
+        """``POST auth/login/password`` (JSON or form) with the account's credentials."""
         if request.content_type == "application/x-www-form-urlencoded":
             body: Any = await read_form(request)
         else:
@@ -126,8 +174,10 @@ class NorthboundApi:
         return await self._issue(subject)
 
     def _password_ok(self, password: Any) -> bool:
-        """The password in the form this run accepts (``SimConfig.nb_password_form``):
-        plain, or AES-encrypted as the app login sends it; the other form fails.
+        """Whether the password is right, in the form this run accepts.
+
+        ``SimConfig.nb_password_form``: plain, or AES-encrypted as the app login sends
+        it; the other form fails.
         """
         if not isinstance(password, str):
             return False
@@ -137,17 +187,19 @@ class NorthboundApi:
 
     # ------------------------------------------------------------------ queries
     async def systems(self, request: web.Request) -> web.Response:
+        """``GET system``: the account's systems (rate-limited per account)."""
         token = self._auth(request)
         if token is None:
             return unauthorized()
         if not self.sim.nb_rate_ok("system", token.subject):
             return self._rate_limited()
-        items: list[Any] = [s.nb_system() for s in self.sim.stations]
+        items: list[Any] = [nb_system(s) for s in self.sim.stations]
         if self.sim.config.nb_system_items_as_strings:
             items = [json.dumps(item) for item in items]
         return self._env(items)
 
     async def energy_flow(self, request: web.Request) -> web.Response:
+        """``GET systems/{id}/energyFlow``."""
         if self._auth(request) is None:
             return unauthorized()
         station = self._station(request.match_info["system_id"])
@@ -155,9 +207,10 @@ class NorthboundApi:
             return self._env(None, 1106, "station not found")
         if not self.sim.nb_rate_ok("energyFlow", station.system_id):
             return self._rate_limited()
-        return self._env(station.nb_energy_flow())
+        return self._env(nb_energy_flow(station))
 
     async def summary(self, request: web.Request) -> web.Response:
+        """``GET systems/{id}/summary``."""
         if self._auth(request) is None:
             return unauthorized()
         station = self._station(request.match_info["system_id"])
@@ -165,9 +218,10 @@ class NorthboundApi:
             return self._env(None, 1106, "station not found")
         if not self.sim.nb_rate_ok("summary", station.system_id):
             return self._rate_limited()
-        return self._env(station.nb_summary())
+        return self._env(nb_summary(station))
 
     async def get_settings(self, request: web.Request) -> web.Response:
+        """``GET instruction/{id}/settings``: the current operational mode."""
         if self._auth(request) is None:
             return unauthorized()
         station = self._station(request.match_info["system_id"])
@@ -193,6 +247,7 @@ class NorthboundApi:
         return NB_MSC_FFG_MODES if self.sim.config.nb_rest_msc_ffg_only else NB_ALLOWED_MODES
 
     async def put_settings(self, request: web.Request) -> web.Response:
+        """``PUT instruction/settings``: switch the mode (MSC, FFG, NBI; see the variants)."""
         if self._auth(request) is None:
             return unauthorized()
         body = await self._json(request)
@@ -226,7 +281,9 @@ class NorthboundApi:
         return self._env(results)
 
     async def onboard(self, request: web.Request) -> web.Response:
+        """``POST board/onboard`` with a JSON array of system ids."""
         return await self._board(request, onboard=True)
 
     async def offboard(self, request: web.Request) -> web.Response:
+        """``POST board/offboard`` with a JSON array of system ids."""
         return await self._board(request, onboard=False)

@@ -23,6 +23,7 @@ from .simulator import SimConfig, Simulator
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Declare the ``sim_config`` marker."""
     config.addinivalue_line(
         "markers", "sim_config(**kwargs): SimConfig fields for the sim/sim_mqtt/sim_mtls fixtures"
     )

@@ -40,6 +40,7 @@ def redact_value(value: Any) -> Any:
 
 
 def redact_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Headers with credentials (Authorization, Cookie, ...) redacted, the scheme kept."""
     out: dict[str, str] = {}
     for name, value in headers.items():
         if name.lower() in SECRET_HEADERS:
@@ -51,6 +52,7 @@ def redact_headers(headers: dict[str, str]) -> dict[str, str]:
 
 
 def redact_query(query: dict[str, str]) -> dict[str, str]:
+    """Query parameters with secret-looking names redacted."""
     return {k: (REDACTED if _is_secret_key(k) else v) for k, v in query.items()}
 
 
@@ -89,6 +91,7 @@ class LoggedRequest:
             return None
 
     def to_dict(self) -> dict[str, Any]:
+        """The entry as the control API shows it."""
         return {
             "method": self.method,
             "path": self.path,
@@ -104,10 +107,12 @@ class RequestLog:
     """A list-like log of :class:`LoggedRequest` with a few filters."""
 
     def __init__(self, max_entries: int = 10000) -> None:
+        """An empty log keeping the last ``max_entries`` requests."""
         self._entries: list[LoggedRequest] = []
         self.max_entries = max_entries
 
     def append(self, entry: LoggedRequest) -> None:
+        """Log one request (the oldest go beyond ``max_entries``)."""
         self._entries.append(entry)
         if len(self._entries) > self.max_entries:
             del self._entries[: len(self._entries) - self.max_entries]
@@ -122,11 +127,13 @@ class RequestLog:
         return self._entries[index]
 
     def clear(self) -> None:
+        """Forget every request."""
         self._entries.clear()
 
     def filter(
         self, path_contains: str | None = None, method: str | None = None
     ) -> list[LoggedRequest]:
+        """The requests whose path contains ``path_contains`` and whose method is ``method``."""
         return [
             e
             for e in self._entries
@@ -135,4 +142,5 @@ class RequestLog:
         ]
 
     def count(self, path_contains: str | None = None, method: str | None = None) -> int:
+        """How many requests :meth:`filter` finds."""
         return len(self.filter(path_contains, method))

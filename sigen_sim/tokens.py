@@ -13,6 +13,8 @@ TokenKind = Literal["app", "refresh", "nb"]
 
 @dataclass
 class Token:
+    """One issued token (app access, app refresh or northbound)."""
+
     value: str
     kind: TokenKind
     expires_at: float
@@ -40,6 +42,7 @@ class TokenStore:
         lockout_window: float = 3600.0,
         lockout_duration: float = 180.0,
     ) -> None:
+        """A store on ``clock`` with these token lifetimes and lockout rules (seconds)."""
         self.clock = clock
         self.access_lifetime = access_lifetime
         self.refresh_lifetime = refresh_lifetime
@@ -54,6 +57,7 @@ class TokenStore:
     def issue(
         self, kind: TokenKind, subject: str, lifetime: float | None = None, *, shard: str = ""
     ) -> Token:
+        """A new token of ``kind`` for ``subject`` (lifetime: the kind's, unless given)."""
         if lifetime is None:
             lifetime = {
                 "app": self.access_lifetime,
@@ -79,6 +83,7 @@ class TokenStore:
         return token
 
     def revoke(self, value: str) -> None:
+        """Forget a token (a rotated refresh token)."""
         self._tokens.pop(value, None)
 
     def nb_token_valid(self, token: str) -> bool:
@@ -92,21 +97,29 @@ class TokenStore:
             token.expires_at = min(token.expires_at, now)
 
     def expire(self, kind: TokenKind) -> None:
+        """Fault: every token of ``kind`` expires now."""
         now = self.clock.now()
         for token in self._tokens.values():
             if token.kind == kind:
                 token.expires_at = min(token.expires_at, now)
 
     def active(self, kind: TokenKind) -> list[Token]:
+        """The unexpired tokens of ``kind``."""
         now = self.clock.now()
         return [t for t in self._tokens.values() if t.kind == kind and t.expires_at > now]
 
+    def issued(self) -> list[str]:
+        """Every token value issued so far, expired ones included (the tests' secrets)."""
+        return list(self._tokens)
+
     # ------------------------------------------------------------------ lockout
     def locked(self, subject: str) -> bool:
+        """Whether logins for ``subject`` are locked out now."""
         state = self._locks.get(subject)
         return state is not None and self.clock.now() < state.locked_until
 
     def lock_remaining(self, subject: str) -> float:
+        """Seconds until the lockout of ``subject`` ends (0 when not locked)."""
         state = self._locks.get(subject)
         return 0.0 if state is None else max(0.0, state.locked_until - self.clock.now())
 
@@ -123,7 +136,9 @@ class TokenStore:
         return False
 
     def record_success(self, subject: str) -> None:
+        """A good login: the failures of ``subject`` are forgotten."""
         self._locks.pop(subject, None)
 
     def clear_locks(self) -> None:
+        """Forget every failure and lockout."""
         self._locks.clear()

@@ -16,6 +16,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sigen_cloud.const import DOMAIN
 from custom_components.sigen_cloud.coordinator import SigenCoordinator
+from sigen_sim.mqtt_payloads import system_values
 
 from ..snapshot_report import assert_snapshot
 from .conftest import account_data, account_id, developer_data
@@ -119,7 +120,7 @@ async def wait_for_push(hass: HomeAssistant, sim: Any, entry: MockConfigEntry) -
     await wait_for(hass, lambda: coordinator.data.mqtt_connected)
     for _ in range(40):
         await sim.publish_telemetry()
-        await sim.mqtt.publish_change(SYSTEM_ID, sim.stations[0].system_values())
+        await sim.mqtt.publish_change(SYSTEM_ID, system_values(sim.stations[0]))
         try:
             await wait_for(
                 hass,

@@ -12,6 +12,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.entity import Entity
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sigen_cloud.client import app_base_url, mqtt_broker, nb_base_url
 from custom_components.sigen_cloud.const import (
     CONF_CLIENT_CERT,
     CONF_MQTT_HOST,
@@ -20,9 +21,9 @@ from custom_components.sigen_cloud.const import (
     CONF_SERVER_URL,
     DOMAIN,
 )
-from custom_components.sigen_cloud.client import app_base_url, mqtt_broker, nb_base_url
 from custom_components.sigen_cloud.coordinator import SigenCoordinator
 from custom_components.sigen_cloud.sigen import AlarmEvent, NBMode, TelemetryData
+from sigen_sim.mqtt_payloads import telemetry_values
 
 from .conftest import account_data, account_id, developer_data, wait_for
 
@@ -163,7 +164,7 @@ async def test_new_station_appears(
     await sim.publish_telemetry(later.system_id)
     station = coordinator.data.stations[later.system_id]
     await wait_for(hass, lambda: station.telemetry is not None, "telemetry of the new system")
-    assert station.telemetry.battery_soc == float(later.telemetry_values()["storageSOC%"])
+    assert station.telemetry.battery_soc == float(telemetry_values(later)["storageSOC%"])
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 
@@ -256,7 +257,7 @@ async def test_push_writes_only_its_stations_entities(
 
     monkeypatch.setattr(Entity, "async_write_ha_state", counting)
     (telemetry,) = TelemetryData.from_mqtt_payload(
-        sim_mqtt.mqtt._telemetry_payload(first.system_id)
+        sim_mqtt.mqtt.publisher.telemetry_payload(first.system_id)
     )
     coordinator.async_handle_telemetry(telemetry)
     assert writes[key_a] > 0

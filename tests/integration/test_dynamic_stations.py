@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sigen_cloud.const import DOMAIN
 from custom_components.sigen_cloud.coordinator import SigenCoordinator
+from sigen_sim.mqtt_payloads import telemetry_values
 
 from .conftest import wait_for
 
@@ -89,7 +90,7 @@ async def test_station_added_at_runtime_gets_entities(
     await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the new connection")
     polls = sim.count("/energyflow")
     await sim.mqtt.publish_telemetry(station_id)
-    expected = float(later.telemetry_values()["storageSOC%"])
+    expected = float(telemetry_values(later)["storageSOC%"])
 
     def soc_shown() -> bool:
         state = hass.states.get(soc_entity)

@@ -16,6 +16,7 @@ from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sigen_cloud.const import DOMAIN
+from sigen_sim.app_api.stations import station_home
 
 from .conftest import wait_for
 
@@ -40,7 +41,7 @@ async def test_each_system_is_one_device(
     home, other = sim_mqtt.stations
     assert home.sn_code.isdigit()
     assert home.sn_code != home.system_id
-    assert ("stationCode" in home.station_home()) is in_home
+    assert ("stationCode" in station_home(home)) is in_home
 
     coordinator = mqtt_entry.runtime_data.coordinator
     stations = coordinator.data.stations

@@ -22,6 +22,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.sigen_cloud.sensor import plain_zero
 from custom_components.sigen_cloud.sigen import TelemetryData
+from sigen_sim.mqtt_payloads import telemetry_values
 
 from .platform_helpers import (
     FROZEN_SIM,
@@ -83,7 +84,7 @@ async def test_identical_pushes_and_polls_write_no_state_change(
         {
             "deviceType": "system",
             "systemId": SYSTEM_ID,
-            "value": {**sim_mqtt.stations[0].telemetry_values(), "gridActivePowerW": "-0.0"},
+            "value": {**telemetry_values(sim_mqtt.stations[0]), "gridActivePowerW": "-0.0"},
         }
     ]
     for _ in range(3):

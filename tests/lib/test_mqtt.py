@@ -32,6 +32,7 @@ from sigen import mqtt as mqtt_module
 from sigen_sim import Simulator
 from sigen_sim.broker import MosquittoBroker
 from sigen_sim.model import MODE_FFG
+from sigen_sim.mqtt_payloads import telemetry_values
 
 pytestmark = pytest.mark.sim_config(auto_approve=True, time_scale=0)  # deterministic values
 
@@ -401,7 +402,7 @@ async def test_listen_end_to_end(
     await sim.publish_telemetry()
     await wait_until(lambda: listener.telemetry, "telemetry")
     data = listener.telemetry[0]
-    values = station.telemetry_values()
+    values = telemetry_values(station)
     assert data.system_id == station.system_id
     assert data.battery_soc == float(values["storageSOC%"])
     assert data.pv_power == pytest.approx(float(values["pvPowerW"]) / 1000)
@@ -462,8 +463,7 @@ async def test_pending_onboarding_logged_once(
     sim_mqtt: Simulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     sim_mqtt.config.auto_approve = False
-    sim_mqtt.onboarding.clear()
-    sim_mqtt._onboarded.clear()
+    sim_mqtt.reset_onboarding()
     system_id = sim_mqtt.stations[0].system_id
     running = Listener(make_mqtt(sim_mqtt))
     try:
@@ -741,8 +741,7 @@ async def test_several_systems(sim_mqtt: Simulator, listener: Listener) -> None:
 
 async def test_approval_while_listening(sim_mqtt: Simulator) -> None:
     sim_mqtt.config.auto_approve = False
-    sim_mqtt.onboarding.clear()
-    sim_mqtt._onboarded.clear()
+    sim_mqtt.reset_onboarding()
     system_id = sim_mqtt.stations[0].system_id
     running = Listener(make_mqtt(sim_mqtt, onboard_retry_interval=0.2))
     try:
@@ -767,7 +766,7 @@ async def test_captured_deltas_merge_into_the_full_values(
     assert sim_mqtt.mqtt is not None
 
     def as_full_message() -> TelemetryData:
-        item = {"systemId": station.system_id, "value": station.telemetry_values()}
+        item = {"systemId": station.system_id, "value": telemetry_values(station)}
         (data,) = TelemetryData.from_mqtt_payload([item])
         return data
 
@@ -781,11 +780,11 @@ async def test_captured_deltas_merge_into_the_full_values(
         assert dataclasses.replace(merged, timestamp=None, statistics_time=None) == (
             as_full_message()
         )
-        assert merged.raw == station.telemetry_values()
+        assert merged.raw == telemetry_values(station)
     sent = [
         payload[0]["value"] for topic, payload in sim_mqtt.mqtt.published if "/period/" in topic
     ]
-    assert sent[0].keys() == station.telemetry_values().keys()
+    assert sent[0].keys() == telemetry_values(station).keys()
     assert sent[0]["operationalMode"] == "0.0"
     assert "PV power" in sent[0]
     assert sent[1]["operationalMode"] == "5.0"
@@ -797,7 +796,7 @@ async def test_captured_deltas_merge_into_the_full_values(
 
 @pytest.mark.sim_config(auto_approve=True, telemetry_pv_key="PV power")
 async def test_pv_power_key_variant(sim_mqtt: Simulator, listener: Listener) -> None:
-    values = sim_mqtt.stations[0].telemetry_values()
+    values = telemetry_values(sim_mqtt.stations[0])
     assert "PV power" in values
     assert "pvPowerW" not in values
     await sim_mqtt.publish_telemetry()

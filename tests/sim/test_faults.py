@@ -100,7 +100,7 @@ async def test_handler_crash_is_a_500_and_logged(
     def boom() -> dict[str, Any]:
         raise RuntimeError("model exploded")
 
-    sim.stations[0].energy_flow = boom  # type: ignore[method-assign]
+    sim.stations[0].sample = boom  # type: ignore[method-assign]
     status, text = await get(session, sim, FLOW, token, id="20240523012345")
     assert status == 500
     assert json.loads(text) == {"code": 500, "msg": "internal error", "data": None}

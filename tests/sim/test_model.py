@@ -8,7 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sigen_sim import SimConfig, SimStation, Simulator
+from sigen_sim.app_api.stations import energy_flow
+from sigen_sim.control_stations import station_state
 from sigen_sim.model import Sample
+from sigen_sim.mqtt_payloads import system_values, telemetry_values
+from sigen_sim.northbound_api import nb_summary
 
 TZ = ZoneInfo("Europe/Dublin")
 MIDNIGHT = datetime(2026, 6, 21, tzinfo=TZ).timestamp()
@@ -35,7 +39,7 @@ async def test_energy_balance_over_a_simulated_day() -> None:
         assert 0.0 <= s.soc <= 100.0
         assert s.pv >= 0.0
         assert s.load > 0.0
-        values = station.telemetry_values()
+        values = telemetry_values(station)
         assert all(isinstance(v, str) for v in values.values())
         # W, real signs: gridActivePowerW + = import, storage + = charging
         pv_w = float(values["pvPowerW"])
@@ -50,7 +54,7 @@ async def test_energy_balance_over_a_simulated_day() -> None:
         assert pv_by_hour[night] == 0.0
     assert pv_by_hour[13] > 3.0
     assert station.pv_day_kwh > 20.0
-    flow = station.energy_flow()
+    flow = energy_flow(station)
     assert flow["pvDayNrg"] > 20.0
 
 
@@ -58,13 +62,13 @@ async def test_pv_day_energy_resets_at_local_midnight() -> None:
     sim = Simulator(config(start_time=MIDNIGHT + 12 * HOUR))
     station = sim.stations[0]
     await sim.advance(11 * HOUR)
-    day_energy = station.energy_flow()["pvDayNrg"]
+    day_energy = energy_flow(station)["pvDayNrg"]
     assert day_energy > 5.0
-    lifetime = station.nb_summary()["lifetimePowerGeneration"]
+    lifetime = nb_summary(station)["lifetimePowerGeneration"]
     await sim.advance(2 * HOUR)  # past midnight, still dark
-    assert station.energy_flow()["pvDayNrg"] == 0.0
-    assert station.nb_summary()["dailyPowerGeneration"] == 0.0
-    assert station.nb_summary()["lifetimePowerGeneration"] == pytest.approx(lifetime, abs=0.01)
+    assert energy_flow(station)["pvDayNrg"] == 0.0
+    assert nb_summary(station)["dailyPowerGeneration"] == 0.0
+    assert nb_summary(station)["lifetimePowerGeneration"] == pytest.approx(lifetime, abs=0.01)
 
 
 async def test_month_and_year_counters_roll_over() -> None:
@@ -81,7 +85,7 @@ async def test_month_and_year_counters_roll_over() -> None:
     assert station.pv_year_kwh == 0.0
     assert station.smart_load(1).month_kwh == pytest.approx(3.0, abs=0.01)
     assert station.smart_load(1).lifetime_kwh == pytest.approx(39.0, abs=0.01)
-    summary = station.nb_summary()
+    summary = nb_summary(station)
     assert summary["annualPowerGeneration"] == 0.0
     assert summary["lifetimePowerGeneration"] > 1394.38
 
@@ -308,12 +312,12 @@ async def test_smart_load_counters() -> None:
 async def test_system_values_and_pv_key_variant() -> None:
     sim = Simulator(config(telemetry_pv_key="PV power", start_time=MIDNIGHT + 13 * HOUR))
     station = sim.stations[0]
-    values = station.telemetry_values()
+    values = telemetry_values(station)
     assert "PV power" in values
     assert "pvPowerW" not in values
     assert float(values["PV power"]) > 0
     assert values["operationalMode"] == "0.0"
-    system = station.system_values()
+    system = system_values(station)
     assert all(isinstance(v, str) for v in system.values())
     assert system["systemStatus"] == "running"
     assert system["batteryRatedCapabilityWh"] == "10000.0"
@@ -341,7 +345,7 @@ async def test_state_is_json_friendly() -> None:
     import json
 
     station: SimStation = Simulator(config()).stations[0]
-    state = station.state()
+    state = station_state(station)
     json.dumps(state)
     assert state["systemId"] == "SIMSYS00000001"
     assert state["activeCommand"] is None

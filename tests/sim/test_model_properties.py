@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sigen_sim import SimConfig, Simulator
+from sigen_sim.mqtt_payloads import telemetry_values
 
 START = datetime(2026, 3, 29, tzinfo=ZoneInfo("Europe/Dublin")).timestamp()  # DST day
 
@@ -57,7 +58,7 @@ def run(steps: list[tuple[str, Any]], soc: float) -> None:
         assert s.pv >= 0.0
         assert s.load > 0.0
         assert abs(s.battery) <= 5.0 + 1e-9
-        values = station.telemetry_values()
+        values = telemetry_values(station)
         assert float(values["storageSOC%"]) == pytest.approx(s.soc, abs=0.05)
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from sigen import SystemData
 from sigen_sim import Simulator
+from sigen_sim.mqtt_payloads import system_values
 
 from .test_mqtt_side import App, login, wait_until
 
@@ -60,7 +61,7 @@ async def control(sim: Simulator, path: str, body: dict[str, Any]) -> tuple[int,
 
 
 def test_system_values_has_the_documented_fields(sim_mqtt: Simulator) -> None:
-    values = sim_mqtt.stations[0].system_values()
+    values = system_values(sim_mqtt.stations[0])
     assert set(DOCUMENTED) <= set(values)
     assert all(isinstance(v, str) for v in values.values())
     assert values["systemStatus"] in ("standby", "running", "fault", "shutdown", "disconnected")
@@ -78,7 +79,7 @@ async def test_change_after_subscription_request(sim_mqtt: Simulator, app: App) 
     ((item,),) = app.of("change")
     assert item["deviceType"] == "system"
     assert item["systemId"] == station.system_id
-    assert item["value"] == station.system_values()
+    assert item["value"] == system_values(station)
     (parsed,) = SystemData.from_mqtt_payload([item])
     assert parsed.system_id == station.system_id
     assert parsed.backup_cut_off_soc == station.backup_cutoff_soc
@@ -95,7 +96,7 @@ async def test_change_after_subscription_request(sim_mqtt: Simulator, app: App) 
     # ... but a new request (a restarted client) gets the values again.
     await app.request("change")
     await wait_until(lambda: len(app.of("change")) == 2, "the second change message")
-    assert app.of("change")[1][0]["value"] == station.system_values()
+    assert app.of("change")[1][0]["value"] == system_values(station)
 
 
 async def test_change_published_when_values_change(sim_mqtt: Simulator, app: App) -> None:
@@ -156,7 +157,7 @@ async def test_control_api_settings_and_publish(sim_mqtt: Simulator, app: App) -
     assert parsed.peak_shaving_cut_off_soc == 25.5
     assert parsed.system_status == "standby"
 
-    before = station.system_values()
+    before = system_values(station)
     for bad in (
         {"backupCutOffSOC%": 101},
         {"stormWatchStatus": "maybe"},
@@ -169,7 +170,7 @@ async def test_control_api_settings_and_publish(sim_mqtt: Simulator, app: App) -
         assert status == 400, bad
         assert body["ok"] is False
         assert "system settings" in body["error"]
-    assert station.system_values() == before
+    assert system_values(station) == before
     status, _ = await control(sim_mqtt, "stations/NOPE/system", {"backupCutOffSOC%": 20})
     assert status == 404
 

@@ -13,6 +13,7 @@ import pytest
 from sigen_sim import SimConfig, Simulator
 from sigen_sim.__main__ import parse_args
 from sigen_sim.model import MODE_FFG
+from sigen_sim.mqtt_payloads import telemetry_values
 
 from .test_mqtt_side import App, login, wait_until
 
@@ -62,7 +63,7 @@ async def test_captured_shape_sends_what_changed(sim_mqtt: Simulator, app: App) 
     station = sim_mqtt.stations[0]
     assert sim_mqtt.config.telemetry_shape == "captured"
     first = await next_values(sim_mqtt, app)
-    assert first == station.telemetry_values()
+    assert first == telemetry_values(station)
     assert "PV power" in first
     assert "pvPowerW" not in first
     merged = dict(first)
@@ -79,7 +80,7 @@ async def test_captured_shape_sends_what_changed(sim_mqtt: Simulator, app: App) 
     assert delta["operationalMode"] == "5.0"
     assert "PV power" not in delta
     merged.update(delta)
-    assert merged == station.telemetry_values()
+    assert merged == telemetry_values(station)
 
     # Two hours later (the periodic push) the powers moved; the limits and the status
     # did not.
@@ -93,7 +94,7 @@ async def test_captured_shape_sends_what_changed(sim_mqtt: Simulator, app: App) 
     for key in CONSTANT:
         assert key not in delta
     merged.update(delta)
-    assert merged == station.telemetry_values()
+    assert merged == telemetry_values(station)
     assert all(isinstance(value, str) for value in merged.values())
 
 
@@ -104,14 +105,14 @@ async def test_a_subscription_request_gets_a_full_message(sim_mqtt: Simulator, a
     await next_values(sim_mqtt, app)
     assert await next_values(sim_mqtt, app) == {}
     await subscribe(sim_mqtt, app)
-    assert await next_values(sim_mqtt, app) == station.telemetry_values()
+    assert await next_values(sim_mqtt, app) == telemetry_values(station)
     assert await next_values(sim_mqtt, app) == {}
 
     count = len(app.of("period"))
     await sim_mqtt.publish_telemetry(full=True)
     await wait_until(lambda: len(app.of("period")) > count, "a full message")
     (item,) = app.of("period")[-1]
-    assert item["value"] == station.telemetry_values()
+    assert item["value"] == telemetry_values(station)
 
 
 @pytest.mark.sim_config(telemetry_shape="official")
@@ -119,7 +120,7 @@ async def test_official_shape_sends_everything_every_time(sim_mqtt: Simulator, a
     station = sim_mqtt.stations[0]
     for _ in range(2):
         values = await next_values(sim_mqtt, app)
-        assert values == station.telemetry_values()
+        assert values == telemetry_values(station)
         assert "pvPowerW" in values
         assert "PV power" not in values
 
@@ -132,8 +133,8 @@ async def test_partial_messages_leave_the_rest_to_send(sim_mqtt: Simulator, app:
     assert set(partial) == {"storageSOC%", "gridActivePowerW"}
     sim_mqtt.faults.telemetry_partial = False
     rest = await next_values(sim_mqtt, app)
-    assert set(rest) == set(station.telemetry_values()) - set(partial)
-    assert {**partial, **rest} == station.telemetry_values()
+    assert set(rest) == set(telemetry_values(station)) - set(partial)
+    assert {**partial, **rest} == telemetry_values(station)
 
     sim_mqtt.faults.telemetry_malformed = True  # what no client could read changes nothing
     count = len(app.of("period"))
@@ -157,7 +158,7 @@ async def test_offline_station_sends_no_telemetry(sim_mqtt: Simulator, app: App)
 
     offline.offline = False
     values = await next_values(sim_mqtt, app, offline.system_id)
-    assert values == offline.telemetry_values()  # its first message: everything
+    assert values == telemetry_values(offline)  # its first message: everything
 
 
 def test_pv_key_follows_the_shape_unless_given() -> None:
@@ -169,7 +170,7 @@ def test_pv_key_follows_the_shape_unless_given() -> None:
         ({"telemetry_shape": "official", "telemetry_pv_key": "PV power"}, "PV power"),
     ]
     for kwargs, key in cases:
-        values = Simulator(SimConfig(**kwargs)).stations[0].telemetry_values()  # type: ignore[arg-type]
+        values = telemetry_values(Simulator(SimConfig(**kwargs)).stations[0])  # type: ignore[arg-type]
         assert key in values, kwargs
         assert ({"PV power", "pvPowerW"} - {key}).isdisjoint(values), kwargs
 

@@ -1,0 +1,105 @@
+"""The end-user ("app") REST API of the simulated cloud (§1 and §5 of the API notes).
+
+One route module per area, mirroring the library's areas; each turns the station model
+into the cloud's JSON beside its routes:
+
+* :mod:`.auth`: login (password and refresh-token grants), the password decryption;
+* :mod:`.stations`: the home station and a station's energy flow;
+* :mod:`.modes`: the mode list, the current mode and the switch;
+* :mod:`.smart_loads`: device cards, a load's detail and consumption, the switch;
+* :mod:`._common`: reading requests and the envelope answers.
+
+:class:`AppApi` is the context they share: which shard a request is for, whether its
+token is good, which station an id names. A new area is a module with a routes class
+(``__init__(api)``, ``register(app)``) added to :data:`AREAS`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._common import (
+    SHARD_HOST,
+    SHARDS,
+    bearer_token,
+    envelope,
+    param_illegal,
+    read_form,
+    read_text,
+    to_int,
+    unauthorized,
+)
+from .auth import BASIC_CLIENT, AuthRoutes, decrypt_password
+from .modes import ModeRoutes
+from .smart_loads import SmartLoadRoutes
+from .stations import StationRoutes
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from ..model import SimStation
+    from ..simulator import Simulator
+
+__all__ = [
+    "AREAS",
+    "BASIC_CLIENT",
+    "SHARDS",
+    "AppApi",
+    "bearer_token",
+    "decrypt_password",
+    "envelope",
+    "param_illegal",
+    "read_form",
+    "read_text",
+    "unauthorized",
+]
+
+#: The route classes of the app API, in registration order.
+AREAS = (AuthRoutes, StationRoutes, ModeRoutes, SmartLoadRoutes)
+
+
+class AppApi:
+    """The app API's shared route context; one instance per simulator."""
+
+    def __init__(self, sim: Simulator) -> None:
+        """The app API of ``sim``."""
+        self.sim = sim
+
+    def register(self, app: web.Application) -> None:
+        """Add every area's routes to ``app``."""
+        for area in AREAS:
+            area(self).register(app)
+
+    def request_shard(self, request: web.Request) -> str:
+        """The shard a request is for.
+
+        Its ``client-server`` header, else the shard of the host name it asked for
+        (``api-<shard>.sigencloud.com``), else the account's own shard (a client that
+        sends neither).
+        """
+        header = request.headers.get("client-server", "").strip().lower()
+        if header:
+            return header
+        match = SHARD_HOST.fullmatch(request.headers.get("Host", "").strip().lower())
+        if match is not None:
+            return match.group(1)
+        return self.sim.shard
+
+    def authorized(self, request: web.Request) -> bool:
+        """Whether the request's bearer token may use the app API.
+
+        The app token, or (as one client reports) a northbound password-login token; an
+        app token only on the shard that issued it, and only the account's shard.
+        """
+        token = self.sim.tokens.lookup(bearer_token(request), "app", "nb")
+        if token is None:
+            return False
+        shard = self.request_shard(request)
+        return shard == self.sim.shard and token.shard in ("", shard)
+
+    def station(self, raw: Any) -> SimStation | None:
+        """The station whose ``stationId`` is ``raw`` (an int or a numeric string)."""
+        sid = to_int(raw)
+        if sid is None:
+            return None
+        return self.sim.station_by_id(sid)

@@ -1,0 +1,103 @@
+"""Operational modes: the mode list, the current mode and the switch."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from ..model import DEFAULT_WORKING_MODES, MODE_CUSTOM
+from ._common import envelope, param_illegal, read_text, station_not_found, to_int, unauthorized
+
+if TYPE_CHECKING:
+    from ..model import SimStation
+    from . import AppApi
+
+
+def mode_list(station: SimStation) -> dict[str, Any]:
+    """The ``mode/all`` ``data`` object: the default modes and the custom profiles."""
+    modes: list[dict[str, Any]] = []
+    for i, (label, value) in enumerate(DEFAULT_WORKING_MODES):
+        item: dict[str, Any] = {"label": label, "value": str(value)}
+        if i % 2 == 0:  # older payloads carry these on some items
+            item["sortOrder"] = i + 1
+            item["remarks"] = None
+        modes.append(item)
+    profiles = [
+        {"name": name, "profileId": pid, "value": MODE_CUSTOM} for name, pid in station.profiles
+    ]
+    return {"defaultWorkingModes": modes, "energyProfileItems": profiles}
+
+
+def current_mode(station: SimStation) -> dict[str, Any]:
+    """The ``mode/current`` ``data`` object."""
+    return {"currentMode": station.mode, "currentProfileId": station.profile_id}
+
+
+class ModeRoutes:
+    """``energy-profile/mode``: list, current, set."""
+
+    def __init__(self, api: AppApi) -> None:
+        """Routes over the app API's shared context."""
+        self.api = api
+        self.sim = api.sim
+
+    def register(self, app: web.Application) -> None:
+        """Add the routes to ``app``."""
+        r = app.router
+        r.add_get("/device/energy-profile/mode/all/{station_id}", self.modes_all)
+        r.add_get("/device/energy-profile/mode/current/{station_id}", self.mode_current)
+        r.add_put("/device/energy-profile/mode", self.set_mode)
+
+    async def modes_all(self, request: web.Request) -> web.Response:
+        """``GET device/energy-profile/mode/all/{id}``."""
+        if not self.api.authorized(request):
+            return unauthorized()
+        station = self.api.station(request.match_info["station_id"])
+        if station is None:
+            return station_not_found()
+        return envelope(mode_list(station))
+
+    async def mode_current(self, request: web.Request) -> web.Response:
+        """``GET device/energy-profile/mode/current/{id}``."""
+        if not self.api.authorized(request):
+            return unauthorized()
+        station = self.api.station(request.match_info["station_id"])
+        if station is None:
+            return station_not_found()
+        return envelope(current_mode(station))
+
+    async def set_mode(self, request: web.Request) -> web.Response:
+        """``PUT device/energy-profile/mode`` with ``{stationId, operationMode, profileId}``."""
+        if not self.api.authorized(request):
+            return unauthorized()
+        try:
+            body = json.loads(await read_text(request))
+        except (ValueError, RecursionError):
+            return param_illegal("param illegal: the body is not JSON")
+        if not isinstance(body, dict):
+            return param_illegal("param illegal: the body must be an object")
+        change = self._mode_change(body)
+        if isinstance(change, web.Response):
+            return change
+        station, mode, profile = change
+        station.set_mode(mode, profile)
+        return envelope(None)
+
+    def _mode_change(self, body: dict[str, Any]) -> tuple[SimStation, int, int] | web.Response:
+        """The station, mode and profile a switch asks for, or the refusal."""
+        station = self.api.station(body.get("stationId"))
+        if station is None:
+            return station_not_found()
+        mode = to_int(body.get("operationMode"))
+        profile = to_int(body.get("profileId", -1))
+        defaults = {value for _, value in DEFAULT_WORKING_MODES}
+        if mode is None or profile is None:
+            return param_illegal("param illegal: operationMode and profileId must be integers")
+        if mode == MODE_CUSTOM:
+            if profile not in {pid for _, pid in station.profiles}:
+                return param_illegal(f"param illegal: unknown profileId {profile}")
+        elif mode not in defaults or profile != -1:
+            return param_illegal(f"param illegal: unknown operationMode {mode}/{profile}")
+        return station, mode, profile

@@ -1,0 +1,154 @@
+"""The simulator's configuration: :class:`SimConfig` and what follows from it.
+
+Every variant the sources disagree on is a switch here (see ``sigen_sim/README.md``);
+:func:`check_config` refuses an impossible one, :func:`make_station` builds a station
+the way the configuration says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from .model import SimStation
+
+if TYPE_CHECKING:
+    from .clock import SimClock
+
+TelemetryShape = Literal["captured", "official"]
+# The PV power key of each telemetry shape.
+TELEMETRY_PV_KEYS: dict[str, str] = {"captured": "PV power", "official": "pvPowerW"}
+
+
+@dataclass
+class SimConfig:
+    """Everything that can be tuned about a simulator instance."""
+
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 = a free port
+    stations: int = 1
+    username: str = "demo@sigen.invalid"
+    password: str = "demo-password"
+    # the shard (region) holding the account: a request's shard is its client-server
+    # header, else the api-<shard>.sigencloud.com Host name, else this one; another
+    # shard answers a login like a wrong password (not counted towards the lockout)
+    shard: str = "eu"
+    app_key: str = "sim-app-key"
+    app_secret: str = "sim-app-secret"
+    app_identifier: str = "sim-app"
+    user_id: int = 1000001
+    login_includes_user_id: bool = False
+    # clock and model
+    time_scale: float = 1.0  # simulated seconds per real second (0 = only advance() moves time)
+    start_time: float | None = None  # simulated epoch seconds at start (None = now)
+    timezone: str = "Europe/Dublin"
+    seed: int = 1234
+    initial_soc: float = 50.0
+    pv_capacity: float = 10.3
+    battery_capacity: float = 10.0
+    # MQTT telemetry: "captured" (as a real capture: the "PV power" key, and after a
+    # full first message per subscription only the fields that changed) or "official"
+    # (the documented pvPowerW, every field in every message)
+    telemetry_shape: TelemetryShape = "captured"
+    telemetry_pv_key: str | None = None  # the PV key; None: the shape's
+    commands_need_remote_mode: bool = False
+    # auth
+    access_token_lifetime: float = 43199.0
+    refresh_token_lifetime: float = 30 * 86400.0
+    nb_token_lifetime: float = 43199.0
+    # bad app-API credentials: HTTP 200 envelope with code 11003 ("envelope") or
+    # HTTP 400 {"error": "invalid_grant"} ("oauth"); lockout is code 11002 in both
+    login_error_style: Literal["envelope", "oauth"] = "envelope"
+    rotate_refresh_tokens: bool = True  # False: a refresh answers the same refresh token
+    station_id_as_string: bool = False  # station/home stationId as "2024..." (a variant)
+    # station/home carries stationCode (= the systemId); False: a station whose home
+    # data lacks it (the library must find it in the northbound system list)
+    station_code_in_home: bool = True
+    # indices of stations that start offline (energy flow: stationStatus 4, null powers)
+    offline_stations: tuple[int, ...] = ()
+    lockout_attempts: int = 5
+    lockout_window: float = 3600.0
+    lockout_duration: float = 180.0
+    # northbound
+    nb_rate_limits: bool = True
+    nb_rate_limit_interval: float = 300.0
+    nb_system_items_as_strings: bool = False  # /openapi/system items as JSON strings
+    nb_double_encode_all: bool = False  # every northbound ``data`` object as a JSON string
+    auto_approve: bool = False
+    # the northbound password login accepts the password "plain" or "aes"-encrypted
+    # (sources disagree; the other form answers authentication failed and counts)
+    nb_password_form: Literal["plain", "aes"] = "plain"
+    # the REST mode switch accepts MSC, FFG and NBI (refuses VPP); True: MSC and FFG only
+    nb_rest_msc_ffg_only: bool = False
+    # faults
+    block_aiohttp_user_agent: bool = True
+    # MQTT
+    mqtt: bool = False
+    require_client_cert: bool = False
+    telemetry_interval: float = 300.0
+    mqtt_port: int = 0  # the broker's TLS port; 0 = a free one
+    # A northbound login makes its token the app key's only broker password (older
+    # tokens are refused, connections using them cut), as mosquitto's password change
+    # does; False: every unexpired token stays a valid broker password (no cut). Which
+    # one the real cloud does is unknown. (REST calls accept any unexpired token.)
+    nb_one_token_per_key: bool = True
+    # The broker answers CONNACK 2 (identifier rejected) to a persistent session
+    # (clean session 0), and to these client ids (sigen_sim/mqtt_gate.py).
+    mqtt_refuse_persistent_sessions: bool = False
+    mqtt_refused_client_ids: tuple[str, ...] = ()
+    # Keep the MQTT certificates here and reuse a valid set found there (None: new ones
+    # in a temporary directory, removed at stop).
+    cert_dir: str | None = None
+    state_dir: str | None = None  # python -m sigen_sim --state-dir: where files are written
+    # names of the account's things, for examples that name them (the original library's
+    # README): the stations' systemIds in order (None: SIMSYS00000001, ...; at most one
+    # per station, the others keep the default form), and every station's smart loads
+    # as (name, path, power kW) (None: ("Immersion", 1, 3.0), ("Pool pump", 2, 1.2))
+    system_ids: tuple[str, ...] | None = None
+    smart_loads: tuple[tuple[str, int, float], ...] | None = None
+
+
+def check_system_ids(system_ids: tuple[str, ...] | None, stations: int) -> None:
+    """``SimConfig.system_ids``: at most one per station, distinct, usable in a topic."""
+    if system_ids is None:
+        return
+    if len(system_ids) > stations:
+        raise ValueError(f"{len(system_ids)} system ids for {stations} station(s)")
+    if len(set(system_ids)) != len(system_ids):
+        raise ValueError("the system ids must be distinct")
+    for system_id in system_ids:
+        if not system_id or any(ch in system_id for ch in "/+# "):
+            raise ValueError(f"{system_id!r} cannot be a system id (empty, or in no topic)")
+
+
+def check_config(config: SimConfig) -> None:
+    """Refuse a configuration no simulator can run (ValueError)."""
+    if config.stations < 1:
+        raise ValueError("a simulator needs at least one station")
+    if config.telemetry_shape not in TELEMETRY_PV_KEYS:
+        raise ValueError(
+            f"telemetry_shape must be one of {', '.join(TELEMETRY_PV_KEYS)}, "
+            f"not {config.telemetry_shape!r}"
+        )
+    check_system_ids(config.system_ids, config.stations)
+
+
+def make_station(config: SimConfig, clock: SimClock, index: int) -> SimStation:
+    """Station ``index`` of the account, with the configuration's variants."""
+    station = SimStation(
+        index,
+        clock,
+        seed=config.seed,
+        pv_capacity=config.pv_capacity,
+        battery_capacity=config.battery_capacity,
+        initial_soc=config.initial_soc,
+        telemetry_pv_key=config.telemetry_pv_key or TELEMETRY_PV_KEYS[config.telemetry_shape],
+        commands_need_remote_mode=config.commands_need_remote_mode,
+    )
+    station.station_code_in_home = config.station_code_in_home
+    station.offline = index in config.offline_stations
+    if config.system_ids is not None and index < len(config.system_ids):
+        station.system_id = config.system_ids[index]
+    if config.smart_loads is not None:
+        station.set_smart_loads(config.smart_loads)
+    return station
