@@ -142,8 +142,37 @@ class _OriginalName[T]:
         return value
 
 
+@dataclass(frozen=True)
+class _PushModel(SigenModel):
+    """A model of one MQTT topic: one instance per item of a push payload.
+
+    :attr:`PAYLOAD` names the topic's data in the one warning about skipped items.
+    """
+
+    PAYLOAD = "push"
+
+    @classmethod
+    def from_mqtt_payload(cls, payload: bytes | str | list[Any] | dict[str, Any]) -> list[Self]:
+        """One model per usable item (system items for system data); never raises."""
+        return parse_guarded(cls.PAYLOAD, payload, cls.from_item, _LOGGER)
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any], index: int, skipped: list[str]) -> Self | None:
+        """One system item as a model, or ``None`` (with the reason in ``skipped``)."""
+        found = system_item(item, index, skipped)
+        if found is None:
+            return None
+        system_id, values = found
+        return cls.build(values, **cls._given(system_id, values, item))
+
+    @classmethod
+    def _given(cls, system_id: str, values: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+        """The values taken from the item as they are (by default: the id; ``raw`` the item)."""
+        return {"system_id": system_id, "raw": item}
+
+
 @dataclass(frozen=True, slots=True)
-class TelemetryData(SigenModel, PowerSplit):
+class TelemetryData(_PushModel, PowerSplit):
     """One ``period`` telemetry message for one system (kW, kWh, %; see module doc).
 
     ``battery_power`` is positive while discharging (the cloud's
@@ -158,7 +187,7 @@ class TelemetryData(SigenModel, PowerSplit):
     (``raw_item`` the whole item).
     """
 
-    WHAT = "telemetry"
+    WHAT = PAYLOAD = "telemetry"
 
     system_id: str = wire("systemId", parse_id, "system_id", "snCode", required=True)
     timestamp: str | None = wire("statisticsTime", parse_timestamp_text)
@@ -208,23 +237,14 @@ class TelemetryData(SigenModel, PowerSplit):
         return round(max(0.0, self.pv_power + self.grid_power + self.battery_power), 6)
 
     @classmethod
-    def from_mqtt_payload(cls, payload: bytes | str | list[Any] | dict[str, Any]) -> list[Self]:
-        """One :class:`TelemetryData` per ``deviceType == "system"`` item; never raises."""
-        return parse_guarded("telemetry", payload, cls.from_item, _LOGGER)
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any], index: int, skipped: list[str]) -> Self | None:
-        """One system item's telemetry, or ``None`` (with the reason in ``skipped``)."""
-        found = system_item(item, index, skipped)
-        if found is None:
-            return None
-        system_id, values = found
+    def _given(cls, system_id: str, values: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+        """``raw`` is the ``value`` object; the item's ``statisticsTime`` comes first."""
         given: dict[str, Any] = {"system_id": system_id, "raw": values, "raw_item": item}
         sent_time = item.get("statisticsTime")
         if sent_time is not None and sent_time != "":
             given["timestamp"] = parse_timestamp_text(sent_time)
             given["statistics_time"] = parse_epoch(sent_time)
-        return cls.build(values, **given)
+        return given
 
     def merge(self, other: TelemetryData) -> TelemetryData:
         """A copy updated with the non-``None`` fields of ``other`` (a newer delta)."""
@@ -235,13 +255,14 @@ class TelemetryData(SigenModel, PowerSplit):
 
 
 @dataclass(frozen=True, slots=True)
-class SystemData(SigenModel):
+class SystemData(_PushModel):
     """One ``change`` message: system limits and settings (kW, kWh, %).
 
     ``raw`` is the whole item.
     """
 
     WHAT = "system data"
+    PAYLOAD = "system"
 
     system_id: str = wire("systemId", parse_id, "system_id", "snCode", required=True)
     system_status: str | None = wire("systemStatus", parse_status)
@@ -263,20 +284,6 @@ class SystemData(SigenModel):
     )
     peak_shaving_status: bool | None = wire("peakShavingStatus", parse_bool)
     storm_watch_status: bool | None = wire("stormWatchStatus", parse_bool)
-
-    @classmethod
-    def from_mqtt_payload(cls, payload: bytes | str | list[Any] | dict[str, Any]) -> list[Self]:
-        """One :class:`SystemData` per system item; never raises."""
-        return parse_guarded("system", payload, cls.from_item, _LOGGER)
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any], index: int, skipped: list[str]) -> Self | None:
-        """One system item's settings, or ``None`` (with the reason in ``skipped``)."""
-        found = system_item(item, index, skipped)
-        if found is None:
-            return None
-        system_id, values = found
-        return cls.build(values, system_id=system_id, raw=item)
 
     def merge(self, other: SystemData) -> SystemData:
         """A copy updated with the non-``None`` fields of ``other`` (a newer change)."""
@@ -304,7 +311,7 @@ def _merge[D: (TelemetryData, SystemData)](old: D, new: D) -> D:
 
 
 @dataclass(frozen=True, slots=True)
-class AlarmEvent(SigenModel):
+class AlarmEvent(_PushModel):
     """One alarm (``alarm`` topic). ``status`` is ``"generation"`` (raised) or ``"recovery"``.
 
     ``change_time`` comes from ``changeTime`` (milliseconds); when the cloud sends none
@@ -314,6 +321,7 @@ class AlarmEvent(SigenModel):
     """
 
     WHAT = "an alarm"
+    PAYLOAD = "alarm"
     STATUSES: ClassVar[tuple[str, str]] = ("generation", "recovery")
 
     system_id: str = wire("systemId", parse_id, "system_id", "snCode", required=True)
@@ -328,11 +336,6 @@ class AlarmEvent(SigenModel):
     def active(self) -> bool:
         """True while the alarm is raised (status ``generation``)."""
         return self.status == "generation"
-
-    @classmethod
-    def from_mqtt_payload(cls, payload: bytes | str | list[Any] | dict[str, Any]) -> list[Self]:
-        """One :class:`AlarmEvent` per alarm item; never raises."""
-        return parse_guarded("alarm", payload, cls.from_item, _LOGGER)
 
     @classmethod
     def from_item(cls, item: dict[str, Any], index: int, skipped: list[str]) -> Self | None:
