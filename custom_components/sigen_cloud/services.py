@@ -9,7 +9,7 @@ acknowledge comes back as a translated ``HomeAssistantError``. Never a silent su
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -26,7 +26,14 @@ from .data import SigenConfigEntry, StationData
 from .entity import async_switch_northbound_mode
 from .helpers import sigen_errors
 from .sigen import BatteryCommand, NBMode
-from .sigen.telemetry import PAST_TOLERANCE_S, validate_commands
+from .sigen.models import (
+    BATTERY_MODES,
+    MAX_COMMAND_POWER_KW,
+    MAX_COMMANDS_PER_BATCH,
+    MAX_DURATION_MIN,
+    PAST_TOLERANCE_S,
+    validate_commands,
+)
 
 ATTR_START_TIME: Final = "start_time"
 ATTR_DURATION: Final = "duration"
@@ -38,21 +45,10 @@ ATTR_CHARGE_PRIORITY: Final = "charge_priority"
 ATTR_DISCHARGE_PRIORITY: Final = "discharge_priority"
 ATTR_COMMANDS: Final = "commands"
 
-# Home Assistant's mode names → the cloud's ``activeMode``.
-BATTERY_MODES: Final = {
-    "charge": "charge",
-    "discharge": "discharge",
-    "idle": "idle",
-    "self_consumption": "selfConsumption",
-    "self_consumption_grid": "selfConsumption-grid",
-}
-CHARGE_PRIORITIES: Final = {"pv": "PV", "grid": "GRID"}
-DISCHARGE_PRIORITIES: Final = {"pv": "PV", "battery": "BATTERY"}
+# The options services.yaml offers; the library takes them in any case ("pv" is "PV").
+CHARGE_PRIORITIES: Final = ("pv", "grid")
+DISCHARGE_PRIORITIES: Final = ("pv", "battery")
 NB_MODES: Final = {mode.name.lower(): mode for mode in NBMode}
-MAX_COMMANDS: Final = 24
-MAX_DURATION: Final = 24 * 60  # minutes
-
-MAX_POWER: Final = 1000  # kW
 
 
 def _field_error(key: str, field: str, value: Any, **placeholders: str) -> ServiceValidationError:
@@ -80,8 +76,10 @@ def _as_number(value: Any) -> float | None:
 def _duration(value: Any) -> int:
     """Whole minutes, 1 to 1440; anything else is a translated error naming the range."""
     number = _as_number(value)
-    if number is None or not number.is_integer() or not 1 <= number <= MAX_DURATION:
-        raise _field_error("invalid_duration", ATTR_DURATION, value, min="1", max=str(MAX_DURATION))
+    if number is None or not number.is_integer() or not 1 <= number <= MAX_DURATION_MIN:
+        raise _field_error(
+            "invalid_duration", ATTR_DURATION, value, min="1", max=str(MAX_DURATION_MIN)
+        )
     return int(number)
 
 
@@ -92,14 +90,18 @@ def _power(field: str) -> Callable[[Any], float | None]:
         if value is None:
             return None
         number = _as_number(value)
-        if number is None or not 0 <= number <= MAX_POWER:  # NaN fails too
-            raise _field_error("invalid_power", field, value, min="0", max=str(MAX_POWER))
+        if number is None or not 0 <= number <= MAX_COMMAND_POWER_KW:  # NaN fails too
+            raise _field_error(
+                "invalid_power", field, value, min="0", max=f"{MAX_COMMAND_POWER_KW:g}"
+            )
         return number
 
     return validate
 
 
-def _choice(field: str, choices: dict[str, Any], *, optional: bool = False) -> Callable[[Any], Any]:
+def _choice(
+    field: str, choices: Collection[str], *, optional: bool = False
+) -> Callable[[Any], Any]:
     """One of ``choices`` (case-insensitive); the error lists the allowed values."""
 
     def validate(value: Any) -> str | None:
@@ -256,10 +258,8 @@ def _build_command(system_id: str, data: dict[str, Any], start: datetime) -> Bat
         pv_power=data.get(ATTR_PV_POWER),
         max_sell_power=data.get(ATTR_MAX_SELL_POWER),
         max_purchase_power=data.get(ATTR_MAX_PURCHASE_POWER),
-        charge_priority_type=CHARGE_PRIORITIES[priority] if priority else None,
-        discharge_priority_type=(
-            DISCHARGE_PRIORITIES[discharge_priority] if discharge_priority else None
-        ),
+        charge_priority_type=priority.upper() if priority else None,
+        discharge_priority_type=discharge_priority.upper() if discharge_priority else None,
     )
 
 
@@ -272,8 +272,10 @@ async def _async_send_commands(
         raise _validation_error("no_developer_credentials")
     if station.system_id is None:
         raise _validation_error("no_system_id", station=station.station_id)
-    if len(items) > MAX_COMMANDS:
-        raise _validation_error("too_many_commands", count=str(len(items)), max=str(MAX_COMMANDS))
+    if len(items) > MAX_COMMANDS_PER_BATCH:
+        raise _validation_error(
+            "too_many_commands", count=str(len(items)), max=str(MAX_COMMANDS_PER_BATCH)
+        )
     now = dt_util.utcnow()
     starts = [
         dt_util.as_utc(item.get(ATTR_START_TIME) or now).replace(microsecond=0) for item in items
