@@ -20,6 +20,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 
+from .client import mqtt_broker
 from .const import (
     CONF_NB_URL,
     CONF_REGION,
@@ -29,7 +30,6 @@ from .const import (
     LOGGER,
     REGION_AUTO,
 )
-from .client import mqtt_broker
 from .flow_developer import (
     async_validate_developer,
     async_with_broker,

@@ -26,6 +26,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from yarl import URL
 
+from .client import build_mqtt, nb_base_url
 from .const import (
     CONF_APP_IDENTIFIER,
     CONF_APP_KEY,
@@ -39,7 +40,6 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
-from .client import build_mqtt, nb_base_url
 from .data import SigenConfigEntry, SigenRuntimeData
 from .flow_forms import (
     PEM,

@@ -18,8 +18,8 @@ from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .const import CONF_REGION, LOGGER, REGION_AUTO, REGIONS
 from .client import build_client, server_options
+from .const import CONF_REGION, LOGGER, REGION_AUTO, REGIONS
 from .sigen import REGIONS as SHARDS
 from .sigen import (
     RegionSearch,
