@@ -52,6 +52,7 @@ from .flow_forms import (
     suggested,
 )
 from .sigen import (
+    MQTT_PORT,
     NorthboundClient,
     SigenAuthError,
     SigenConnectionError,
@@ -59,7 +60,6 @@ from .sigen import (
     SigenMQTTError,
     SigenValidationError,
 )
-from .sigen.const import MQTT_PORT
 
 # Shown in the form (secrets never are: left empty, they keep the stored value).
 SHOWN_KEYS = (CONF_APP_KEY, CONF_APP_IDENTIFIER, CONF_CA_CERT, CONF_CLIENT_CERT)

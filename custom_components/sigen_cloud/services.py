@@ -25,13 +25,14 @@ from .const import DOMAIN
 from .data import SigenConfigEntry, StationData
 from .entity import async_switch_northbound_mode
 from .helpers import sigen_errors
-from .sigen import BatteryCommand, NBMode
-from .sigen.models import (
+from .sigen import (
     BATTERY_MODES,
     MAX_COMMAND_POWER_KW,
     MAX_COMMANDS_PER_BATCH,
     MAX_DURATION_MIN,
     PAST_TOLERANCE_S,
+    BatteryCommand,
+    NBMode,
     validate_commands,
 )
 

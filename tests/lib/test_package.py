@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -36,10 +37,10 @@ def test_installed_from_the_integration() -> None:
 
 
 def _library_modules() -> list[Path]:
-    return sorted(PACKAGE_DIR.glob("*.py"))
+    return sorted(PACKAGE_DIR.rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", _library_modules(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _library_modules(), ids=lambda p: str(p.relative_to(PACKAGE_DIR)))
 def test_no_home_assistant_and_relative_imports_only(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
@@ -89,3 +90,17 @@ def test_everything_imported_by_init_is_exported() -> None:
         for alias in node.names
     }
     assert imported <= set(sigen.__all__), sorted(imported - set(sigen.__all__))
+
+
+def test_every_subpackage_is_packaged() -> None:
+    """A wheel holds only the packages pyproject names: each area package must be listed."""
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]
+    roots = {name: REPO / path for name, path in setuptools["package-dir"].items()}
+    found = {
+        ".".join((name, *init.parent.relative_to(root).parts))
+        for name, root in roots.items()
+        for init in root.rglob("__init__.py")
+    }
+    assert found == set(setuptools["packages"])

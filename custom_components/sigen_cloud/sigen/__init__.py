@@ -1,13 +1,17 @@
 """sigen: an async client for Sigenergy's cloud.
 
-* :class:`Sigen` — the end-user ("app") API: station, energy flow, modes, smart loads.
+* :class:`Sigen` — the end-user ("app") API: station, energy flow, modes, smart loads; the
+  original library's surface over :class:`SigenAppClient`, whose areas (``.stations``,
+  ``.modes``, ``.smart_loads``) hold the endpoints.
 * :class:`NorthboundClient` — the developer API: onboarding, northbound modes.
-* :class:`SigenMQTT` — telemetry push and battery commands over MQTT with TLS.
+* :class:`SigenMQTT` — telemetry push and battery commands over MQTT with TLS, configured
+  by one :class:`MQTTConfig`.
 * :func:`find_region` — which region (shard) holds an account.
 """
 
+from .app import SigenAppClient
 from .client import Sigen
-from .const import NBMode
+from .const import MAX_COMMANDS_PER_BATCH, MQTT_PORT, NBMode
 from .discovery import RegionAttempt, RegionSearch, find_region
 from .errors import (
     SigenAccountLockedError,
@@ -21,6 +25,10 @@ from .errors import (
     SigenValidationError,
 )
 from .models import (
+    BATTERY_MODES,
+    MAX_COMMAND_POWER_KW,
+    MAX_DURATION_MIN,
+    PAST_TOLERANCE_S,
     BatteryCommand,
     CurrentMode,
     EnergyFlow,
@@ -34,18 +42,26 @@ from .models import (
     StationInfo,
     match_system,
     pair_stations,
+    validate_commands,
 )
-from .mqtt import SigenMQTT
+from .mqtt import MQTTConfig, SigenMQTT
 from .northbound import NorthboundClient
 from .regions import REGIONS, Region, get_region
 from .telemetry import AlarmEvent, SystemData, TelemetryData
 
 __all__ = [
+    "BATTERY_MODES",
+    "MAX_COMMANDS_PER_BATCH",
+    "MAX_COMMAND_POWER_KW",
+    "MAX_DURATION_MIN",
+    "MQTT_PORT",
+    "PAST_TOLERANCE_S",
     "REGIONS",
     "AlarmEvent",
     "BatteryCommand",
     "CurrentMode",
     "EnergyFlow",
+    "MQTTConfig",
     "NBEnergyFlow",
     "NBMode",
     "NBSummary",
@@ -59,6 +75,7 @@ __all__ = [
     "Sigen",
     "SigenAPIError",
     "SigenAccountLockedError",
+    "SigenAppClient",
     "SigenAuthError",
     "SigenConnectionError",
     "SigenError",
@@ -76,5 +93,6 @@ __all__ = [
     "get_region",
     "match_system",
     "pair_stations",
+    "validate_commands",
 ]
 __version__ = "0.1.0"
