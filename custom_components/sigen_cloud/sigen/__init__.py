@@ -2,7 +2,7 @@
 
 * :class:`Sigen` — the end-user ("app") API: station, energy flow, modes, smart loads; the
   original library's surface over :class:`SigenAppClient`, whose areas (``.stations``,
-  ``.modes``, ``.smart_loads``) hold the endpoints.
+  ``.modes``, ``.smart_loads``, ``.battery``, ``.grid``, ``.control``) hold the endpoints.
 * :class:`NorthboundClient` — the developer API: onboarding, northbound modes.
 * :class:`SigenMQTT` — telemetry push and battery commands over MQTT with TLS, configured
   by one :class:`MQTTConfig`.
@@ -30,15 +30,21 @@ from .models import (
     MAX_DURATION_MIN,
     PAST_TOLERANCE_S,
     BatteryCommand,
+    BatteryPowerLimits,
     CurrentMode,
     EnergyFlow,
+    GridCurrentLimit,
+    GridLimit,
+    ManualControl,
     NBEnergyFlow,
     NBSummary,
     NBSystem,
     OnboardResult,
     OperationalMode,
+    PvLimit,
     SmartLoad,
     SmartLoadConsumption,
+    SocLevels,
     StationInfo,
     match_system,
     pair_stations,
@@ -59,9 +65,13 @@ __all__ = [
     "REGIONS",
     "AlarmEvent",
     "BatteryCommand",
+    "BatteryPowerLimits",
     "CurrentMode",
     "EnergyFlow",
+    "GridCurrentLimit",
+    "GridLimit",
     "MQTTConfig",
+    "ManualControl",
     "NBEnergyFlow",
     "NBMode",
     "NBSummary",
@@ -69,6 +79,7 @@ __all__ = [
     "NorthboundClient",
     "OnboardResult",
     "OperationalMode",
+    "PvLimit",
     "Region",
     "RegionAttempt",
     "RegionSearch",
@@ -86,6 +97,7 @@ __all__ = [
     "SigenValidationError",
     "SmartLoad",
     "SmartLoadConsumption",
+    "SocLevels",
     "StationInfo",
     "SystemData",
     "TelemetryData",

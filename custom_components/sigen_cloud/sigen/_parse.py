@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from .const import MANUAL_CONTROL_MODES, UNLIMITED_POWER_THRESHOLD_KW
+
 _LOGGER = logging.getLogger(__name__)
 
 #: How deep :func:`decode_nested_json` follows nested JSON strings and containers.
@@ -36,6 +38,15 @@ _ENERGY_FACTORS: Final = {"wh": 0.001, "kwh": 1.0, "mwh": 1000.0, "gwh": 1_000_0
 _TRUE_WORDS: Final = frozenset({"true", "on", "yes", "y", "enable", "enabled"})
 _FALSE_WORDS: Final = frozenset({"false", "off", "no", "n", "disable", "disabled"})
 _GRID_STATUS_WORDS: Final = {"ongrid": 0, "on_grid": 0, "offgrid": 1, "off_grid": 1}
+#: Manual control's mode names (the library's, the app's labels) squashed → the library's.
+_MANUAL_MODE_WORDS: Final = {
+    **{name.replace("_", ""): name for name in MANUAL_CONTROL_MODES},
+    "charging": "charge",
+    "discharging": "discharge",
+    "holdbattery": "hold",
+    "selfconsumption": "self_consumption",
+}
+_MANUAL_MODE_BY_CODE: Final = {int(code): name for name, code in MANUAL_CONTROL_MODES.items()}
 
 
 # --------------------------------------------------------------------------- numbers
@@ -153,6 +164,25 @@ def parse_energy_kwh(value: object) -> float | None:
     return _parse_with_unit(value, _ENERGY_FACTORS, "kwh")
 
 
+def parse_limit_kw(value: object) -> float | None:
+    """A power limit in kW (as :func:`parse_power_kw`); the cloud's "no limit" is ``None``.
+
+    The cloud says "no limit" / "depends on the system" with ``"4294967.295"`` (any
+    spelling of a number at or above :data:`~.const.UNLIMITED_POWER_THRESHOLD_KW`);
+    shown as a number it would be 4.29 GW.
+    """
+    power = parse_power_kw(value)
+    if power is None or power >= UNLIMITED_POWER_THRESHOLD_KW:
+        return None
+    return power
+
+
+def parse_rounded_int(value: object) -> int | None:
+    """``value`` rounded to an int (``"94.6"`` → 95), or ``None``: whole-% settings."""
+    number = parse_number(value, limit=1e15)
+    return None if number is None else round(number)
+
+
 def parse_milli(value: object, *, limit: float = math.inf) -> float | None:
     """A thousandth of the number of ``value`` (W → kW, Wh → kWh), 6 decimals.
 
@@ -252,6 +282,29 @@ def parse_grid_status(value: object) -> int | None:
         if word is not None:
             return word
     return parse_int(value)
+
+
+def manual_mode_name(text: str) -> str | None:
+    """The library's name of a manual-control mode spelt any way, else ``None``.
+
+    Case, spaces, ``_`` and ``-`` do not matter (``"Self-Consumption"`` is
+    ``"self_consumption"``); the app's labels ("Charging", "Hold Battery") are known.
+    """
+    squashed = re.sub(r"[\s_-]", "", text).lower()
+    return _MANUAL_MODE_WORDS.get(squashed)
+
+
+def parse_manual_mode(value: object) -> str | None:
+    """Manual control's ``mode``, the cloud's code (``"0"`` … ``"3"``) or a name, as a name.
+
+    An unknown code, ``""`` or anything else is ``None``.
+    """
+    code = parse_int(value)
+    if code is not None:
+        return _MANUAL_MODE_BY_CODE.get(code)
+    if isinstance(value, str):
+        return manual_mode_name(value)
+    return None
 
 
 def parse_reason_code(value: object) -> int:

@@ -9,9 +9,10 @@ Usage, as in the original ``sigen`` library::
     await sigen.enable_smart_load_immersion()
     await sigen.close()
 
-The same client reaches the API by area: ``sigen.stations``, ``sigen.modes`` and
-``sigen.smart_loads`` (:mod:`.app`). Login is the OAuth password grant of
-``auth/oauth/token`` with the password encrypted as the web app does; the access token
+The same client reaches the API by area: ``sigen.stations``, ``sigen.modes``,
+``sigen.smart_loads``, ``sigen.battery``, ``sigen.grid`` and ``sigen.control``
+(:mod:`.app`). Login is the OAuth password grant of ``auth/oauth/token`` with the
+password encrypted as the web app does; the access token
 is refreshed a minute before it expires, and a request the cloud answers with 401 is
 retried once after a refresh (or, if the refresh fails, a new login). Concurrent calls
 share one login or refresh (:mod:`._auth`).

@@ -136,3 +136,32 @@ WEB_APP_HEADERS: Final[Mapping[str, str]] = MappingProxyType(
 APP_MODE_CUSTOM_PROFILE: Final = 9
 #: ``profileId`` of the default (non-profile) modes.
 APP_DEFAULT_PROFILE_ID: Final = -1
+
+# --- App-API settings and manual control (issue 17; §7 of the API notes) --------------
+
+#: The cloud's "no limit" / "depends on the system" power, kW ((2**32 - 1) / 1000); it
+#: sends it and takes it back in writes, always as this text.
+UNLIMITED_POWER_TEXT: Final = "4294967.295"
+#: A power at or above this many kW is the "no limit" sentinel, however it is spelt.
+UNLIMITED_POWER_THRESHOLD_KW: Final = 4294967.294
+#: Largest power setting the library sends, kW: a sanity bound (the cloud's own is
+#: unknown, and anything near the sentinel would read back as "no limit").
+MAX_SETTING_POWER_KW: Final = 1000.0
+#: Largest grid connection current the library sends when the installer set none, A.
+MAX_GRID_CURRENT_A: Final = 1000.0
+#: The SOC levels' ranges, % (those the mySigen app offers; §7.1).
+CHARGE_CUT_OFF_RANGE: Final = (1, 100)
+DISCHARGE_CUT_OFF_RANGE: Final = (0, 99)
+PEAK_SHAVING_SOC_RANGE: Final = (0, 100)
+BACKUP_SOC_RANGE: Final = (0, 100)
+#: The grid limitation directions (``device/energy-profile/grid/limitation/<direction>``).
+GRID_DIRECTIONS: Final = ("export", "import")
+#: Instant manual control: the library's mode names → the cloud's ``mode`` code.
+MANUAL_CONTROL_MODES: Final[Mapping[str, str]] = MappingProxyType(
+    {"charge": "0", "discharge": "1", "hold": "2", "self_consumption": "3"}
+)
+#: The modes whose power the cloud takes (the others send ``""``).
+MANUAL_CONTROL_POWER_MODES: Final = frozenset({"charge", "discharge"})
+#: Shortest and longest manual control, minutes. The app offers 30-120; other clients
+#: send 1-1440 and the cloud takes them, so the wider range is allowed.
+MANUAL_CONTROL_DURATION_RANGE: Final = (1, 1440)

@@ -2,17 +2,24 @@
 
 :class:`SigenAppClient` owns one :class:`~._transport.AppTransport` and exposes the
 API's areas as attributes, one small stateless class each (:mod:`.stations`,
-:mod:`.modes`, :mod:`.smart_loads`). A new endpoint goes into its area's module.
+:mod:`.modes`, :mod:`.smart_loads`, :mod:`.battery`, :mod:`.grid`, :mod:`.control`). A
+new endpoint goes into its area's module.
 """
 
 from ._client import SigenAppClient, StationId
 from ._transport import AppTransport
+from .battery import BatteryApi
+from .control import ControlApi
+from .grid import GridApi
 from .modes import ModesApi
 from .smart_loads import SmartLoadsApi
 from .stations import StationsApi
 
 __all__ = [
     "AppTransport",
+    "BatteryApi",
+    "ControlApi",
+    "GridApi",
     "ModesApi",
     "SigenAppClient",
     "SmartLoadsApi",

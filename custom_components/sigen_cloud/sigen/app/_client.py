@@ -1,7 +1,8 @@
 """``SigenAppClient``: the app API for one account, its areas as attributes.
 
 The client owns the HTTP session and the transport, and exposes one object per area of
-the API (``stations``, ``modes``, ``smart_loads``); a new area is one attribute here.
+the API (``stations``, ``modes``, ``smart_loads``, ``battery``, ``grid``, ``control``);
+a new area is one attribute here.
 It also remembers the home station and the modes and smart loads it last read, so that
 a station id may be left out and a mode or load be found by name.
 """
@@ -26,6 +27,9 @@ from ..models import (
 )
 from ..regions import get_region
 from ._transport import AppTransport
+from .battery import BatteryApi
+from .control import ControlApi
+from .grid import GridApi
 from .modes import ModesApi, check_mode, find_by_name, label_of
 from .smart_loads import SmartLoadsApi, path_of
 from .stations import StationsApi
@@ -86,6 +90,9 @@ class SigenAppClient(SessionOwner):
         self.stations = StationsApi(self._transport)
         self.modes = ModesApi(self._transport)
         self.smart_loads = SmartLoadsApi(self._transport)
+        self.battery = BatteryApi(self._transport, self)
+        self.grid = GridApi(self._transport, self)
+        self.control = ControlApi(self._transport, self)
 
         self.station: StationInfo | None = None
         self.station_id: str | None = None

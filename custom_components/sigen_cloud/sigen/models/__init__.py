@@ -16,6 +16,7 @@ The MQTT push models (``TelemetryData``, ``SystemData``, ``AlarmEvent``) live in
 
 from ..const import MAX_COMMANDS_PER_BATCH
 from ._base import PowerSplit, SigenModel, wire
+from .battery import BatteryPowerLimits, SocLevels
 from .commands import (
     BATTERY_MODES,
     MAX_COMMAND_POWER_KW,
@@ -24,7 +25,9 @@ from .commands import (
     BatteryCommand,
     validate_commands,
 )
+from .control import ManualControl
 from .energy import STATION_STATUS_OFFLINE, EnergyFlow, NBEnergyFlow
+from .grid import GridCurrentLimit, GridLimit, PvLimit
 from .modes import MODE_METHOD_PREFIX, CurrentMode, OperationalMode
 from .northbound import NBSummary, NBSystem, OnboardResult
 from .pairing import match_system, pair_stations
@@ -47,17 +50,23 @@ __all__ = [
     "PAST_TOLERANCE_S",
     "STATION_STATUS_OFFLINE",
     "BatteryCommand",
+    "BatteryPowerLimits",
     "CurrentMode",
     "EnergyFlow",
+    "GridCurrentLimit",
+    "GridLimit",
+    "ManualControl",
     "NBEnergyFlow",
     "NBSummary",
     "NBSystem",
     "OnboardResult",
     "OperationalMode",
     "PowerSplit",
+    "PvLimit",
     "SigenModel",
     "SmartLoad",
     "SmartLoadConsumption",
+    "SocLevels",
     "StationInfo",
     "match_system",
     "pair_stations",
