@@ -30,19 +30,18 @@ def check_direction(direction: object) -> str:
 
 
 def limit_to_send(
-    label: str, limit: float | None, current: float | None, ceiling: float | None, unit: str
+    noun: str, limit: float | None, current: float | None, ceiling: float | None, unit: str
 ) -> float:
     """The limit to write: the one given, within the installer's ceiling, else ``current``."""
     if limit is not None and ceiling is not None and limit > ceiling:
         raise SigenValidationError(
-            f"{label} must be from 0 to {ceiling:g} {unit} (the installer's limit), got {limit:g}"
+            f"The {noun} must be from 0 to {ceiling:g} {unit} (the installer's limit), "
+            f"got {limit:g}"
         )
     if limit is not None:
         return limit
     if current is None:
-        raise SigenValidationError(
-            f"The cloud reports no {label.lower()} to keep: give limit (in {unit})"
-        )
+        raise SigenValidationError(f"The cloud reports no {noun} to keep: give limit (in {unit})")
     return current
 
 
@@ -72,12 +71,12 @@ class GridApi(SettingsArea):
         """
         way = check_direction(direction)
         check_bool("enabled", enabled)
-        label = f"The grid {way} limit"
+        noun = f"grid {way} limit"
         if limit is not None:
-            limit = check_number(label, limit, 0.0, MAX_SETTING_POWER_KW, "kW")
+            limit = check_number(f"The {noun}", limit, 0.0, MAX_SETTING_POWER_KW, "kW")
         sid = await self._station(station_id)
         current = await self.get_limit(way, station_id=sid)
-        value = limit_to_send(label, limit, current.limit, current.installer_limit, "kW")
+        value = limit_to_send(noun, limit, current.limit, current.installer_limit, "kW")
         body = {"enable": enabled, "maxLimitationOwner": kw_text(value)}
         word = "Enabling" if enabled else "Disabling"
         await self._put(
@@ -109,12 +108,12 @@ class GridApi(SettingsArea):
         cloud shows an owner limit equal to the installer's as unset (``""``).
         """
         check_bool("enabled", enabled)
-        label = "The grid connection current limit"
+        noun = "grid connection current limit"
         if limit is not None:
-            limit = check_number(label, limit, 0.0, MAX_GRID_CURRENT_A, "A", above_low=True)
+            limit = check_number(f"The {noun}", limit, 0.0, MAX_GRID_CURRENT_A, "A", above_low=True)
         sid = await self._station(station_id)
         current = await self.get_current_limit(station_id=sid)
-        value = limit_to_send(label, limit, current.limit, current.installer_limit, "A")
+        value = limit_to_send(noun, limit, current.limit, current.installer_limit, "A")
         body = {"enable": enabled, "ownerSetLimitation": amp_text(value)}
         word = "Enabling" if enabled else "Disabling"
         await self._put(
