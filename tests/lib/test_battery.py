@@ -117,11 +117,19 @@ async def test_no_level_given() -> None:
 
 async def test_charge_cut_off_below_discharge_cut_off() -> None:
     battery, transport = make(BatteryApi)
-    with pytest.raises(SigenValidationError, match=r"charge cut-off SOC \(20 %\) must be above"):
+    with pytest.raises(
+        SigenValidationError, match=r"charge cut-off SOC \(20 %\) must not be below"
+    ):
         await battery.set_soc_levels(
             charge_cut_off=20, discharge_cut_off=30, peak_shaving=0, backup=0
         )
     assert transport.calls == []
+
+
+async def test_equal_cut_offs_are_allowed() -> None:
+    battery, transport = make(BatteryApi, "ok")
+    await battery.set_soc_levels(charge_cut_off=50, discharge_cut_off=50, peak_shaving=0, backup=0)
+    assert sent(transport)[0][2]["chargeSOC"] == sent(transport)[0][2]["dischargeSOC"] == "50"
 
 
 async def test_charge_cut_off_below_the_read_discharge_cut_off() -> None:
@@ -129,7 +137,7 @@ async def test_charge_cut_off_below_the_read_discharge_cut_off() -> None:
         {"chargeSOC": "90", "dischargeSOC": "40", "peakShavingSOC": "0", "backupSOC": "0"}
     )
     battery, transport = make(BatteryApi, body)
-    with pytest.raises(SigenValidationError, match=r"\(30 %\) must be above .*\(40 %\)"):
+    with pytest.raises(SigenValidationError, match=r"\(30 %\) must not be below .*\(40 %\)"):
         await battery.set_soc_levels(charge_cut_off=30)
     assert [call[0] for call in sent(transport)] == ["GET"]  # read, never written
 

@@ -145,10 +145,10 @@ async def test_duration_outside_what_the_cloud_takes(duration: Any) -> None:
     assert transport.calls == []
 
 
-@pytest.mark.parametrize("power", [0, -1, 1000.5, float("inf")])
+@pytest.mark.parametrize("power", [0, -1, 100.5, float("inf")])
 async def test_power_out_of_range(power: float) -> None:
     control, transport = make(ControlApi)
-    with pytest.raises(SigenValidationError, match=r"power must be a number above 0 to 1000 kW"):
+    with pytest.raises(SigenValidationError, match=r"power must be a number above 0 to 100 kW"):
         await control.start_manual_control("discharge", 60, power)
     assert transport.calls == []
 

@@ -162,6 +162,8 @@ MANUAL_CONTROL_MODES: Final[Mapping[str, str]] = MappingProxyType(
 )
 #: The modes whose power the cloud takes (the others send ``""``).
 MANUAL_CONTROL_POWER_MODES: Final = frozenset({"charge", "discharge"})
+#: Largest manual-control power, kW (the one client that bounds it caps it so).
+MAX_MANUAL_CONTROL_POWER_KW: Final = 100.0
 #: Shortest and longest manual control, minutes. The app offers 30-120; other clients
 #: send 1-1440 and the cloud takes them, so the wider range is allowed.
 MANUAL_CONTROL_DURATION_RANGE: Final = (1, 1440)

@@ -30,6 +30,7 @@ from ._transport import AppTransport
 from .battery import BatteryApi
 from .control import ControlApi
 from .grid import GridApi
+from .history import HistoryApi
 from .modes import ModesApi, check_mode, find_by_name, label_of
 from .smart_loads import SmartLoadsApi, path_of
 from .stations import StationsApi
@@ -90,6 +91,7 @@ class SigenAppClient(SessionOwner):
         self.stations = StationsApi(self._transport)
         self.modes = ModesApi(self._transport)
         self.smart_loads = SmartLoadsApi(self._transport)
+        self.history = HistoryApi(self._transport, self)
         self.battery = BatteryApi(self._transport, self)
         self.grid = GridApi(self._transport, self)
         self.control = ControlApi(self._transport, self)

@@ -77,7 +77,7 @@ class BatteryApi(SettingsArea):
         """Change the SOC levels given (whole %); the others stay as they are.
 
         The cloud takes all four at once, so unless all four are given they are read
-        first. The charge cut-off must stay above the discharge cut-off. Returns the
+        first. The charge cut-off may not be below the discharge cut-off. Returns the
         levels written; :meth:`get_soc_levels` tells what the cloud applied.
         """
         given = _check_levels(
@@ -179,11 +179,11 @@ def _check_levels(**levels: int | None) -> dict[str, int]:
 
 
 def _check_cut_offs(levels: Mapping[str, int | None]) -> None:
-    """The charge cut-off must be above the discharge cut-off."""
+    """The charge cut-off must not be below the discharge cut-off."""
     charge, discharge = levels.get("charge_cut_off"), levels.get("discharge_cut_off")
-    if charge is not None and discharge is not None and charge <= discharge:
+    if charge is not None and discharge is not None and charge < discharge:
         raise SigenValidationError(
-            f"The charge cut-off SOC ({charge} %) must be above the discharge cut-off "
+            f"The charge cut-off SOC ({charge} %) must not be below the discharge cut-off "
             f"SOC ({discharge} %)"
         )
 

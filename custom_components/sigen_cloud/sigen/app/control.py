@@ -15,7 +15,7 @@ from ..const import (
     MANUAL_CONTROL_DURATION_RANGE,
     MANUAL_CONTROL_MODES,
     MANUAL_CONTROL_POWER_MODES,
-    MAX_SETTING_POWER_KW,
+    MAX_MANUAL_CONTROL_POWER_KW,
 )
 from ..errors import SigenValidationError
 from ..models import ManualControl
@@ -42,7 +42,7 @@ def check_power(mode: str, power: object) -> float | None:
             f"Manual control {mode!r} takes no power (only charge and discharge do), got {power!r}"
         )
     return check_number(
-        "The manual control power", power, 0.0, MAX_SETTING_POWER_KW, "kW", above_low=True
+        "The manual control power", power, 0.0, MAX_MANUAL_CONTROL_POWER_KW, "kW", above_low=True
     )
 
 
@@ -72,8 +72,8 @@ class ControlApi(SettingsArea):
         """Start manual control now for ``duration`` minutes (1 … 1440).
 
         ``mode`` is ``"charge"``, ``"discharge"``, ``"hold"`` or ``"self_consumption"``;
-        ``power`` caps charging or discharging, kW (``None``: unlimited) and is not
-        taken by the other two modes.
+        ``power`` caps charging or discharging, kW up to 100 (``None``: unlimited), and
+        is not taken by the other two modes.
         """
         name = check_mode(mode)
         low, high = MANUAL_CONTROL_DURATION_RANGE
