@@ -106,6 +106,36 @@ class SimConfig:
     # as (name, path, power kW) (None: ("Immersion", 1, 3.0), ("Pool pump", 2, 1.2))
     system_ids: tuple[str, ...] | None = None
     smart_loads: tuple[tuple[str, int, float], ...] | None = None
+    # the owner's settings and manual control of the app API (§7 of the API notes):
+    # the battery keeps the backup SOC in reserve (False: it discharges down to the
+    # discharge cut-off, as the simulator did before it had the setting)
+    backup_reserve: bool = True
+    # SOC levels read "99" (False) or "99.0" (True); clients must accept both
+    soc_level_decimals: bool = False
+    # an owner value never set (grid limitation, current limit, a manual control never
+    # started) reads "" ("empty") or null ("null"); sources show both
+    unset_value: Literal["empty", "null"] = "empty"
+    # the battery-export flag ownerSetEnable: true = the battery may export ("allowed")
+    # or true = the limitation is on, it may not ("limited"); the one source is ambiguous
+    battery_export_flag: Literal["allowed", "limited"] = "allowed"
+    # manual-control durations the cloud takes: 1-1440 min ("wide") or 30-120 min in
+    # steps of 30 ("app", what the app offers)
+    manual_control_durations: Literal["wide", "app"] = "wide"
+    # device/setting/backup/reserve is the backup SOC ("shared") or a value of its own
+    # without effect ("separate"); unknown
+    backup_reserve_endpoint: Literal["shared", "separate"] = "shared"
+    # settings writes take only the documented types (numbers as strings, an integer
+    # stationId and backupReserve); False: a JSON number for a string too
+    strict_setting_types: bool = False
+
+
+# the other SimConfig fields that take one of a few words
+CHOICES: dict[str, tuple[str, ...]] = {
+    "unset_value": ("empty", "null"),
+    "battery_export_flag": ("allowed", "limited"),
+    "manual_control_durations": ("wide", "app"),
+    "backup_reserve_endpoint": ("shared", "separate"),
+}
 
 
 def check_system_ids(system_ids: tuple[str, ...] | None, stations: int) -> None:
@@ -131,6 +161,11 @@ def check_config(config: SimConfig) -> None:
             f"not {config.telemetry_shape!r}"
         )
     check_system_ids(config.system_ids, config.stations)
+    for name, allowed in CHOICES.items():
+        if getattr(config, name) not in allowed:
+            raise ValueError(
+                f"{name} must be one of {', '.join(allowed)}, not {getattr(config, name)!r}"
+            )
 
 
 def make_station(config: SimConfig, clock: SimClock, index: int) -> SimStation:
@@ -147,6 +182,7 @@ def make_station(config: SimConfig, clock: SimClock, index: int) -> SimStation:
     )
     station.station_code_in_home = config.station_code_in_home
     station.offline = index in config.offline_stations
+    station.backup_reserve = config.backup_reserve
     if config.system_ids is not None and index < len(config.system_ids):
         station.system_id = config.system_ids[index]
     if config.smart_loads is not None:

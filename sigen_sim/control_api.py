@@ -20,6 +20,8 @@
 | DELETE | `/_sim/stations/{systemId}/smart-loads/{path}` | a smart load disappears |
 | POST | `/_sim/stations/{systemId}/system` | `{"backupCutOffSOC%": 30, ...}` settings |
 | POST | `/_sim/stations/{systemId}/offline` | `{"offline": bool}` the station goes off/online |
+| GET / POST | `/_sim/stations/{systemId}/settings` | owner settings / `{"pvLimitKw": 4, ...}` |
+| POST / DELETE | `/_sim/stations/{systemId}/manual-control` | `{"mode", "durationMin"}` / stop |
 | POST | `/_sim/change` | `{"systemId", "values": optional}` publish a change message |
 | POST | `/_sim/telemetry` | `{"systemId": optional}` publish one period message now |
 | POST | `/_sim/alarm` | `{"systemId", "code", "status"}` publish an alarm |
@@ -31,7 +33,8 @@ cut-off SOCs, ``peakShavingStatus``/``stormWatchStatus`` "on"/"off", ``systemSta
 ``onOffGridStatus``); subscribed clients get a change message at once. ``/_sim/change``
 publishes one now (default values: ``mqtt_payloads.system_values(station)``).
 
-The station endpoints are in :mod:`sigen_sim.control_stations`.
+The station endpoints are in :mod:`sigen_sim.control_stations`, the settings and manual
+control in :mod:`sigen_sim.control_settings`.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from .control_common import error, json_body, ok
+from .control_settings import SettingsControl
 from .control_stations import StationControl, station_state
 
 if TYPE_CHECKING:
@@ -73,6 +77,7 @@ class ControlApi:
         r.add_delete("/_sim/requests", self.requests_clear)
         r.add_post("/_sim/password", self.password)
         StationControl(self.sim).register(app)
+        SettingsControl(self.sim).register(app)
         r.add_post("/_sim/change", self.change)
         r.add_post("/_sim/telemetry", self.telemetry)
         r.add_post("/_sim/alarm", self.alarm)

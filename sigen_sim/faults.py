@@ -1,4 +1,4 @@
-"""Fault injection: latency, token expiry, HTTP errors, hangs, rate limits, bad payloads.
+"""Fault injection: latency, token expiry, HTTP errors, hangs, bad payloads, ignored writes.
 
 Rules match a request path: a pattern containing ``*``, ``?`` or ``[`` is an ``fnmatch``
 glob on the whole path (e.g. ``/openapi/systems/*/summary``), anything else a substring
@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-FaultKind = Literal["status", "timeout", "rate_limit", "malformed", "partial"]
+FaultKind = Literal["status", "timeout", "rate_limit", "malformed", "partial", "not_applied"]
 PRE_KINDS = ("status", "timeout", "rate_limit")
 POST_KINDS = ("malformed", "partial")
+# matched by writes only (not GET/HEAD): the cloud says success and changes nothing
+WRITE_KINDS = ("not_applied",)
 # Control-API kinds that switch something globally instead of adding a rule.
 SWITCH_KINDS = (
     "latency",
@@ -202,6 +204,12 @@ class FaultInjector:
         """Drop ``keys`` (default: every second key) from the answer's ``data``."""
         return self._add(FaultRule("partial", pattern, method, count, keys=keys))
 
+    def not_applied(
+        self, pattern: str, *, count: int | None = None, method: str | None = None
+    ) -> FaultRule:
+        """Acknowledge matching writes (checked, answered success) without applying them."""
+        return self._add(FaultRule("not_applied", pattern, method, count))
+
     def login_failure(self, new_password: str = "changed-password") -> None:  # noqa: S107
         """The account's password was changed elsewhere: logins with the old one fail."""
         self._sim.change_password(new_password)
@@ -324,6 +332,8 @@ class FaultInjector:
             return self.rate_limit(pattern, spec.get("code", 1201), count=count, method=method)
         if kind == "malformed":
             return self.malformed_json(pattern, count=count, method=method)
+        if kind == "not_applied":
+            return self.not_applied(pattern, count=count, method=method)
         if kind == "partial":
             keys = spec.get("keys")
             return self.partial_payload(

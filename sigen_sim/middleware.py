@@ -2,7 +2,9 @@
 
 The control API (``/_sim/``) passes straight through: it is never logged nor faulted.
 Faults that replace the answer (status, timeout, rate limit) are applied before the
-handler runs; those that spoil it (malformed, partial) after.
+handler runs; those that spoil it (malformed, partial) after. A write under the "not
+applied" fault is marked (``request[NOT_APPLIED]``) for the route, which then checks it
+and answers as usual but changes nothing.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from .app_api import read_text, unauthorized
+from .app_api import NOT_APPLIED, read_text, unauthorized
 from .faults import (
     FIREWALL_403_HTML,
     POST_KINDS,
     PRE_KINDS,
     RATE_LIMIT_MESSAGES,
+    WRITE_KINDS,
     FaultRule,
     drop_keys,
 )
@@ -72,6 +75,8 @@ class CloudMiddleware:
         rule = faults.take(PRE_KINDS, method, path)
         if rule is not None:
             return await self._pre_fault(rule, path)
+        if method not in ("GET", "HEAD") and faults.take(WRITE_KINDS, method, path) is not None:
+            request[NOT_APPLIED] = True
         try:
             resp: web.StreamResponse = await handler(request)
         except web.HTTPException as exc:  # 404, 405, ...: a JSON answer like the cloud's

@@ -7,11 +7,16 @@ into the cloud's JSON beside its routes:
 * :mod:`.stations`: the home station and a station's energy flow;
 * :mod:`.modes`: the mode list, the current mode and the switch;
 * :mod:`.smart_loads`: device cards, a load's detail and consumption, the switch;
-* :mod:`._common`: reading requests and the envelope answers.
+* :mod:`.battery`: SOC levels, backup reserve, battery export, battery power limits;
+* :mod:`.grid`: grid export/import limitation, PV limit, grid connection current limit;
+* :mod:`.control`: instant manual control (read, display, start, stop);
+* :mod:`._common`: reading requests and the envelope answers; :mod:`._settings`: the
+  settings areas' value types, reads and checked writes.
 
 :class:`AppApi` is the context they share: which shard a request is for, whether its
 token is good, which station an id names. A new area is a module with a routes class
-(``__init__(api)``, ``register(app)``) added to :data:`AREAS`.
+(``__init__(api)``, ``register(app)``) added to :data:`AREAS`, or, for the owner's
+settings and controls of §7, to :data:`SETTING_AREAS`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._common import (
+    NOT_APPLIED,
     SHARD_HOST,
     SHARDS,
     bearer_token,
@@ -30,6 +36,9 @@ from ._common import (
     unauthorized,
 )
 from .auth import BASIC_CLIENT, AuthRoutes, decrypt_password
+from .battery import BatteryRoutes
+from .control import ManualControlRoutes
+from .grid import GridRoutes
 from .modes import ModeRoutes
 from .smart_loads import SmartLoadRoutes
 from .stations import StationRoutes
@@ -43,6 +52,8 @@ if TYPE_CHECKING:
 __all__ = [
     "AREAS",
     "BASIC_CLIENT",
+    "NOT_APPLIED",
+    "SETTING_AREAS",
     "SHARDS",
     "AppApi",
     "bearer_token",
@@ -56,6 +67,8 @@ __all__ = [
 
 #: The route classes of the app API, in registration order.
 AREAS = (AuthRoutes, StationRoutes, ModeRoutes, SmartLoadRoutes)
+#: The owner's battery and grid settings and manual control (§7 of the API notes).
+SETTING_AREAS = (BatteryRoutes, GridRoutes, ManualControlRoutes)
 
 
 class AppApi:
@@ -67,7 +80,7 @@ class AppApi:
 
     def register(self, app: web.Application) -> None:
         """Add every area's routes to ``app``."""
-        for area in AREAS:
+        for area in (*AREAS, *SETTING_AREAS):
             area(self).register(app)
 
     def request_shard(self, request: web.Request) -> str:

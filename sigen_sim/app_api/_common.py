@@ -64,3 +64,12 @@ def to_int(value: Any) -> int | None:
         return int(str(value).strip())
     except (TypeError, ValueError):
         return None
+
+
+#: Set on a request by the "not applied" fault: the write is acknowledged, not made.
+NOT_APPLIED = "sigen_sim.not_applied"
+
+
+def applies(request: web.Request) -> bool:
+    """Whether a write is to be made (False under the "not applied" fault)."""
+    return not request.get(NOT_APPLIED, False)

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..model import DEFAULT_WORKING_MODES, MODE_CUSTOM
-from ._common import envelope, param_illegal, read_text, station_not_found, to_int, unauthorized
+from ._common import (
+    applies,
+    envelope,
+    param_illegal,
+    read_text,
+    station_not_found,
+    to_int,
+    unauthorized,
+)
 
 if TYPE_CHECKING:
     from ..model import SimStation
@@ -82,7 +90,8 @@ class ModeRoutes:
         if isinstance(change, web.Response):
             return change
         station, mode, profile = change
-        station.set_mode(mode, profile)
+        if applies(request):  # else acknowledged but not applied (a fault)
+            station.set_mode(mode, profile)
         return envelope(None)
 
     def _mode_change(self, body: dict[str, Any]) -> tuple[SimStation, int, int] | web.Response:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ._common import envelope, param_illegal, station_not_found, to_int, unauthorized
+from ._common import applies, envelope, param_illegal, station_not_found, to_int, unauthorized
 
 if TYPE_CHECKING:
     from ..model import SimStation, SmartLoad
@@ -121,5 +121,6 @@ class SmartLoadRoutes:
         switch = request.query.get("manualSwitch")
         if switch not in ("0", "1"):
             return param_illegal("param illegal: manualSwitch must be 0 or 1")
-        station.set_smart_load(path, switch == "1")
+        if applies(request):  # else acknowledged but not applied (a fault)
+            station.set_smart_load(path, switch == "1")
         return envelope(None)

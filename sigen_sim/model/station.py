@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from . import curves
-from .commands import BatteryCommand, Limits, command_battery, mode_battery, parse_command
+from .commands import BatteryCommand, parse_command
+from .decision import Sample, decide
+from .manual_control import ManualControl, start_control
 from .modes import ALL_MODES, MODE_CUSTOM, MODE_MSC, REMOTE_MODES, mode_label
+from .owner_settings import OwnerSettings, check_settings
 from .settings import parse_system_values
 from .smart_loads import SmartLoad, build_smart_loads, default_smart_loads, smart_load_id
 
@@ -25,22 +27,6 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 STEP_SECONDS = 15.0
-
-
-@dataclass
-class Sample:
-    """Instantaneous values (kW, %) in the app API's signs."""
-
-    pv: float
-    load: float
-    battery: float  # + = charging
-    buy_sell: float  # + = export
-    soc: float
-
-    @property
-    def grid_import(self) -> float:
-        """Power bought from the grid (+ = import)."""
-        return -self.buy_sell
 
 
 class SimStation:
@@ -87,6 +73,10 @@ class SimStation:
         self.discharge_cutoff_soc = 5.0
         self.backup_cutoff_soc = 15.0
         self.peak_shaving_cutoff_soc = 20.0
+        # the owner's other battery and grid settings, the app's manual control, and
+        # whether the battery keeps the backup SOC in reserve (False: it goes down to the
+        # discharge cut-off)
+        self.settings, self.manual, self.backup_reserve = OwnerSettings(), ManualControl(), True
         # The rest of the MQTT ``change`` fields (see set_system_values).
         self.system_status = "running"
         self.on_off_grid_status = 0
@@ -165,27 +155,8 @@ class SimStation:
 
     # ---------------------------------------------------------------- decision
     def _decide(self, t: float) -> Sample:
-        """Battery/grid decision at time ``t`` for the current SOC (not yet rounded)."""
-        pv = self.pv_kw(t)
-        load = self.load_kw(t)
-        room_kw = max(0.0, (self.charge_cutoff_soc - self.soc) / 100 * self.battery_capacity) * 60
-        avail_kw = (
-            max(0.0, (self.soc - self.discharge_cutoff_soc) / 100 * self.battery_capacity) * 60
-        )
-        # room_kw/avail_kw: power that would fill/empty the battery within one minute;
-        # it tapers the power near the limits so SOC never leaves [cut-off, 100].
-        limits = Limits(
-            pv=pv,
-            load=load,
-            max_charge=min(self.max_charge_kw, room_kw),
-            max_discharge=min(self.max_discharge_kw, avail_kw),
-        )
-        cmd = self.active_command(t)
-        if cmd is not None:
-            battery, pv = command_battery(cmd, limits)
-        else:
-            battery = mode_battery(self.mode, self.local(t).hour, limits)
-        return Sample(pv=pv, load=load, battery=battery, buy_sell=pv - battery - load, soc=self.soc)
+        """Battery/grid decision at time ``t`` (see :func:`~.decision.decide`)."""
+        return decide(self, t)
 
     # ---------------------------------------------------------------- integration
     def sync(self, until: float | None = None) -> None:
@@ -193,6 +164,9 @@ class SimStation:
         target = self.clock.now() if until is None else until
         while self.synced_until < target:
             dt = min(STEP_SECONDS, target - self.synced_until)
+            end = self.manual.end if self.manual.enabled else None
+            if end is not None and self.synced_until < end < self.synced_until + dt:
+                dt = end - self.synced_until  # a manual session ends on the second
             self._step(self.synced_until, dt)
             self.synced_until += dt
 
@@ -203,8 +177,10 @@ class SimStation:
             self._date = day
         s = self._decide(t)
         hours = dt / 3600.0
+        before = self.soc
         self.soc += s.battery * hours / self.battery_capacity * 100.0
-        self.soc = min(self.charge_cutoff_soc, max(0.0, self.soc))
+        # a cut-off lowered below the SOC stops charging; it does not empty the battery
+        self.soc = min(max(self.charge_cutoff_soc, before), max(0.0, self.soc))
         pv_kwh = s.pv * hours
         self.pv_day_kwh += pv_kwh
         self.pv_month_kwh += pv_kwh
@@ -277,6 +253,34 @@ class SimStation:
         self.sync()  # integrate up to now under the old limits
         for attribute, value in updates.items():
             setattr(self, attribute, value)
+
+    def set_settings(self, settings: OwnerSettings) -> None:
+        """The owner's battery and grid settings change (see :mod:`.owner_settings`).
+
+        Checked first (ValueError, nothing changed); the model is integrated up to now
+        under the old ones.
+        """
+        check_settings(settings)
+        self.sync()
+        self.settings = settings
+
+    def start_manual_control(
+        self, mode: str, duration_min: float, power_kw: float | None = None
+    ) -> ManualControl:
+        """Start a manual-control session now (``mode`` in ``MANUAL_MODES``; ValueError)."""
+        session = start_control(mode, self.clock.now(), duration_min, power_kw)
+        self.sync()
+        self.manual = session
+        return session
+
+    def stop_manual_control(self) -> None:
+        """Stop the manual-control session (its mode and planned end are kept)."""
+        self.sync()
+        self.manual = self.manual.stopped()
+
+    def manual_control_active(self) -> bool:
+        """Whether a manual-control session drives the battery now."""
+        return self.manual.active_at(self.clock.now())
 
     def smart_load(self, path: int) -> SmartLoad:
         """The smart load on ``path`` (KeyError when there is none)."""

@@ -1,0 +1,129 @@
+"""What the battery and the grid do at one moment: :func:`decide`.
+
+Who drives the battery, first match wins: an active northbound battery command, an
+active manual-control session, the operating mode. Then the owner's hard limits apply
+to every one of them: the PV limit caps the PV, the battery power limits cap the
+battery, a battery not allowed to export discharges only for the house, an export cap
+curtails first the battery's discharge and then the PV, an import cap cuts first the
+battery's charging from the grid and then lets the battery serve the load (whatever the
+battery cannot give is still drawn: the model sheds no load). The battery keeps the
+backup SOC in reserve (unless the station is told not to), except under a northbound
+command, which may go down to the discharge cut-off.
+
+Sign conventions are the app API's: ``battery`` + = charging, ``buy_sell`` + = export.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .commands import Limits, command_battery, mode_battery
+from .manual_control import manual_battery
+
+if TYPE_CHECKING:
+    from .owner_settings import OwnerSettings
+    from .station import SimStation
+
+
+@dataclass
+class Sample:
+    """Instantaneous values (kW, %) in the app API's signs."""
+
+    pv: float
+    load: float
+    battery: float  # + = charging
+    buy_sell: float  # + = export
+    soc: float
+
+    @property
+    def grid_import(self) -> float:
+        """Power bought from the grid (+ = import)."""
+        return -self.buy_sell
+
+
+def reserve_soc(station: SimStation) -> float:
+    """The SOC the battery does not discharge below in normal operation."""
+    if station.backup_reserve:
+        return max(station.discharge_cutoff_soc, station.backup_cutoff_soc)
+    return station.discharge_cutoff_soc
+
+
+def power_caps(station: SimStation) -> tuple[float, float]:
+    """The battery's charging and discharging power (kW): rated, lowered by the owner."""
+    settings = station.settings
+    charge, discharge = station.max_charge_kw, station.max_discharge_kw
+    if settings.max_charge_kw is not None:
+        charge = min(charge, settings.max_charge_kw)
+    if settings.max_discharge_kw is not None:
+        discharge = min(discharge, settings.max_discharge_kw)
+    return charge, discharge
+
+
+def decide(station: SimStation, t: float) -> Sample:
+    """The battery/grid decision at time ``t`` for the current SOC (not yet rounded)."""
+    settings = station.settings
+    pv = station.pv_kw(t)
+    if settings.pv_limit_kw is not None:
+        pv = min(pv, settings.pv_limit_kw)
+    load = station.load_kw(t)
+    cmd = station.active_command(t)
+    manual = cmd is None and station.manual.active_at(t)
+    floor = station.discharge_cutoff_soc if cmd is not None else reserve_soc(station)
+    room_kw = (
+        max(0.0, (station.charge_cutoff_soc - station.soc) / 100 * station.battery_capacity) * 60
+    )
+    avail_kw = max(0.0, (station.soc - floor) / 100 * station.battery_capacity) * 60
+    # room_kw/avail_kw: power that would fill/empty the battery within one minute;
+    # it tapers the power near the limits so SOC never leaves [floor, charge cut-off].
+    max_charge, max_discharge = power_caps(station)
+    limits = Limits(
+        pv=pv,
+        load=load,
+        max_charge=min(max_charge, room_kw),
+        max_discharge=min(max_discharge, avail_kw),
+    )
+    if cmd is not None:
+        battery, pv = command_battery(cmd, limits)
+    elif manual:
+        battery = manual_battery(station.manual, limits)
+    else:
+        battery = mode_battery(station.mode, station.local(t).hour, limits)
+    battery, pv = grid_rules(battery, pv, limits, settings)
+    return Sample(pv=pv, load=load, battery=battery, buy_sell=pv - battery - load, soc=station.soc)
+
+
+def grid_rules(
+    battery: float, pv: float, limits: Limits, settings: OwnerSettings
+) -> tuple[float, float]:
+    """The battery power and PV after the owner's grid limits (both unchanged if none binds)."""
+    load = limits.load
+    if not settings.battery_export and battery < 0.0 and pv - battery - load > 0.0:
+        battery = min(0.0, pv - load)  # discharge only what the house uses
+    export_cap, import_cap = settings.grid_caps()
+    if export_cap is not None and pv - battery - load > export_cap:
+        battery, pv = _cap_export(battery, pv, load, export_cap)
+    if import_cap is not None and load + battery - pv > import_cap:
+        battery = _cap_import(battery, pv, limits, import_cap)
+    return battery, pv
+
+
+def _cap_export(battery: float, pv: float, load: float, cap: float) -> tuple[float, float]:
+    """Less discharge first, then PV curtailed, until the export is ``cap``."""
+    excess = pv - battery - load - cap
+    if battery < 0.0:
+        less = min(excess, -battery)
+        battery += less
+        excess -= less
+    return battery, max(0.0, pv - excess)
+
+
+def _cap_import(battery: float, pv: float, limits: Limits, cap: float) -> float:
+    """Less charging first, then the battery serves the load, until the import is ``cap``."""
+    excess = limits.load + battery - pv - cap
+    if battery > 0.0:
+        less = min(excess, battery)
+        battery -= less
+        excess -= less
+    more = max(0.0, min(excess, limits.max_discharge + battery))
+    return battery - more
