@@ -30,9 +30,10 @@ WAIT = 60.0  # bound of a wait (no timing is asserted)
 
 
 def blocks() -> list[str]:
-    """The README's Python blocks: imports, app API, developer API + MQTT, simulator."""
+    """The README's Python blocks: imports, app API, settings, developer API + MQTT,
+    simulator."""
     found = python_blocks(README.read_text(encoding="utf-8"))
-    assert len(found) == 4, "a Python block was added to or removed from README.md"
+    assert len(found) == 5, "a Python block was added to or removed from README.md"
     return found
 
 
@@ -43,9 +44,10 @@ async def run_in_thread(source: str, namespace: dict[str, Any]) -> None:
 
 
 def test_blocks_are_the_ones_tested() -> None:
-    imports, app_api, developer, simulator = blocks()
+    imports, app_api, settings, developer, simulator = blocks()
     assert imports.startswith("from sigen import ")
     assert "Sigen(username=" in app_api
+    assert "sigen.battery." in settings
     assert "NorthboundClient.from_app_key(" in developer
     assert "SigenMQTT(" in developer
     assert "Simulator(SimConfig(" in simulator
@@ -77,6 +79,26 @@ async def test_app_api_example(sim: Simulator) -> None:
     assert "SmartLoadConsumption(" in printed.lines[-1]
 
 
+@pytest.mark.sim_config(time_scale=0, username="your_username", password="your_password")
+async def test_settings_example(sim: Simulator) -> None:
+    """The battery, grid and manual-control example (issue 17) changes the simulator."""
+    source = point_at(blocks()[2], {'region="eu")': f'region="eu", base_url="{sim.api_url}")'})
+    printed = RecordingPrint()
+    await run_in_thread(source, {"print": printed, "__name__": "__main__"})
+
+    station = sim.stations[0]
+    assert printed.lines[0].startswith("SocLevels(")
+    assert (station.discharge_cutoff_soc, station.backup_cutoff_soc) == (10, 20)
+    assert station.settings.max_charge_kw == 5.0
+    assert printed.lines[1].startswith("GridLimit(")
+    assert station.settings.export_limit.owner_kw == 4.0
+    assert printed.lines[2].startswith("ManualControl(active=True, mode='charge'")
+    assert sim.count("instant/manunal", "PUT") == 2
+    assert not station.manual_control_active()  # stopped
+    assert "from 1 to 100 %, got 101" in printed.lines[3]
+    assert sim.count("battery/level", "PUT") == 1  # the refused value was never sent
+
+
 @pytest.mark.sim_config(
     app_key="your_app_key",
     app_secret="your_app_secret",
@@ -99,7 +121,7 @@ async def test_developer_api_and_mqtt_example(sim_mtls: Simulator) -> None:
         await asyncio.to_thread(printed.printed.wait, seconds)
 
     source = point_at(
-        blocks()[2],
+        blocks()[3],
         {
             'base_url="https://openapi-eu.sigencloud.com/"': f'base_url="{sim.nb_url}"',
             '"ca.pem"': f'"{certs.ca_path}"',
@@ -133,7 +155,7 @@ async def test_developer_api_and_mqtt_example(sim_mtls: Simulator) -> None:
 
 async def test_simulator_snippet(socket_enabled: None) -> None:
     """The simulator snippet (with the import line before it, which gives it ``Sigen``)."""
-    imports, _, _, snippet = blocks()
+    imports, _, _, _, snippet = blocks()
     namespace: dict[str, Any] = {}
     await run_block(imports + snippet, namespace)
     sim, sigen = namespace["sim"], namespace["sigen"]
