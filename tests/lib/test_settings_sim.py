@@ -21,6 +21,7 @@ from sigen import (
     PvLimit,
     Sigen,
     SigenAPIError,
+    SigenRateLimitError,
     SigenValidationError,
     SocLevels,
 )
@@ -167,4 +168,32 @@ async def test_a_duration_the_cloud_refuses(sim: Simulator, api: Sigen) -> None:
     (1-1440) and the cloud's refusal comes back as an API error."""
     with pytest.raises(SigenAPIError):
         await api.control.start_manual_control("discharge", 45)
+    assert not sim.stations[0].manual_control_active()
+
+
+# --------------------------------------------------------------------------- faults
+
+
+async def test_a_write_acknowledged_but_not_applied(sim: Simulator, api: Sigen) -> None:
+    """The setter returns what it wrote; only the read-back shows what the cloud kept."""
+    sim.faults.not_applied("grid/limitation", count=1, method="PUT")
+    written = await api.grid.set_limit("export", enabled=True, limit=4)
+    assert written.limit == 4.0
+    kept = await api.grid.get_limit("export")
+    assert (kept.enabled, kept.limit) == (False, 10.0)
+
+
+async def test_a_rate_limited_read(sim: Simulator, api: Sigen) -> None:
+    sim.faults.rate_limit("battery/level", count=1)
+    with pytest.raises(SigenRateLimitError) as caught:
+        await api.battery.set_soc_levels(backup=25)  # the read before the write is refused
+    assert caught.value.retry_after is not None
+    assert sim.count("battery/level", "PUT") == 0
+    assert (await api.battery.set_soc_levels(backup=25)).backup == 25
+
+
+async def test_a_server_error_on_a_write(sim: Simulator, api: Sigen) -> None:
+    sim.faults.server_error("instant/manunal", 503, count=1, method="PUT")
+    with pytest.raises(SigenAPIError, match="Starting manual control 'hold'"):
+        await api.control.start_manual_control("hold", 30)
     assert not sim.stations[0].manual_control_active()
