@@ -26,7 +26,7 @@ def _entity_for(hass: Any, platform_domain: str, unique_id: str) -> str:
 def _probe_entities(hass: Any, entry: Any) -> dict[str, str]:
     """system id → entity id of its push-only probe sensor."""
     out = {}
-    for station in entry.runtime_data.coordinator.data.stations.values():
+    for station in entry.runtime_data.stations.values():
         assert station.system_id is not None
         out[station.system_id] = _entity_for(hass, "sensor", f"{station.station_id}_{PROBE_KEY}")
     return out
@@ -150,7 +150,7 @@ async def ha_throughput(
             raise RuntimeError("the integration did not start")
         await hass.async_block_till_done()
         runtime = entry.runtime_data
-        coordinator, mqtt = runtime.coordinator, runtime.mqtt
+        push, mqtt = runtime.push, runtime.mqtt
         probes = _probe_entities(hass, entry)
         system_ids = [s.system_id for s in sim.stations]
         per_system = max(2, max_messages // len(system_ids))
@@ -167,7 +167,7 @@ async def ha_throughput(
 
         # -- in process: the library's dispatch → coordinator → states
         dispatch = mqtt._dispatch_telemetry
-        handle = coordinator.async_handle_telemetry
+        handle = push.async_handle_telemetry
         done = 0
         cpu0, t0 = time.process_time(), time.perf_counter()
         deadline = t0 + budget
@@ -269,7 +269,7 @@ async def cpu_profile(messages: int = 2000) -> dict[str, Any]:
         await hass.async_block_till_done()
         runtime = entry.runtime_data
         dispatch = runtime.mqtt._dispatch_telemetry
-        handle = runtime.coordinator.async_handle_telemetry
+        handle = runtime.push.async_handle_telemetry
         bodies = _payloads(sim, sim.stations[0].system_id, range(30_000, 30_000 + messages))
         profile = cProfile.Profile()
         profile.enable()

@@ -64,7 +64,7 @@ def _record_arrivals(sim: Any) -> list[tuple[float, str]]:
 
 def _connected(entry: Any) -> bool:
     runtime = getattr(entry, "runtime_data", None)
-    return runtime is not None and bool(runtime.coordinator.data.mqtt_connected)
+    return runtime is not None and bool(runtime.push.connected)
 
 
 def _ready(hass: Any, entry: Any, developer: bool) -> bool:
@@ -82,8 +82,8 @@ def _ready(hass: Any, entry: Any, developer: bool) -> bool:
     if not ids or any(hass.states.get(i) is None for i in ids):
         return False
     if developer:
-        stations = runtime.coordinator.data.stations.values()
-        if not stations or any(st.last_telemetry is None for st in stations):
+        stations = runtime.stations.values()
+        if not stations or any(st.view().last_telemetry is None for st in stations):
             return False
     return True
 

@@ -49,31 +49,38 @@ async def steady_hour(
         if keepalive is not None:
             for connector in _connectors(hass):
                 connector._keepalive_timeout = keepalive
-        coordinator = entry.runtime_data.coordinator
+        runtime = entry.runtime_data
+        push = runtime.push
         flips = {"mqtt_disconnects": 0}
-        last = [coordinator.data.mqtt_connected]
+        last = [push.connected]
 
         def on_update() -> None:
-            now = coordinator.data.mqtt_connected
+            now = push.connected
             if last[0] and not now:
                 flips["mqtt_disconnects"] += 1
             last[0] = now
 
-        unsub = coordinator.async_add_listener(on_update)
-        # The coordinator's timed refreshes run as background tasks, which
+        # Every station's push coordinator hears of the connection; one is enough.
+        unsub = next(iter(runtime.stations.values())).push.async_add_listener(on_update)
+        # The coordinators' timed refreshes run as background tasks, which
         # async_block_till_done does not wait for; the clock must not jump while a
         # request is in flight (its timeout would fire), so count the refreshes.
         in_flight = [0]
-        update = coordinator._async_update_data
+        originals: dict[Any, Any] = {}
 
-        async def counted() -> Any:
-            in_flight[0] += 1
-            try:
-                return await update()
-            finally:
-                in_flight[0] -= 1
+        def counting(update: Any) -> Any:
+            async def counted() -> Any:
+                in_flight[0] += 1
+                try:
+                    return await update()
+                finally:
+                    in_flight[0] -= 1
 
-        coordinator._async_update_data = counted
+            return counted
+
+        for coordinator in runtime.coordinators():
+            originals[coordinator] = coordinator._async_update_data
+            coordinator._async_update_data = counting(coordinator._async_update_data)
 
         async def settle() -> None:
             await hass.async_block_till_done()
@@ -96,7 +103,8 @@ async def steady_hour(
                 await clock.advance(STEP)
                 await settle()
         unsub()
-        coordinator._async_update_data = update
+        for coordinator, update in originals.items():
+            coordinator._async_update_data = update
         pushed = (len(sim.mqtt.published) - published0) if sim.mqtt is not None else 0
         return {
             "simulated_minutes": minutes,

@@ -11,9 +11,11 @@ from homeassistant.helpers.typing import ConfigType
 
 from .client import build_client, has_developer_credentials, nb_base_url
 from .const import CONF_APP_KEY, CONF_APP_SECRET, DOMAIN, LOGGER, PLATFORMS
-from .coordinator import SigenCoordinator
+from .coordinator import NorthboundAccess, SigenAccountCoordinator
 from .data import SigenConfigEntry, SigenRuntimeData
+from .entity import smart_load_identifier
 from .helpers import async_unblock_reauth
+from .push import SigenPushListener
 from .repairs import async_create_developer_issue, async_delete_developer_issue
 from .services import async_setup_services
 from .sigen import NorthboundClient, SigenAuthError, SigenError
@@ -28,11 +30,10 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> bool:
-    """Log in, fetch the first data, start the MQTT push when configured."""
-    session = async_get_clientsession(hass)
-    client = build_client(entry.data, session)
+    """Log in, fetch the first data of every station, start the MQTT push when configured."""
+    client = build_client(entry.data, async_get_clientsession(hass))
     try:
-        await client.async_initialize()
+        await client.async_login()
     except SigenAuthError as err:
         async_unblock_reauth(hass, entry)
         raise ConfigEntryAuthFailed(
@@ -48,15 +49,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> boo
         ) from err
 
     northbound = await _async_northbound(hass, entry)
-    coordinator = SigenCoordinator(hass, entry, client, northbound)
-    await coordinator.async_config_entry_first_refresh()
-
-    entry.runtime_data = SigenRuntimeData(
-        client=client, coordinator=coordinator, northbound=northbound
+    account = SigenAccountCoordinator(
+        hass, entry, client, NorthboundAccess(northbound) if northbound is not None else None
     )
-    coordinator.async_create_mqtt()  # before the platforms: they look at runtime_data.mqtt
+    await account.async_config_entry_first_refresh()
+    push = SigenPushListener(hass, entry, account, northbound)
+    entry.runtime_data = SigenRuntimeData(
+        client=client, account=account, push=push, northbound=northbound
+    )
+    push.async_create()  # before the platforms: they look at runtime_data.mqtt
+    entry.async_on_unload(account.async_add_listener(push.async_account_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    coordinator.async_start_mqtt()
+    push.async_start()
     return True
 
 
@@ -66,7 +70,7 @@ async def _async_northbound(
     """Log in to the northbound API with the developer credentials, when there are any.
 
     Refused developer credentials do not stop the integration: it runs on the app API
-    alone and a repair issue asks to correct them (reconfigure or options).
+    alone and a repair issue asks to correct them (reconfigure).
     """
     if not has_developer_credentials(entry.data):
         async_delete_developer_issue(hass)
@@ -98,7 +102,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> bo
         return False
     runtime = entry.runtime_data
     # The clients run on Home Assistant's shared session, which they never close.
-    await runtime.coordinator.async_stop_mqtt()
+    await runtime.push.async_stop()
     if runtime.northbound is not None:
         await runtime.northbound.close()
     await runtime.client.close()
@@ -109,11 +113,11 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: SigenConfigEntry, device: dr.DeviceEntry
 ) -> bool:
     """Allow deleting a device only when its station (or load) is gone from the account."""
-    coordinator = entry.runtime_data.coordinator
-    active: set[str] = set()
-    for station_id, station in coordinator.data.stations.items():
-        active.add(station_id)
-        active.update(f"{station_id}_smart_load_{path}" for path in station.smart_loads)
-    return not any(
-        identifier[0] == DOMAIN and identifier[1] in active for identifier in device.identifiers
-    )
+    active: set[tuple[str, str]] = set()
+    for station_id, station in entry.runtime_data.stations.items():
+        active.add((DOMAIN, station_id))
+        if station.smart_loads is not None and station.smart_loads.data is not None:
+            active.update(
+                smart_load_identifier(station_id, path) for path in station.smart_loads.data.loads
+            )
+    return not device.identifiers & active

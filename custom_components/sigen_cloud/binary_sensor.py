@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import override
+from typing import TYPE_CHECKING, override
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -15,19 +15,31 @@ from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import SigenCoordinator
-from .data import SigenCloudData, SigenConfigEntry, StationData
-from .entity import SigenEntity, async_remove_developer_entities, async_track_stations
+from .coordinator import SigenPushCoordinator
+from .entity import (
+    SigenEntity,
+    SigenEntityDescription,
+    async_remove_developer_entities,
+    async_track_stations,
+)
+
+if TYPE_CHECKING:
+    from .data import SigenConfigEntry, StationRuntime
+    from .view import StationView
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class SigenBinarySensorEntityDescription(BinarySensorEntityDescription):
-    """A binary sensor of a station."""
+class SigenBinarySensorEntityDescription(BinarySensorEntityDescription, SigenEntityDescription):
+    """A binary sensor of a station, from its pushed data."""
 
-    value_fn: Callable[[SigenCloudData, StationData], bool | None]
-    available_fn: Callable[[StationData], bool] = lambda _: True
+    value_fn: Callable[[StationView], bool | None]
+
+
+def _has_system(view: StationView) -> bool:
+    """Whether the ``change`` topic has said anything yet."""
+    return view.system is not None
 
 
 BINARY_SENSORS: tuple[SigenBinarySensorEntityDescription, ...] = (
@@ -36,19 +48,19 @@ BINARY_SENSORS: tuple[SigenBinarySensorEntityDescription, ...] = (
         translation_key="mqtt_connected",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda data, _station: data.mqtt_connected,
+        value_fn=lambda view: view.push.connected,
     ),
     SigenBinarySensorEntityDescription(
         key="peak_shaving",
         translation_key="peak_shaving",
-        value_fn=lambda _data, station: getattr(station.system, "peak_shaving_status", None),
-        available_fn=lambda station: station.system is not None,
+        value_fn=lambda view: view.from_system(lambda system: system.peak_shaving_status),
+        available_fn=_has_system,
     ),
     SigenBinarySensorEntityDescription(
         key="storm_watch",
         translation_key="storm_watch",
-        value_fn=lambda _data, station: getattr(station.system, "storm_watch_status", None),
-        available_fn=lambda station: station.system is not None,
+        value_fn=lambda view: view.from_system(lambda system: system.storm_watch_status),
+        available_fn=_has_system,
     ),
 )
 
@@ -58,54 +70,36 @@ async def async_setup_entry(
     entry: SigenConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up the binary sensors of every station, now and as stations appear, when
-    developer credentials give us MQTT.
+    """Set up the binary sensors of every station, now and as stations appear.
+
+    Only with developer credentials: the values come over MQTT.
     """
     async_remove_developer_entities(
         hass, entry, Platform.BINARY_SENSOR, (d.key for d in BINARY_SENSORS)
     )
     if entry.runtime_data.mqtt is None:
         return
-    coordinator = entry.runtime_data.coordinator
 
     @callback
-    def add_station(station_id: str) -> None:
+    def add_station(station: StationRuntime) -> None:
+        view = station.view()
         async_add_entities(
-            SigenBinarySensor(coordinator, station_id, description)
+            SigenBinarySensor(station.push, station, description)
             for description in BINARY_SENSORS
+            if description.exists_fn(view)
         )
 
     async_track_stations(entry, add_station)
 
 
-class SigenBinarySensor(SigenEntity, BinarySensorEntity):
+class SigenBinarySensor(SigenEntity[SigenPushCoordinator], BinarySensorEntity):
     """A binary sensor of a station."""
 
     entity_description: SigenBinarySensorEntityDescription
 
-    def __init__(
-        self,
-        coordinator: SigenCoordinator,
-        station_id: str,
-        description: SigenBinarySensorEntityDescription,
-    ) -> None:
-        super().__init__(coordinator, station_id, description.key)
-        self.entity_description = description
-
-    @property
-    @override
-    def available(self) -> bool:
-        station = self.station
-        return (
-            super().available
-            and station is not None
-            and self.entity_description.available_fn(station)
-        )
-
     @property
     @override
     def is_on(self) -> bool | None:
-        station = self.station
-        if station is None:
-            return None
-        return self.entity_description.value_fn(self.coordinator.data, station)
+        """The description's value of the station's pushed data."""
+        view = self.view
+        return None if view is None else self.entity_description.value_fn(view)

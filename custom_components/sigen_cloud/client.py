@@ -25,8 +25,7 @@ from .const import (
     CONF_SERVER_URL,
     DEFAULT_REGION,
 )
-from .sigen import NorthboundClient, Sigen, SigenMQTT, get_region
-from .sigen.const import MQTT_PORT
+from .sigen import MQTT_PORT, NorthboundClient, Sigen, SigenMQTT, get_region
 
 if TYPE_CHECKING:
     from aiohttp import ClientSession

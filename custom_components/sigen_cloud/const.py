@@ -53,3 +53,5 @@ ATTR_STATION: Final = "station"
 
 # The model of a station's device; services.yaml's device filter matches on it.
 DEVICE_MODEL_STATION: Final = "SigenStor station"
+# The model of a smart load's own device.
+DEVICE_MODEL_SMART_LOAD: Final = "Smart load"

@@ -1,85 +1,120 @@
-"""Typed data shared by the coordinator and the entity platforms."""
+"""What a loaded config entry keeps in ``entry.runtime_data``: clients and coordinators."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from .view import StationView
 
 if TYPE_CHECKING:
-    import asyncio
-
     from homeassistant.config_entries import ConfigEntry
+    from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
-    from .coordinator import SigenCoordinator
-    from .sigen import (
-        AlarmEvent,
-        CurrentMode,
-        EnergyFlow,
-        NBMode,
-        NorthboundClient,
-        OperationalMode,
-        Sigen,
-        SigenMQTT,
-        SmartLoad,
-        SmartLoadConsumption,
-        StationInfo,
-        SystemData,
-        TelemetryData,
+    from .coordinator import (
+        SigenAccountCoordinator,
+        SigenLiveCoordinator,
+        SigenPushCoordinator,
+        SigenSettingsCoordinator,
+        SigenSmartLoadCoordinator,
     )
+    from .models import AccountStation
+    from .push import SigenPushListener
+    from .sigen import NorthboundClient, Sigen, SigenMQTT, StationInfo
 
 
-@dataclass
-class StationData:
-    """Everything known about one station, from polling and from MQTT push.
+@dataclass(kw_only=True)
+class StationRuntime:
+    """One station of the account and its coordinators.
 
-    ``station_id`` is the key of the station everywhere in the integration (device
-    identifier, unique ids): the app API's stationId as a string. ``system_id`` is the
-    northbound/MQTT systemId (the station's SN code), when known.
+    Every station has a settings and a push coordinator; a station of the app API (not
+    a push-only northbound system) also has a live and a smart-load coordinator.
+    ``removed`` turns true when the station leaves the account (its entities go with
+    its device right after).
     """
 
-    station_id: str
-    system_id: str | None = None
-    info: StationInfo | None = None
-    energy_flow: EnergyFlow | None = None
-    telemetry: TelemetryData | None = None  # merged deltas from the period topic
-    system: SystemData | None = None  # from the change topic
-    modes: list[OperationalMode] = field(default_factory=list)
-    current_mode: CurrentMode | None = None
-    smart_loads: dict[int, SmartLoad] = field(default_factory=dict)  # by load path
-    consumption: dict[int, SmartLoadConsumption] = field(default_factory=dict)
-    nb_mode: NBMode | None = None
-    # When nb_mode was last learned (queried, or set through us): the telemetry's
-    # operationalMode shows the mode instead once it is newer.
-    nb_mode_at: datetime | None = None
-    operational_mode_at: datetime | None = None  # telemetry last carried operationalMode
-    active_alarms: dict[str, AlarmEvent] = field(default_factory=dict)  # by alarm code
-    last_alarm: AlarmEvent | None = None
-    # The alarms pushed since the last listener update, in the order received: set
-    # while the coordinator notifies its listeners (the event entity fires one event
-    # each), empty otherwise.
-    new_alarms: list[AlarmEvent] = field(default_factory=list)
-    last_poll: datetime | None = None
-    last_telemetry: datetime | None = None
+    station: AccountStation
+    settings: SigenSettingsCoordinator
+    push: SigenPushCoordinator
+    live: SigenLiveCoordinator | None = None
+    smart_loads: SigenSmartLoadCoordinator | None = None
+    removed: bool = False
+    _view: StationView | None = field(default=None, init=False, repr=False)
+
+    @property
+    def station_id(self) -> str:
+        """The station's key (device identifier, unique ids)."""
+        return self.station.station_id
+
+    @property
+    def system_id(self) -> str | None:
+        """The northbound/MQTT system id, when known."""
+        return self.station.system_id
+
+    @property
+    def info(self) -> StationInfo | None:
+        """The app API's station (``None`` for a push-only station)."""
+        return self.station.info
+
+    def coordinators(self) -> list[DataUpdateCoordinator[Any]]:
+        """Every coordinator of the station, the polling ones first."""
+        polling: list[DataUpdateCoordinator[Any]] = [
+            coordinator
+            for coordinator in (self.live, self.settings, self.smart_loads)
+            if coordinator is not None
+        ]
+        return [*polling, self.push]
+
+    def view(self) -> StationView:
+        """The station's current data as one typed snapshot (rebuilt when it changed)."""
+        live = None if self.live is None else self.live.data
+        view = self._view
+        if (
+            view is None
+            or view.station is not self.station
+            or view.live is not live
+            or view.push is not self.push.data
+            or view.settings is not self.settings.data
+        ):
+            view = self._view = StationView(
+                self.station, live=live, push=self.push.data, settings=self.settings.data
+            )
+        return view
 
 
-@dataclass
-class SigenCloudData:
-    """The coordinator's data: all stations of the account."""
-
-    stations: dict[str, StationData] = field(default_factory=dict)
-    mqtt_connected: bool = False
-
-
-@dataclass
+@dataclass(kw_only=True)
 class SigenRuntimeData:
-    """What a loaded config entry keeps in ``entry.runtime_data``."""
+    """The entry's clients, its account coordinator and the MQTT push listener.
+
+    The account coordinator holds the stations' runtimes.
+    """
 
     client: Sigen
-    coordinator: SigenCoordinator
+    account: SigenAccountCoordinator
+    push: SigenPushListener
     northbound: NorthboundClient | None = None
-    mqtt: SigenMQTT | None = None
-    mqtt_task: asyncio.Task[None] | None = None
+
+    @property
+    def stations(self) -> dict[str, StationRuntime]:
+        """The stations on the account, by key."""
+        return self.account.stations
+
+    @property
+    def mqtt(self) -> SigenMQTT | None:
+        """The MQTT client (developer credentials with usable certificates only)."""
+        return self.push.mqtt
+
+    @property
+    def developer_api(self) -> bool:
+        """Whether the entry runs with the developer API (northbound, and MQTT)."""
+        return self.northbound is not None or self.mqtt is not None
+
+    def coordinators(self) -> list[DataUpdateCoordinator[Any]]:
+        """Every coordinator of the entry: the account's, then each station's."""
+        found: list[DataUpdateCoordinator[Any]] = [self.account]
+        for station in self.stations.values():
+            found.extend(station.coordinators())
+        return found
 
 
 type SigenConfigEntry = ConfigEntry[SigenRuntimeData]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -19,7 +20,7 @@ from .const import (
     CONF_CLIENT_CERT,
     CONF_CLIENT_KEY,
 )
-from .data import SigenConfigEntry
+from .data import SigenConfigEntry, StationRuntime
 
 # Keys redacted wherever they appear (entry data, models, raw cloud payloads).
 TO_REDACT = {
@@ -63,7 +64,7 @@ def _plain(value: Any) -> Any:
     """Dataclasses, enums and datetimes as JSON-friendly values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
         return [_plain(v) for v in value]
@@ -87,32 +88,54 @@ def _scrub(value: Any, secrets: list[str]) -> Any:
     return value
 
 
-async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant, entry: SigenConfigEntry
-) -> dict[str, Any]:
-    """Everything useful to debug the entry, with nothing that identifies the owner."""
+def _station(station: StationRuntime) -> dict[str, Any]:
+    """One station: its account entry and each coordinator's data and health."""
+    view = station.view()
+    return {
+        "station_id": station.station_id,
+        "system_id": station.system_id,
+        "info": _plain(station.info),
+        "energy_flow": _plain(view.energy_flow),
+        "last_poll": _plain(view.last_poll),
+        "settings": _plain(view.settings),
+        "smart_loads": _plain(station.smart_loads.data if station.smart_loads else None),
+        "push": _plain(view.push),
+        "last_update_success": {
+            kind: coordinator.last_update_success
+            for kind, coordinator in (
+                ("live", station.live),
+                ("settings", station.settings),
+                ("smart_loads", station.smart_loads),
+            )
+            if coordinator is not None
+        },
+    }
+
+
+def _secrets(entry: SigenConfigEntry) -> list[str]:
+    """Every identifier and secret of the entry, longest first."""
     runtime = entry.runtime_data
-    coordinator = runtime.coordinator
     secrets = [str(v) for v in entry.data.values() if isinstance(v, str) and len(v) >= 4]
-    for station_id, station in coordinator.data.stations.items():
+    for station_id, station in runtime.stations.items():
         secrets.append(station_id)
         if station.system_id:
             secrets.append(station.system_id)
         if station.info is not None and station.info.sn_code:
             secrets.append(station.info.sn_code)
-    secrets.extend(
-        token
-        for token in (
-            getattr(runtime.northbound, "access_token", None),
-            entry.unique_id,
-        )
-        if isinstance(token, str) and token
-    )
+    if runtime.northbound is not None and runtime.northbound.access_token:
+        secrets.append(runtime.northbound.access_token)
+    if entry.unique_id:
+        secrets.append(entry.unique_id)
     # Longest first, so that a secret containing another one is replaced whole.
-    secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+    return sorted({s for s in secrets if s}, key=len, reverse=True)
 
-    stations = [_plain(station) for station in coordinator.data.stations.values()]
-    mqtt = runtime.mqtt
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: SigenConfigEntry
+) -> dict[str, Any]:
+    """Everything useful to debug the entry, with nothing that identifies the owner."""
+    runtime = entry.runtime_data
+    push, mqtt = runtime.push, runtime.mqtt
     result = {
         "entry": {
             "title": entry.title,
@@ -121,20 +144,20 @@ async def async_get_config_entry_diagnostics(
             "options": dict(entry.options),
         },
         "coordinator": {
-            "last_update_success": coordinator.last_update_success,
-            "update_interval": str(coordinator.update_interval),
+            "last_update_success": all(c.last_update_success for c in runtime.coordinators()),
+            "update_interval": str(runtime.account.update_interval),
             "developer_credentials": runtime.northbound is not None,
             "mqtt": {
-                "running": runtime.mqtt_task is not None and not runtime.mqtt_task.done(),
-                "connected": bool(getattr(mqtt, "connected", False)),
-                "onboarding": _plain(getattr(mqtt, "onboarding", {}) or {}),
+                "running": push.task is not None and not push.task.done(),
+                "connected": mqtt is not None and mqtt.connected,
+                "onboarding": _plain(mqtt.onboarding if mqtt is not None else {}),
             },
-            "mqtt_connected": coordinator.data.mqtt_connected,
-            "stations": stations,
+            "mqtt_connected": push.connected,
+            "stations": [_station(station) for station in runtime.stations.values()],
         },
     }
     redacted = async_redact_data(result, TO_REDACT)
     # Onboarding results are keyed by system id: redact the keys too.
     onboarding = redacted["coordinator"]["mqtt"]["onboarding"]
     redacted["coordinator"]["mqtt"]["onboarding"] = list(onboarding.values())
-    return _scrub(redacted, secrets)  # type: ignore[no-any-return]
+    return _scrub(redacted, _secrets(entry))  # type: ignore[no-any-return]

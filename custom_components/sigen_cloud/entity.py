@@ -1,121 +1,205 @@
-"""Base entities of the Sigen Cloud integration, and helpers the platforms share."""
+"""Base entities of Sigen Cloud, their description base, and device bookkeeping.
+
+Every entity belongs to one station's device (a smart load's entities to the load's own
+device, via the station's). An entity listens to one coordinator, whose success makes
+it available, and may also listen to others of its station: a power sensor shows the
+freshest of the polled energy flow and the pushed telemetry.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
-from homeassistant.util import dt as dt_util
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
-from .client import has_developer_credentials as entry_has_developer_credentials
-from .const import DOMAIN, LOGGER
-from .coordinator import SigenCoordinator
-from .data import SigenConfigEntry, StationData
+from .client import has_developer_credentials
+from .const import DEVICE_MODEL_SMART_LOAD, DEVICE_MODEL_STATION, DOMAIN, LOGGER
+from .coordinator import NB_REST_MODES, SigenSmartLoadCoordinator
 from .helpers import sigen_errors
-from .sigen import (
-    CurrentMode,
-    NBMode,
-    SmartLoad,
-)
-from .sigen.const import APP_DEFAULT_PROFILE_ID
 
-# Modes the northbound REST API switches; the others go over MQTT.
-NB_REST_MODES = frozenset({NBMode.MSC, NBMode.FFG})
+if TYPE_CHECKING:
+    from .data import SigenConfigEntry, StationRuntime
+    from .models import AccountStation
+    from .sigen import NBMode, SmartLoad
+    from .view import StationView
 
 
-def station_device_info(coordinator: SigenCoordinator, station_id: str) -> DeviceInfo:
+def _always(_view: StationView) -> bool:
+    return True
+
+
+@dataclass(frozen=True, kw_only=True)
+class SigenEntityDescription(EntityDescription):
+    """What every Sigen Cloud entity description has, on every platform.
+
+    ``exists_fn`` decides whether a station gets the entity at all, ``available_fn``
+    whether it is available now (on top of its coordinator's success).
+    """
+
+    exists_fn: Callable[[StationView], bool] = _always
+    available_fn: Callable[[StationView], bool] = _always
+
+
+def station_device_info(station: AccountStation, configuration_url: str) -> DeviceInfo:
     """The device of a station.
 
     It is named as the owner named the station in the app (its id where no name is
     known). Its "Visit" link opens the web app of the entry's own region, or its own
     server (the simulator answers there with its control index).
     """
-    station = coordinator.data.stations.get(station_id)
-    info = station.info if station else None
+    info = station.info
     return DeviceInfo(
-        identifiers={(DOMAIN, station_id)},
+        identifiers={(DOMAIN, station.station_id)},
         manufacturer="Sigenergy",
-        model="SigenStor station",
-        # The name the owner gave the station in the app; its id where none is known.
-        name=(info.name if info and info.name else None) or f"Sigen station {station_id}",
-        serial_number=station.system_id if station else None,
-        configuration_url=coordinator.client.web_app_url if info else None,
+        model=DEVICE_MODEL_STATION,
+        name=(info.name if info and info.name else None) or f"Sigen station {station.station_id}",
+        serial_number=station.system_id,
+        configuration_url=configuration_url if info else None,
     )
 
 
-class SigenEntity(CoordinatorEntity[SigenCoordinator]):
-    """An entity that belongs to one station's device."""
+def smart_load_identifier(station_id: str, path: int) -> tuple[str, str]:
+    """Device registry identifier of a smart load's own device."""
+    return (DOMAIN, f"{station_id}_smart_load_{path}")
+
+
+class SigenEntity[CoordT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordT]):
+    """An entity of one station, available while its coordinator and station are."""
 
     _attr_has_entity_name = True
+    entity_description: SigenEntityDescription
 
-    def __init__(self, coordinator: SigenCoordinator, station_id: str, key: str) -> None:
+    def __init__(
+        self,
+        coordinator: CoordT,
+        station: StationRuntime,
+        description: SigenEntityDescription,
+        *,
+        key: str | None = None,
+        also: Iterable[DataUpdateCoordinator[Any] | None] = (),
+    ) -> None:
+        """Describe the entity; ``also``: other coordinators whose updates it shows."""
         super().__init__(coordinator)
-        self.station_id = station_id
-        self._attr_unique_id = f"{station_id}_{key}"
-        self._attr_device_info = station_device_info(coordinator, station_id)
+        self.entity_description = description
+        self.station = station
+        self.station_id = station.station_id
+        self._also = [other for other in also if other is not None and other is not coordinator]
+        self._attr_unique_id = f"{station.station_id}_{key or description.key}"
+        self._attr_device_info = station_device_info(
+            station.station, station.settings.config_entry.runtime_data.client.web_app_url
+        )
 
+    @override
     async def async_added_to_hass(self) -> None:
-        """Listen to polls (every entity) and to pushes of this entity's station."""
+        """Listen to the entity's coordinator and to the others it shows."""
         await super().async_added_to_hass()
-        self.async_on_remove(
-            self.coordinator.async_add_station_listener(
-                self.station_id, self._handle_coordinator_update
-            )
+        for other in self._also:
+            self.async_on_remove(other.async_add_listener(self._handle_coordinator_update))
+
+    @property
+    def view(self) -> StationView | None:
+        """The station's current data (``None`` once it left the account)."""
+        return None if self.station.removed else self.station.view()
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Available while the coordinator and the station are, as the description says."""
+        view = self.view
+        return super().available and view is not None and self.entity_description.available_fn(view)
+
+
+class SigenSmartLoadEntity(SigenEntity[SigenSmartLoadCoordinator]):
+    """An entity of one smart load, on the load's own device (via the station's device).
+
+    Smart loads get their own devices so that a load that disappears from the account
+    takes all its entities with it when its device is removed.
+    """
+
+    def __init__(
+        self,
+        coordinator: SigenSmartLoadCoordinator,
+        station: StationRuntime,
+        path: int,
+        description: SigenEntityDescription,
+        via_device_id: str,
+    ) -> None:
+        """Describe the entity of the load at ``path``."""
+        super().__init__(
+            coordinator, station, description, key=f"smart_load_{path}_{description.key}"
+        )
+        self.path = path
+        load = self.smart_load
+        self._attr_device_info = DeviceInfo(
+            identifiers={smart_load_identifier(station.station_id, path)},
+            manufacturer="Sigenergy",
+            model=DEVICE_MODEL_SMART_LOAD,
+            name=load.name if load else f"Smart load {path}",
+            via_device_id=via_device_id,
         )
 
     @property
-    def station(self) -> StationData | None:
-        """This entity's station in the coordinator's latest data."""
-        return self.coordinator.data.stations.get(self.station_id)
+    def smart_load(self) -> SmartLoad | None:
+        """The entity's smart load in the latest data (``None`` once it is gone)."""
+        data = self.coordinator.data
+        if self.station.removed or data is None:
+            return None
+        return data.loads.get(self.path)
 
     @property
+    @override
     def available(self) -> bool:
-        """Available while the coordinator is and the station is still on the account."""
-        return super().available and self.station is not None
+        """Available while the load is still on the station."""
+        return super().available and self.smart_load is not None
 
 
 @callback
-def async_track_stations(entry: SigenConfigEntry, add_station: Callable[[str], None]) -> None:
-    """Call ``add_station(station_id)`` for every station now and for stations that
-    appear later (a coordinator listener comparing the known station ids).
+def async_track_stations(
+    entry: SigenConfigEntry, add_station: Callable[[StationRuntime], None]
+) -> None:
+    """Call ``add_station`` for every station now, and for stations that appear later.
 
-    A station that leaves the account loses its device in the coordinator, and with
-    it every entity of it on every platform; should it come back, it is added again.
+    A station that leaves the account loses its device (the account coordinator
+    removes it), and with it every entity of it on every platform; should it come
+    back, it is added again.
     """
-    coordinator = entry.runtime_data.coordinator
+    account = entry.runtime_data.account
     known: set[str] = set()
 
     @callback
     def update() -> None:
-        current = coordinator.station_ids
-        for station_id in sorted(current - known):
-            add_station(station_id)
+        stations = account.stations
+        for station_id in sorted(set(stations) - known):
+            add_station(stations[station_id])
         known.clear()
-        known.update(current)
+        known.update(stations)
 
     update()
-    entry.async_on_unload(coordinator.async_add_listener(update))
+    entry.async_on_unload(account.async_add_listener(update))
 
 
 @callback
 def async_remove_developer_entities(
     hass: HomeAssistant, entry: SigenConfigEntry, domain: str, keys: Iterable[str]
 ) -> None:
-    """Remove this platform's entities that need developer credentials (``keys``: their
-    description keys) from the entity registry when the entry has none.
+    """Remove the platform's developer-credential entities when the entry has none.
 
+    ``keys`` are their description keys.
     The entities are only created with developer credentials; without this, removing
     the credentials would leave their registry entries behind as "unavailable"
     entities. They are created again when the credentials come back. Credentials that
     are set but refused for now keep their entities (unavailable, a repair issue
     explains why).
     """
-    if entry_has_developer_credentials(entry.data):
+    if has_developer_credentials(entry.data):
         return
     registry = er.async_get(hass)
     wanted = set(keys)
@@ -126,55 +210,13 @@ def async_remove_developer_entities(
             registry.async_remove(entity.entity_id)
 
 
-def smart_load_identifier(station_id: str, path: int) -> tuple[str, str]:
-    """Device registry identifier of a smart load's own device."""
-    return (DOMAIN, f"{station_id}_smart_load_{path}")
-
-
-class SigenSmartLoadEntity(SigenEntity):
-    """An entity of one smart load, on the load's own device (via the station's device).
-
-    Smart loads get their own devices so that a load that disappears from the account
-    takes all its entities with it when its device is removed.
-    """
-
-    def __init__(
-        self,
-        coordinator: SigenCoordinator,
-        station_id: str,
-        path: int,
-        key: str,
-        via_device_id: str,
-    ) -> None:
-        super().__init__(coordinator, station_id, f"smart_load_{path}_{key}")
-        self.path = path
-        load = self.smart_load
-        self._attr_device_info = DeviceInfo(
-            identifiers={smart_load_identifier(station_id, path)},
-            manufacturer="Sigenergy",
-            model="Smart load",
-            name=load.name if load else f"Smart load {path}",
-            via_device_id=via_device_id,
-        )
-
-    @property
-    def smart_load(self) -> SmartLoad | None:
-        """This entity's smart load in the coordinator's latest data."""
-        station = self.station
-        return station.smart_loads.get(self.path) if station else None
-
-    @property
-    def available(self) -> bool:
-        """Available while the load is still on the station."""
-        return super().available and self.smart_load is not None
-
-
-def current_smart_loads(coordinator: SigenCoordinator) -> set[tuple[str, int]]:
-    """Every (station id, load path) in the coordinator's data."""
+def _current_loads(entry: SigenConfigEntry) -> set[tuple[str, int]]:
+    """Every (station id, load path) in the smart-load coordinators' data."""
     return {
         (station_id, path)
-        for station_id, station in coordinator.data.stations.items()
-        for path in station.smart_loads
+        for station_id, station in entry.runtime_data.stations.items()
+        if station.smart_loads is not None and station.smart_loads.data is not None
+        for path in station.smart_loads.data.loads
     }
 
 
@@ -182,18 +224,19 @@ def current_smart_loads(coordinator: SigenCoordinator) -> set[tuple[str, int]]:
 def async_track_smart_loads(
     hass: HomeAssistant,
     entry: SigenConfigEntry,
-    add_load: Callable[[str, int, str], None],
+    add_load: Callable[[StationRuntime, int, str], None],
 ) -> None:
-    """Call ``add_load(station_id, path, via_device_id)`` for every smart load now and for
-    loads that appear later (``via_device_id`` is the station device's registry id).
+    """Call ``add_load(station, path, via_device_id)`` for every smart load, now and later.
 
-    Loads that disappear from the account lose their device, and with it every entity
-    of theirs on every platform. Devices of loads that vanished while Home Assistant
-    was not running are removed at start-up.
+    ``via_device_id`` is the station device's registry id.
+    Loads that disappear (or whose station leaves the account) lose their device, and
+    with it every entity of theirs on every platform. Devices of loads that vanished
+    while Home Assistant was not running are removed at start-up.
     """
-    coordinator = entry.runtime_data.coordinator
+    runtime = entry.runtime_data
     device_registry = dr.async_get(hass)
     known: set[tuple[str, int]] = set()
+    followed: set[str] = set()
 
     def remove(station_id: str, path: int) -> None:
         device = device_registry.async_get_device_by_identifier(
@@ -205,20 +248,25 @@ def async_track_smart_loads(
 
     @callback
     def update() -> None:
-        current = current_smart_loads(coordinator)
+        stations = runtime.stations
+        for station_id, station in stations.items():
+            if station.smart_loads is not None and station_id not in followed:
+                followed.add(station_id)
+                entry.async_on_unload(station.smart_loads.async_add_listener(update))
+        current = _current_loads(entry)
         for station_id, path in sorted(current - known):
             station_device = device_registry.async_get_or_create(
                 config_entry_id=entry.entry_id,
-                **station_device_info(coordinator, station_id),
+                **station_device_info(stations[station_id].station, runtime.client.web_app_url),
             )
-            add_load(station_id, path, station_device.id)
+            add_load(stations[station_id], path, station_device.id)
         for station_id, path in known - current:
             remove(station_id, path)
         known.clear()
         known.update(current)
 
     # Devices left over from loads that vanished while we were not running.
-    current = current_smart_loads(coordinator)
+    current = _current_loads(entry)
     for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
         for domain, identifier in device.identifiers:
             if domain != DOMAIN or "_smart_load_" not in identifier:
@@ -228,24 +276,19 @@ def async_track_smart_loads(
                 remove(station_id, int(path))
 
     update()
-    entry.async_on_unload(coordinator.async_add_listener(update))
-
-
-def has_developer_credentials(entry: SigenConfigEntry) -> bool:
-    """Whether the entry runs with developer credentials (northbound API and MQTT)."""
-    runtime = entry.runtime_data
-    return runtime.northbound is not None or runtime.mqtt is not None
+    entry.async_on_unload(runtime.account.async_add_listener(update))
 
 
 async def async_switch_northbound_mode(
-    hass: HomeAssistant, entry: SigenConfigEntry, station: StationData, mode: NBMode
+    hass: HomeAssistant, entry: SigenConfigEntry, station: StationRuntime, mode: NBMode
 ) -> None:
     """Switch a station's northbound mode: MSC/FFG over REST, VPP/NBI over MQTT.
 
-    Raises translated errors; on success the new mode is shown at once.
+    Raises translated errors; on success the new mode shows at once in both mode
+    selects of the station, and a refresh follows.
     """
     runtime = entry.runtime_data
-    if not has_developer_credentials(entry):
+    if not runtime.developer_api:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="no_developer_credentials"
         )
@@ -255,46 +298,11 @@ async def async_switch_northbound_mode(
             translation_key="no_system_id",
             translation_placeholders={"station": station.station_id},
         )
+    if mode not in NB_REST_MODES and runtime.mqtt is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="mqtt_required",
+            translation_placeholders={"mode": mode.name},
+        )
     async with sigen_errors(hass, entry):
-        if mode in NB_REST_MODES:
-            if runtime.northbound is not None:
-                await runtime.northbound.switch_mode(station.system_id, mode)
-            else:
-                await runtime.client.nb_switch_mode(mode, station.system_id)
-        else:
-            if runtime.mqtt is None:
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN,
-                    translation_key="mqtt_required",
-                    translation_placeholders={"mode": mode.name},
-                )
-            await runtime.mqtt.switch_mode(station.system_id, mode)
-    show_ems_mode(station, int(mode))
-    runtime.coordinator.async_update_listeners()
-    # The refresh right after confirms the operational mode (its custom profile...).
-    await runtime.coordinator.async_request_slow_refresh()
-
-
-def show_ems_mode(station: StationData, value: int, *, profile: bool = False) -> None:
-    """Show a new EMS work mode at once in both selects of the station.
-
-    The app's operational mode and the northbound mode are one setting of the system,
-    the EMS work mode: northbound MSC (0) and FFG (5) are the app's modes 0 and 5, and
-    switching either select switches the other (a TOU or AI mode is gone after a
-    northbound switch, and going back to MSC does not bring it back).
-    """
-    station.nb_mode_at = dt_util.utcnow()
-    try:
-        station.nb_mode = None if profile else NBMode(value)
-    except ValueError:
-        station.nb_mode = None  # AI, TOU...: not a northbound mode
-    if profile:
-        return
-    current = station.current_mode
-    if current is not None and current.mode == value and current.profile_id < 0:
-        return
-    label = next(
-        (mode.label for mode in station.modes if mode.value == value and not mode.is_profile),
-        None,
-    )
-    station.current_mode = CurrentMode(value, APP_DEFAULT_PROFILE_ID, label)
+        await station.settings.async_set_northbound_mode(mode, runtime.mqtt)

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from typing import override
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, override
 
-from homeassistant.components.event import EventEntity
+from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import SigenCoordinator
-from .data import SigenConfigEntry
-from .entity import SigenEntity, async_remove_developer_entities, async_track_stations
-from .sigen import AlarmEvent
+from .coordinator import SigenPushCoordinator
+from .entity import (
+    SigenEntity,
+    SigenEntityDescription,
+    async_remove_developer_entities,
+    async_track_stations,
+)
+
+if TYPE_CHECKING:
+    from .data import SigenConfigEntry, StationRuntime
+    from .sigen import AlarmEvent
 
 PARALLEL_UPDATES = 0
 
@@ -24,59 +32,65 @@ ATTR_DESCRIPTION = "description"
 ALARM_KEY = "alarm"
 
 
+@dataclass(frozen=True, kw_only=True)
+class SigenEventEntityDescription(EventEntityDescription, SigenEntityDescription):
+    """An event entity of a station."""
+
+
+ALARM = SigenEventEntityDescription(
+    key=ALARM_KEY,
+    translation_key="alarm",
+    event_types=[EVENT_GENERATION, EVENT_RECOVERY],
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: SigenConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up an alarm event entity per station, now and as stations appear, when
-    developer credentials give us MQTT.
+    """Set up an alarm event entity per station, now and as stations appear.
+
+    Only with developer credentials: alarms come over MQTT.
     """
     async_remove_developer_entities(hass, entry, Platform.EVENT, [ALARM_KEY])
     if entry.runtime_data.mqtt is None:
         return
-    coordinator = entry.runtime_data.coordinator
 
     @callback
-    def add_station(station_id: str) -> None:
-        async_add_entities([SigenAlarmEvent(coordinator, station_id)])
+    def add_station(station: StationRuntime) -> None:
+        async_add_entities([SigenAlarmEvent(station.push, station, ALARM)])
 
     async_track_stations(entry, add_station)
 
 
-class SigenAlarmEvent(SigenEntity, EventEntity):
+class SigenAlarmEvent(SigenEntity[SigenPushCoordinator], EventEntity):
     """Fires ``generation`` when an alarm is raised and ``recovery`` when it clears.
 
     One event per pushed alarm, in the order received, also when one message carries
-    several (a raise and its recovery, several codes): the coordinator hands each
-    update's new alarms over in ``StationData.new_alarms``. Alarms known when the
-    entity is added are not replayed; statuses other than the two event types are
-    ignored.
+    several (a raise and its recovery, several codes): the push coordinator hands each
+    alarm to the entity as it arrives. Alarms known when the entity is added are not
+    replayed; statuses other than the two event types are ignored.
     """
 
-    _attr_translation_key = "alarm"
-    _attr_event_types = [EVENT_GENERATION, EVENT_RECOVERY]
+    entity_description: SigenEventEntityDescription
 
-    def __init__(self, coordinator: SigenCoordinator, station_id: str) -> None:
-        super().__init__(coordinator, station_id, ALARM_KEY)
-
-    def _pending(self) -> list[AlarmEvent]:
-        """The alarms of the current update that make an event, in order."""
-        station = self.station
-        if station is None:
-            return []
-        return [alarm for alarm in station.new_alarms if alarm.status in self._attr_event_types]
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Receive the station's alarms from now on."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.coordinator.async_add_alarm_listener(self._async_alarm))
 
     @callback
-    @override
-    def _handle_coordinator_update(self) -> None:
-        for alarm in self._pending():
-            attributes = {
-                ATTR_ALARM_CODE: alarm.alarm_code,
-                ATTR_CHANGE_TIME: alarm.change_time.isoformat(),
-            }
-            if alarm.description is not None:
-                attributes[ATTR_DESCRIPTION] = alarm.description
-            self._trigger_event(alarm.status, attributes)
-            self.async_write_ha_state()  # one state (and state_changed event) per alarm
-        super()._handle_coordinator_update()
+    def _async_alarm(self, alarm: AlarmEvent) -> None:
+        """Fire the event of one alarm (one state, and state_changed event, each)."""
+        if alarm.status not in self.event_types:
+            return
+        attributes = {
+            ATTR_ALARM_CODE: alarm.alarm_code,
+            ATTR_CHANGE_TIME: alarm.change_time.isoformat(),
+        }
+        if alarm.description is not None:
+            attributes[ATTR_DESCRIPTION] = alarm.description
+        self._trigger_event(alarm.status, attributes)
+        self.async_write_ha_state()

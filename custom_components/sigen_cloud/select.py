@@ -1,28 +1,37 @@
-"""Selects of the Sigen Cloud integration: operational mode and northbound mode."""
+"""Selects of the Sigen Cloud integration: operational mode and northbound mode.
+
+Both show one setting of the system, its EMS work mode (see coordinator/settings.py).
+A choice shows at once and goes back if the cloud refuses it; the settings coordinator
+records what the cloud accepted, so that both selects agree, and refreshes.
+"""
 
 from __future__ import annotations
 
-from typing import override
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, override
 
-from homeassistant.components.select import SelectEntity
+from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .coordinator import SigenCoordinator
-from .data import SigenConfigEntry, StationData
+from .coordinator import SigenSettingsCoordinator
 from .entity import (
     SigenEntity,
+    SigenEntityDescription,
     async_remove_developer_entities,
     async_switch_northbound_mode,
     async_track_stations,
-    has_developer_credentials,
-    show_ems_mode,
-    sigen_errors,
 )
-from .sigen import CurrentMode, NBMode, OperationalMode
+from .helpers import sigen_errors
+from .sigen import NBMode
+
+if TYPE_CHECKING:
+    from .data import SigenConfigEntry, StationRuntime
+    from .view import StationView
 
 PARALLEL_UPDATES = 1
 
@@ -30,44 +39,62 @@ NB_OPTIONS = [mode.name.lower() for mode in NBMode]
 NORTHBOUND_MODE_KEY = "northbound_mode"
 
 
-def current_mode_label(station: StationData) -> str | None:
-    """The label of the station's current operational mode, when it is one of its modes."""
-    current = station.current_mode
-    if current is None:
-        return None
-    labels = [mode.label for mode in station.modes]
-    if current.label in labels:
-        return current.label
-    for mode in station.modes:
-        if mode.value == current.mode and (
-            not mode.is_profile or mode.profile_id == current.profile_id
-        ):
-            return mode.label
-    return None
+@dataclass(frozen=True, kw_only=True)
+class SigenSelectEntityDescription(SelectEntityDescription, SigenEntityDescription):
+    """A mode select of a station (``pushed``: the push may carry its value)."""
+
+    options_fn: Callable[[StationView], list[str]]
+    current_fn: Callable[[StationView], str | None]
+    select_fn: Callable[[SigenSelect, str], Awaitable[None]]
+    pushed: bool = False
 
 
-def current_nb_mode(station: StationData) -> NBMode | None:
-    """The station's northbound mode: the newer of the last one queried or set and the
-    telemetry's operational mode (``None`` while the EMS runs another mode, like AI).
-    """
-    value: int | None = station.nb_mode
-    pushed = getattr(station.telemetry, "operational_mode", None)
-    if pushed is not None and (
-        (station.nb_mode is None and station.nb_mode_at is None)
-        or (
-            station.nb_mode_at is not None
-            and station.operational_mode_at is not None
-            and station.operational_mode_at > station.nb_mode_at
+async def _select_operational_mode(entity: SigenSelect, option: str) -> None:
+    """Switch the app's operational mode (a default mode, or a custom profile)."""
+    view = entity.view
+    mode = next((m for m in view.settings.modes if m.label == option), None) if view else None
+    if mode is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_mode",
+            translation_placeholders={"mode": option},
         )
-    ):
-        value = pushed
-    if value is None:
-        return None
-    try:
-        return NBMode(value)
-    except ValueError:
-        # AI, TOU, a custom profile...: not a northbound mode.
-        return None
+    async with sigen_errors(entity.hass, entity.coordinator.config_entry):
+        await entity.coordinator.async_set_operational_mode(mode)
+
+
+async def _select_northbound_mode(entity: SigenSelect, option: str) -> None:
+    """Switch the northbound mode (MSC/FFG over REST, VPP/NBI over MQTT)."""
+    await async_switch_northbound_mode(
+        entity.hass, entity.coordinator.config_entry, entity.station, NBMode[option.upper()]
+    )
+
+
+def _nb_option(view: StationView) -> str | None:
+    """The northbound mode as an option (``None``: the EMS runs another mode)."""
+    mode = view.nb_mode
+    return None if mode is None else mode.name.lower()
+
+
+OPERATIONAL_MODE = SigenSelectEntityDescription(
+    key="operational_mode",
+    translation_key="operational_mode",
+    options_fn=lambda view: [mode.label for mode in view.settings.modes],
+    current_fn=lambda view: view.current_mode_label,
+    select_fn=_select_operational_mode,
+    available_fn=lambda view: bool(view.settings.modes),
+)
+NORTHBOUND_MODE = SigenSelectEntityDescription(
+    key=NORTHBOUND_MODE_KEY,
+    translation_key="northbound_mode",
+    entity_category=EntityCategory.CONFIG,
+    options=NB_OPTIONS,
+    options_fn=lambda _view: NB_OPTIONS,
+    current_fn=_nb_option,
+    select_fn=_select_northbound_mode,
+    exists_fn=lambda view: view.system_id is not None,
+    pushed=True,
+)
 
 
 async def async_setup_entry(
@@ -76,100 +103,56 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the mode selects of every station, now and as stations appear."""
-    coordinator = entry.runtime_data.coordinator
-    with_northbound = has_developer_credentials(entry)
+    with_northbound = entry.runtime_data.developer_api
     async_remove_developer_entities(hass, entry, Platform.SELECT, [NORTHBOUND_MODE_KEY])
 
     @callback
-    def add_station(station_id: str) -> None:
-        entities: list[SelectEntity] = [SigenOperationalModeSelect(coordinator, station_id, entry)]
-        station = coordinator.data.stations[station_id]
-        if with_northbound and station.system_id is not None:
-            entities.append(SigenNorthboundModeSelect(coordinator, station_id, entry))
+    def add_station(station: StationRuntime) -> None:
+        view = station.view()
+        entities = [SigenSelect(station, OPERATIONAL_MODE)]
+        if with_northbound and NORTHBOUND_MODE.exists_fn(view):
+            entities.append(SigenSelect(station, NORTHBOUND_MODE))
         async_add_entities(entities)
 
     async_track_stations(entry, add_station)
 
 
-class SigenOperationalModeSelect(SigenEntity, SelectEntity):
-    """The station's operational mode: the account's modes and custom profiles, by label."""
+class SigenSelect(SigenEntity[SigenSettingsCoordinator], SelectEntity):
+    """A mode select of a station."""
 
-    _attr_translation_key = "operational_mode"
+    entity_description: SigenSelectEntityDescription
 
-    def __init__(
-        self, coordinator: SigenCoordinator, station_id: str, entry: SigenConfigEntry
-    ) -> None:
-        super().__init__(coordinator, station_id, "operational_mode")
-        self.entry = entry
+    def __init__(self, station: StationRuntime, description: SigenSelectEntityDescription) -> None:
+        """Show the station's settings (and the push, when it may carry the mode)."""
+        also = (station.push,) if description.pushed else ()
+        super().__init__(station.settings, station, description, also=also)
+        self._async_update_attrs()
 
-    @property
+    @callback
+    def _async_update_attrs(self) -> None:
+        """Options and current option from the station's current data."""
+        view = self.view
+        description = self.entity_description
+        self._attr_options = description.options_fn(view) if view else []
+        self._attr_current_option = description.current_fn(view) if view else None
+
+    @callback
     @override
-    def available(self) -> bool:
-        station = self.station
-        return super().available and station is not None and bool(station.modes)
-
-    @property
-    @override
-    def options(self) -> list[str]:
-        station = self.station
-        return [mode.label for mode in station.modes] if station else []
-
-    @property
-    @override
-    def current_option(self) -> str | None:
-        station = self.station
-        return current_mode_label(station) if station else None
-
-    def _mode(self, option: str) -> OperationalMode:
-        station = self.station
-        for mode in station.modes if station else []:
-            if mode.label == option:
-                return mode
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="unknown_mode",
-            translation_placeholders={"mode": option},
-        )
+    def _handle_coordinator_update(self) -> None:
+        """Show the new data (it replaces an optimistic option)."""
+        self._async_update_attrs()
+        super()._handle_coordinator_update()
 
     @override
     async def async_select_option(self, option: str) -> None:
-        mode = self._mode(option)
-        async with sigen_errors(self.hass, self.entry):
-            await self.entry.runtime_data.client.set_operational_mode(
-                mode.value, mode.profile_id, station_id=self.station_id
-            )
-        # Show the accepted mode at once, the northbound mode too (the same EMS work
-        # mode); the refresh right after confirms them.
-        if (station := self.station) is not None:
-            station.current_mode = CurrentMode(mode.value, mode.profile_id, mode.label)
-            show_ems_mode(station, mode.value, profile=mode.is_profile)
-        self.coordinator.async_update_listeners()
-        await self.coordinator.async_request_slow_refresh()
-
-
-class SigenNorthboundModeSelect(SigenEntity, SelectEntity):
-    """The station's northbound mode (MSC, FFG, VPP, NBI); needs developer credentials."""
-
-    _attr_translation_key = "northbound_mode"
-    _attr_entity_category = EntityCategory.CONFIG
-    _attr_options = NB_OPTIONS
-
-    def __init__(
-        self, coordinator: SigenCoordinator, station_id: str, entry: SigenConfigEntry
-    ) -> None:
-        super().__init__(coordinator, station_id, NORTHBOUND_MODE_KEY)
-        self.entry = entry
-
-    @property
-    @override
-    def current_option(self) -> str | None:
-        station = self.station
-        mode = current_nb_mode(station) if station else None
-        return mode.name.lower() if mode is not None else None
-
-    @override
-    async def async_select_option(self, option: str) -> None:
-        station = self.station
-        if station is None:  # pragma: no cover - unavailable entities are not called
-            return
-        await async_switch_northbound_mode(self.hass, self.entry, station, NBMode[option.upper()])
+        """Show the option at once; go back to the previous one if the cloud refuses."""
+        previous = self._attr_current_option
+        if option in self.options:
+            self._attr_current_option = option
+            self.async_write_ha_state()
+        try:
+            await self.entity_description.select_fn(self, option)
+        except HomeAssistantError:
+            self._attr_current_option = previous
+            self.async_write_ha_state()
+            raise

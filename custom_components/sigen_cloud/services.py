@@ -22,7 +22,7 @@ from homeassistant.helpers import service
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .data import SigenConfigEntry, StationData
+from .data import SigenConfigEntry, StationRuntime
 from .entity import async_switch_northbound_mode
 from .helpers import sigen_errors
 from .sigen import (
@@ -180,7 +180,9 @@ def _target_error(err: ServiceValidationError, device_id: str) -> ServiceValidat
     return None
 
 
-def async_get_station(hass: HomeAssistant, device_id: str) -> tuple[SigenConfigEntry, StationData]:
+def async_get_station(
+    hass: HomeAssistant, device_id: str
+) -> tuple[SigenConfigEntry, StationRuntime]:
     """The loaded entry and the station of a station's device.
 
     Home Assistant's helper finds the device and its loaded entry of this domain; a
@@ -198,7 +200,7 @@ def async_get_station(hass: HomeAssistant, device_id: str) -> tuple[SigenConfigE
     if station_id is None:
         raise _validation_error("device_not_found", device_id=device_id)
     config_entry: SigenConfigEntry = entry
-    station = config_entry.runtime_data.coordinator.data.stations.get(station_id)
+    station = config_entry.runtime_data.stations.get(station_id)
     if station is None:
         raise _validation_error(
             "not_a_station", device=device.name_by_user or device.name or device_id

@@ -150,8 +150,8 @@ async def mqtt_entry(
     await hass.async_block_till_done()
     # Let the listener finish connecting (the tests expect a live connection; an
     # unload during the connect is clean, see test_unload_while_mqtt_connects).
-    coordinator = config_entry.runtime_data.coordinator
-    await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the MQTT connection")
+    push = config_entry.runtime_data.push
+    await wait_for(hass, lambda: push.connected, "the MQTT connection")
     yield config_entry
     if config_entry.state is ConfigEntryState.LOADED:
         await hass.config_entries.async_unload(config_entry.entry_id)

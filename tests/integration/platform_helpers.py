@@ -15,7 +15,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sigen_cloud.const import DOMAIN
-from custom_components.sigen_cloud.coordinator import SigenCoordinator
+from custom_components.sigen_cloud.coordinator import SigenLiveCoordinator
+from custom_components.sigen_cloud.data import StationRuntime
+from custom_components.sigen_cloud.view import StationView
 from sigen_sim.mqtt_payloads import system_values
 
 from ..snapshot_report import assert_snapshot
@@ -82,7 +84,7 @@ async def setup_entry(
     if developer:
         # Let the MQTT listener finish connecting: the tests start from a connected
         # push stream, and unloading never cancels a connection attempt half-way.
-        await wait_for(hass, lambda: coordinator_of(entry).data.mqtt_connected)
+        await wait_for(hass, lambda: entry.runtime_data.push.connected)
     return entry
 
 
@@ -92,9 +94,32 @@ async def unload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await hass.async_block_till_done()
 
 
-def coordinator_of(entry: MockConfigEntry) -> SigenCoordinator:
-    """The entry's coordinator."""
-    return entry.runtime_data.coordinator  # type: ignore[no-any-return]
+def coordinator_of(entry: MockConfigEntry) -> SigenLiveCoordinator:
+    """The home station's live coordinator (the energy flow, polled every minute)."""
+    live = station_of(entry).live
+    assert live is not None
+    return live
+
+
+def station_of(entry: MockConfigEntry, station_id: str = STATION_ID) -> StationRuntime:
+    """A station's runtime (its coordinators)."""
+    return entry.runtime_data.stations[station_id]  # type: ignore[no-any-return]
+
+
+def view_of(entry: MockConfigEntry, station_id: str = STATION_ID) -> StationView:
+    """A station's current data, as its entities read it."""
+    return station_of(entry, station_id).view()
+
+
+async def slow_refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Refresh what the 10-minute tier polls: the station list, modes and smart loads."""
+    runtime = entry.runtime_data
+    await runtime.account.async_refresh()
+    for station in list(runtime.stations.values()):
+        for coordinator in (station.settings, station.smart_loads):
+            if coordinator is not None:
+                await coordinator.async_refresh()
+    await hass.async_block_till_done()
 
 
 async def wait_for(
@@ -115,16 +140,14 @@ async def wait_for_push(hass: HomeAssistant, sim: Any, entry: MockConfigEntry) -
     The simulator publishes only to subscribed systems, and the subscription request
     may still be on its way: publish until something arrives.
     """
-    coordinator = coordinator_of(entry)
-    station = coordinator.data.stations[STATION_ID]
-    await wait_for(hass, lambda: coordinator.data.mqtt_connected)
+    await wait_for(hass, lambda: entry.runtime_data.push.connected)
     for _ in range(40):
         await sim.publish_telemetry()
         await sim.mqtt.publish_change(SYSTEM_ID, system_values(sim.stations[0]))
         try:
             await wait_for(
                 hass,
-                lambda: station.telemetry is not None and station.system is not None,
+                lambda: view_of(entry).telemetry is not None and view_of(entry).system is not None,
                 attempts=10,
             )
         except AssertionError:

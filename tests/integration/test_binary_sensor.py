@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,11 +15,10 @@ from syrupy.assertion import SnapshotAssertion
 from .platform_helpers import (
     FROZEN_SIM,
     PREFIX,
-    STATION_ID,
     SYSTEM_ID,
-    coordinator_of,
     setup_entry,
     snapshot_entities,
+    station_of,
     unload,
     wait_for,
     wait_for_push,
@@ -54,8 +54,7 @@ async def test_binary_sensors(
         ),
     )
 
-    coordinator = coordinator_of(entry)
-    coordinator.async_handle_connection_change(False)
+    entry.runtime_data.push.async_handle_connection_change(False)
     await hass.async_block_till_done()
     state = hass.states.get(f"binary_sensor.{PREFIX}_mqtt_connection")
     assert state is not None
@@ -75,9 +74,8 @@ async def test_no_binary_sensors_without_developer_credentials(
 async def test_unavailable_without_system_data(hass: HomeAssistant, sim_mqtt: Any) -> None:
     """Peak shaving is unavailable until the change topic said something."""
     entry = await setup_entry(hass, sim_mqtt, Platform.BINARY_SENSOR, developer=True)
-    station = coordinator_of(entry).data.stations[STATION_ID]
-    station.system = None
-    coordinator_of(entry).async_update_listeners()
+    push = station_of(entry).push
+    push.async_set_updated_data(replace(push.data, system=None))
     await hass.async_block_till_done()
     state = hass.states.get(f"binary_sensor.{PREFIX}_peak_shaving")
     assert state is not None
@@ -86,8 +84,7 @@ async def test_unavailable_without_system_data(hass: HomeAssistant, sim_mqtt: An
         f"binary_sensor.{PREFIX}_peak_shaving"
     )
     assert entity is not None
-    stations = coordinator_of(entry).data.stations
-    saved = stations.pop(STATION_ID)
+    station_of(entry).removed = True  # gone from the account
     assert entity.is_on is None
-    stations[STATION_ID] = saved
+    station_of(entry).removed = False
     await unload(hass, entry)

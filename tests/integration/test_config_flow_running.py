@@ -29,11 +29,10 @@ KEY_LOGIN = "/openapi/auth/login/key"
 
 async def _push_arrives(hass: HomeAssistant, sim: Any, entry: MockConfigEntry) -> None:
     """A telemetry message published now reaches the entry's coordinator."""
-    coordinator = entry.runtime_data.coordinator
-    station = next(iter(coordinator.data.stations.values()))
-    before = station.last_telemetry
+    station = next(iter(entry.runtime_data.stations.values()))
+    before = station.view().last_telemetry
     await sim.publish_telemetry(station.system_id)
-    await wait_for(hass, lambda: station.last_telemetry != before, "the pushed telemetry")
+    await wait_for(hass, lambda: station.view().last_telemetry != before, "the pushed telemetry")
 
 
 async def test_reconfigure_keeps_the_push_running(
@@ -47,13 +46,13 @@ async def test_reconfigure_keeps_the_push_running(
     await _push_arrives(hass, sim, mqtt_entry)
     key_logins = sim.count(KEY_LOGIN)
     drops: list[bool] = []
-    original = runtime.coordinator.async_handle_connection_change
+    original = runtime.push.async_handle_connection_change
 
     def connection_change(connected: bool) -> None:
         drops.append(connected)
         original(connected)
 
-    with patch.object(runtime.coordinator, "async_handle_connection_change", connection_change):
+    with patch.object(runtime.push, "async_handle_connection_change", connection_change):
         result = await mqtt_entry.start_reconfigure_flow(hass)
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_REGION: "eu", "advanced": {CONF_SERVER_URL: sim.api_url}}
@@ -68,7 +67,7 @@ async def test_reconfigure_keeps_the_push_running(
     assert mqtt_entry.state is ConfigEntryState.LOADED
     assert mqtt_entry.runtime_data is runtime  # not reloaded
     assert drops == []  # the listener was never disconnected
-    assert runtime.coordinator.data.mqtt_connected
+    assert runtime.push.connected
 
 
 async def test_reconfigure_with_changes_reloads(
@@ -90,8 +89,8 @@ async def test_reconfigure_with_changes_reloads(
     assert mqtt_entry.data[CONF_REGION] == "apac"
     assert mqtt_entry.state is ConfigEntryState.LOADED
     assert mqtt_entry.runtime_data is not runtime
-    coordinator = mqtt_entry.runtime_data.coordinator
-    await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the new connection")
+    push = mqtt_entry.runtime_data.push
+    await wait_for(hass, lambda: push.connected, "the new connection")
     await _push_arrives(hass, sim, mqtt_entry)
 
 
@@ -111,8 +110,8 @@ async def test_add_flow_reuses_a_running_entrys_session(
     )
     running.add_to_hass(hass)
     assert await hass.config_entries.async_setup(running.entry_id)
-    coordinator = running.runtime_data.coordinator
-    await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the MQTT connection")
+    push = running.runtime_data.push
+    await wait_for(hass, lambda: push.connected, "the MQTT connection")
     key_logins = sim.count(KEY_LOGIN)
 
     with (

@@ -20,11 +20,20 @@ from custom_components.sigen_cloud.const import (
     RATE_LIMIT_BACKOFF,
     SLOW_REFRESH_INTERVAL,
 )
-from custom_components.sigen_cloud.coordinator import SigenCoordinator
+from custom_components.sigen_cloud.coordinator import SigenLiveCoordinator
+
+from .platform_helpers import slow_refresh
 
 
-def coordinator_of(entry: MockConfigEntry) -> SigenCoordinator:
-    return entry.runtime_data.coordinator
+def coordinator_of(entry: MockConfigEntry) -> SigenLiveCoordinator:
+    """The home station's live coordinator (the energy flow, every minute)."""
+    live = next(iter(entry.runtime_data.stations.values())).live
+    assert live is not None
+    return live
+
+
+def only_view(entry: MockConfigEntry) -> Any:
+    return next(iter(entry.runtime_data.stations.values())).view()
 
 
 async def tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
@@ -35,9 +44,12 @@ async def tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timed
 
 
 async def test_energy_flow_every_minute_slow_data_every_ten(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, sim: Any, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, loaded_entry: MockConfigEntry, sim: Any
 ) -> None:
-    """Energy flow each minute; modes and smart loads only every 10 minutes."""
+    """Energy flow each minute; modes and smart loads only every 10 minutes.
+
+    (The clock is frozen before the set-up, so that every poll is scheduled on it.)
+    """
     flows, modes = sim.count("energyflow"), sim.count("mode/current")
     await tick(hass, freezer, ENERGY_FLOW_INTERVAL)
     assert sim.count("energyflow") == flows + 1
@@ -52,10 +64,8 @@ async def test_slow_refresh_on_request(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, sim: Any
 ) -> None:
     """A change made through us refreshes modes and smart loads right away."""
-    coordinator = coordinator_of(loaded_entry)
     modes, loads = sim.count("mode/current"), sim.count("systemDevice/card")
-    await coordinator.async_request_slow_refresh()
-    await hass.async_block_till_done()
+    await slow_refresh(hass, loaded_entry)
     assert sim.count("mode/current") == modes + 1
     assert sim.count("systemDevice/card") == loads + 1
 
@@ -63,17 +73,17 @@ async def test_slow_refresh_on_request(
 async def test_start_up_reads_modes_and_smart_loads_once(
     hass: HomeAssistant, entry: MockConfigEntry, sim: Any
 ) -> None:
-    """The first poll reuses what async_initialize() read; later slow polls read again."""
+    """The start-up reads modes and smart loads once; later slow polls read again."""
     modes, loads = sim.count("mode/all"), sim.count("systemDevice/card")
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert sim.count("mode/all") == modes + 1
     assert sim.count("systemDevice/card") == loads + 1
-    station = next(iter(coordinator_of(entry).data.stations.values()))
-    assert station.modes
-    assert station.smart_loads
-    await coordinator_of(entry).async_request_slow_refresh()
-    await hass.async_block_till_done()
+    station = next(iter(entry.runtime_data.stations.values()))
+    assert station.settings.data.modes
+    assert station.smart_loads is not None
+    assert station.smart_loads.data.loads
+    await slow_refresh(hass, entry)
     assert sim.count("mode/all") == modes + 2
     assert sim.count("systemDevice/card") == loads + 2
     await hass.config_entries.async_unload(entry.entry_id)
@@ -84,9 +94,11 @@ async def test_smart_loads_and_consumption(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     """Smart loads are keyed by path, with their consumption."""
-    station = next(iter(coordinator_of(loaded_entry).data.stations.values()))
-    assert station.smart_loads
-    assert set(station.consumption) == set(station.smart_loads)
+    station = next(iter(loaded_entry.runtime_data.stations.values()))
+    assert station.smart_loads is not None
+    data = station.smart_loads.data
+    assert data.loads
+    assert set(data.consumption) == set(data.loads)
 
 
 @pytest.mark.parametrize("code", [1201, 1110, 429])
@@ -100,14 +112,14 @@ async def test_rate_limit_slows_polling_down(  # noqa: PLR0917
 ) -> None:
     """A rate limit keeps the data, polls less often, and recovers."""
     coordinator = coordinator_of(loaded_entry)
-    before = next(iter(coordinator.data.stations.values())).energy_flow
+    before = only_view(loaded_entry).energy_flow
     rule = sim.faults.rate_limit("energyflow", code)
 
     await tick(hass, freezer, ENERGY_FLOW_INTERVAL)
     assert coordinator.last_update_success
     assert coordinator.update_interval is not None
     assert coordinator.update_interval > ENERGY_FLOW_INTERVAL
-    assert next(iter(coordinator.data.stations.values())).energy_flow == before
+    assert only_view(loaded_entry).energy_flow == before
     slowed = coordinator.update_interval
 
     # Still limited at the slower pace: no second warning, no poll in between.

@@ -95,11 +95,11 @@ async def test_removing_and_adding_developer_credentials(
     await _reconfigure(hass, entry, {**developer, "advanced": advanced})
     assert entry.data == {**account_data(sim_mqtt), **developer_data(sim_mqtt)}
     assert set(_developer_entities(entity_registry, entry)) == DEVELOPER_ENTITIES
-    coordinator = entry.runtime_data.coordinator
-    await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the MQTT connection")
-    station = next(iter(coordinator.data.stations.values()))
+    push = entry.runtime_data.push
+    await wait_for(hass, lambda: push.connected, "the MQTT connection")
+    station = next(iter(entry.runtime_data.stations.values()))
     await sim_mqtt.publish_telemetry()
-    await wait_for(hass, lambda: station.telemetry is not None, "telemetry")
+    await wait_for(hass, lambda: station.view().telemetry is not None, "telemetry")
     inverter = _developer_entities(entity_registry, entry)[
         (Platform.SENSOR, "inverter_active_power")
     ]

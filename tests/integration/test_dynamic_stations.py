@@ -13,10 +13,11 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sigen_cloud.const import DOMAIN
-from custom_components.sigen_cloud.coordinator import SigenCoordinator
+from custom_components.sigen_cloud.data import SigenRuntimeData
 from sigen_sim.mqtt_payloads import telemetry_values
 
 from .conftest import wait_for
+from .platform_helpers import slow_refresh
 
 TWO_STATIONS = pytest.mark.sim_config(stations=2)
 
@@ -32,8 +33,8 @@ STATION_ENTITIES = (
 )
 
 
-def coordinator_of(entry: MockConfigEntry) -> SigenCoordinator:
-    return entry.runtime_data.coordinator
+def runtime_of(entry: MockConfigEntry) -> SigenRuntimeData:
+    return entry.runtime_data  # type: ignore[no-any-return]
 
 
 def station_entities(
@@ -52,7 +53,7 @@ async def test_station_added_at_runtime_gets_entities(
     """After the next poll the new station has its device and entities on every
     platform, with states; its pushed telemetry reaches its sensors."""
     sim = sim_mqtt
-    coordinator = coordinator_of(mqtt_entry)
+    runtime = runtime_of(mqtt_entry)
     entities_before = len(hass.states.async_all())
 
     later = sim.add_station()
@@ -65,8 +66,7 @@ async def test_station_added_at_runtime_gets_entities(
     )
 
     sim.reset_rate_limits()
-    await coordinator.async_request_slow_refresh()
-    await hass.async_block_till_done()
+    await slow_refresh(hass, mqtt_entry)
 
     device = device_registry.async_get_device_by_identifier(
         (DOMAIN, station_id), mqtt_entry.entry_id
@@ -87,7 +87,7 @@ async def test_station_added_at_runtime_gets_entities(
     soc_entity = entity_registry.async_get_entity_id("sensor", DOMAIN, f"{station_id}_battery_soc")
     assert soc_entity is not None
     await wait_for(hass, lambda: station_id in sim.mqtt.subscriptions["period"], "resubscribing")
-    await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the new connection")
+    await wait_for(hass, lambda: runtime.push.connected, "the new connection")
     polls = sim.count("/energyflow")
     await sim.mqtt.publish_telemetry(station_id)
     expected = float(telemetry_values(later)["storageSOC%"])
@@ -110,7 +110,7 @@ async def test_removed_station_loses_device_and_entities(
 ) -> None:
     """A station that leaves the account: its device, registry entries and states go."""
     sim = sim_mqtt
-    coordinator = coordinator_of(mqtt_entry)
+    runtime = runtime_of(mqtt_entry)
     gone = sim.stations[1].system_id
     device = device_registry.async_get_device_by_identifier((DOMAIN, gone), mqtt_entry.entry_id)
     assert device is not None
@@ -129,10 +129,9 @@ async def test_removed_station_loses_device_and_entities(
     sim.remove_station(gone)
     await sim.mqtt.acl_synced()
     sim.reset_rate_limits()
-    await coordinator.async_request_slow_refresh()
-    await hass.async_block_till_done()
+    await slow_refresh(hass, mqtt_entry)
 
-    assert gone not in coordinator.data.stations
+    assert gone not in runtime.stations
     assert (
         device_registry.async_get_device_by_identifier((DOMAIN, gone), mqtt_entry.entry_id) is None
     )
@@ -174,8 +173,7 @@ async def test_station_gone_while_stopped_is_removed_at_setup(
 
     assert device_registry.async_get(stale.id) is None
     assert entity_registry.async_get(stale_entity.entity_id) is None
-    coordinator = coordinator_of(entry)
-    (station_id,) = coordinator.station_ids
+    (station_id,) = runtime_of(entry).stations
     assert (
         device_registry.async_get_device_by_identifier((DOMAIN, station_id), entry.entry_id)
         is not None

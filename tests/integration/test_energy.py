@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,15 +13,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pytest_homeassistant_custom_component.common import mock_restore_cache_with_extra_data
 
-from custom_components.sigen_cloud.data import StationData
-from custom_components.sigen_cloud.sensor import (
-    MAX_SAMPLE_GAP,
-    EnergyIntegrator,
-    power_sample,
-)
+from custom_components.sigen_cloud.energy import MAX_SAMPLE_GAP, EnergyIntegrator
+from custom_components.sigen_cloud.models import AccountStation, LiveData, PushData
 from custom_components.sigen_cloud.sigen import EnergyFlow, TelemetryData
+from custom_components.sigen_cloud.view import StationView
 
-from .platform_helpers import FROZEN_SIM, PREFIX, STATION_ID, coordinator_of, setup_entry, unload
+from .platform_helpers import (
+    FROZEN_SIM,
+    PREFIX,
+    STATION_ID,
+    coordinator_of,
+    setup_entry,
+    unload,
+    view_of,
+)
 
 pytestmark = pytest.mark.sim_config(**FROZEN_SIM)
 
@@ -91,17 +97,19 @@ def test_never_decreasing(samples: list[tuple[int, float | None]]) -> None:
 def test_power_sample_prefers_the_freshest_source() -> None:
     """The sample comes from telemetry when it is newer than the poll."""
     flow = EnergyFlow.from_dict({"pvPower": 1.0, "buySellPower": -2.0, "batteryPower": 0.0})
-    station = StationData(STATION_ID, energy_flow=flow, last_poll=T0)
-    assert power_sample(station, "pv_power") == (T0, 1.0)
-    assert power_sample(station, "grid_import_power") == (T0, 2.0)
+    station = StationView(AccountStation(STATION_ID), live=LiveData(flow, T0))
+    assert station.power_sample(lambda p: p.pv_power) == (T0, 1.0)
+    assert station.power_sample(lambda p: p.grid_import_power) == (T0, 2.0)
     telemetry = TelemetryData.from_mqtt_payload(
         [{"deviceType": "system", "systemId": "S", "value": {"pvPowerW": "3000.0"}}]
     )[0]
-    station.telemetry = telemetry
-    station.last_telemetry = T0 + timedelta(seconds=30)
-    assert power_sample(station, "pv_power") == (T0 + timedelta(seconds=30), 3.0)
+    station = replace(
+        station,
+        push=PushData(telemetry=telemetry, last_telemetry=T0 + timedelta(seconds=30)),
+    )
+    assert station.power_sample(lambda p: p.pv_power) == (T0 + timedelta(seconds=30), 3.0)
     # Not in the telemetry: the poll's value, at the poll's time.
-    assert power_sample(station, "grid_import_power") == (T0, 2.0)
+    assert station.power_sample(lambda p: p.grid_import_power) == (T0, 2.0)
 
 
 def _state(hass: HomeAssistant, key: str) -> float:
@@ -114,18 +122,16 @@ async def test_energy_from_polls(hass: HomeAssistant, sim: Any) -> None:
     """Two polls a minute apart integrate the simulator's power into energy."""
     entry = await setup_entry(hass, sim, Platform.SENSOR)
     coordinator = coordinator_of(entry)
-    station = coordinator.data.stations[STATION_ID]
     for key in ENERGY_KEYS:
         assert _state(hass, key) == 0.0
-    first = station.energy_flow
+    first = view_of(entry).energy_flow
     assert first is not None
-    assert station.last_poll is not None
+    last_poll = view_of(entry).last_poll
+    assert last_poll is not None
 
     await sim.advance(3600)  # the battery's state of charge moves, the sun too
     second = await coordinator.client.get_energy_flow(station_id=STATION_ID)
-    station.energy_flow = second
-    station.last_poll = station.last_poll + timedelta(minutes=1)
-    coordinator.async_update_listeners()
+    coordinator.async_set_updated_data(LiveData(second, last_poll + timedelta(minutes=1)))
     await hass.async_block_till_done()
 
     for key, attr in (
@@ -177,10 +183,11 @@ async def test_energy_restored(hass: HomeAssistant, sim: Any) -> None:
     assert _state(hass, "battery_charge_energy") == 0.0
 
     coordinator = coordinator_of(entry)
-    station = coordinator.data.stations[STATION_ID]
-    assert station.last_poll is not None
-    station.last_poll += timedelta(minutes=10)
-    coordinator.async_update_listeners()
+    live = coordinator.data
+    assert live.polled_at is not None
+    coordinator.async_set_updated_data(
+        replace(live, polled_at=live.polled_at + timedelta(minutes=10))
+    )
     await hass.async_block_till_done()
     assert _state(hass, "solar_energy") > 1234.5
     await unload(hass, entry)

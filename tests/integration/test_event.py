@@ -14,17 +14,15 @@ from homeassistant.helpers.event import async_track_state_change_event
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.sigen_cloud.event import SigenAlarmEvent
 from custom_components.sigen_cloud.sigen import AlarmEvent
 
 from .platform_helpers import (
     FROZEN_SIM,
     PREFIX,
-    STATION_ID,
     SYSTEM_ID,
-    coordinator_of,
     setup_entry,
     snapshot_entities,
+    station_of,
     unload,
     wait_for,
     wait_for_push,
@@ -124,7 +122,7 @@ async def test_event_snapshot(
 async def test_alarms_between_updates_are_not_lost(hass: HomeAssistant, sim_mqtt: Any) -> None:
     """Several alarms in one message each fire; repeated updates fire nothing new."""
     entry = await setup_entry(hass, sim_mqtt, Platform.EVENT, developer=True)
-    coordinator = coordinator_of(entry)
+    push = entry.runtime_data.push
     fired: list[tuple[str, str]] = []
 
     @callback
@@ -135,19 +133,18 @@ async def test_alarms_between_updates_are_not_lost(hass: HomeAssistant, sim_mqtt
 
     unsub = async_track_state_change_event(hass, [EVENT], record)
     t = int(datetime(2026, 6, 1, 11, 0, tzinfo=UTC).timestamp() * 1000)
-    coordinator.async_handle_alarm(
-        [_alarm("2001", "generation", t), _alarm("2002", "generation", t + 1)]
-    )
+    # Two raised in one message (the library hands over one alarm at a time).
+    for alarm in (_alarm("2001", "generation", t), _alarm("2002", "generation", t + 1)):
+        push.async_handle_alarm(alarm)
     await hass.async_block_till_done()
     # One raised, another cleared, in one message.
-    coordinator.async_handle_alarm(
-        [_alarm("2003", "generation", t + 2), _alarm("2001", "recovery", t + 4)]
-    )
+    for alarm in (_alarm("2003", "generation", t + 2), _alarm("2001", "recovery", t + 4)):
+        push.async_handle_alarm(alarm)
     await hass.async_block_till_done()
     # A recovery of an alarm never seen raised, then an update with nothing new.
-    coordinator.async_handle_alarm(_alarm("2009", "recovery", t + 5))
+    push.async_handle_alarm(_alarm("2009", "recovery", t + 5))
     await hass.async_block_till_done()
-    coordinator.async_update_listeners()
+    station_of(entry).push.async_update_listeners()
     await hass.async_block_till_done()
     unsub()
 
@@ -171,35 +168,36 @@ async def test_no_event_without_developer_credentials(hass: HomeAssistant, sim: 
 async def test_event_edge_cases(hass: HomeAssistant, sim_mqtt: Any) -> None:
     """Alarms known before the entity are not replayed; odd data fires nothing odd."""
     entry = await setup_entry(hass, sim_mqtt, Platform.EVENT, developer=True)
-    coordinator = coordinator_of(entry)
+    push = entry.runtime_data.push
+    station = station_of(entry)
     t = int(datetime(2026, 6, 1, 11, 0, tzinfo=UTC).timestamp() * 1000)
-    coordinator.async_handle_alarm(_alarm("3001", "generation", t))
+    push.async_handle_alarm(_alarm("3001", "generation", t))
     await hass.async_block_till_done()
 
-    # A new entity (e.g. after a restart) starts from what is known: nothing pending.
-    fresh = SigenAlarmEvent(coordinator, STATION_ID)
-    assert fresh._pending() == []
-    # A station that is gone has no events.
-    assert SigenAlarmEvent(coordinator, "no-such-station")._pending() == []
-    # The new alarms are only there during their own update.
-    station = coordinator.data.stations[STATION_ID]
-    assert station.new_alarms == []
-    assert list(station.active_alarms) == ["3001"]
+    # A new subscriber (e.g. the entity after a restart) starts from what is known:
+    # nothing is replayed to it.
+    heard: list[AlarmEvent] = []
+    unsubscribe = station.push.async_add_alarm_listener(heard.append)
+    station.push.async_update_listeners()
+    await hass.async_block_till_done()
+    assert heard == []
+    # The alarms are handed over as they come, not kept in the data.
+    assert list(station.push.data.active_alarms) == ["3001"]
 
     # A status that is not an event type is not fired (but the others of the message are).
-    coordinator.async_handle_alarm(
-        [
-            AlarmEvent(SYSTEM_ID, "3002", "acknowledged", datetime.now(UTC)),
-            _alarm("3001", "recovery", t + 1),
-        ]
-    )
+    for alarm in (
+        AlarmEvent(SYSTEM_ID, "3002", "acknowledged", datetime.now(UTC)),
+        _alarm("3001", "recovery", t + 1),
+    ):
+        push.async_handle_alarm(alarm)
     await hass.async_block_till_done()
     state = hass.states.get(EVENT)
     assert state is not None
     assert state.attributes.get("alarm_code") == "3001"
     assert state.attributes.get("event_type") == "recovery"
-    assert station.active_alarms == {}
-    assert station.new_alarms == []
+    assert dict(station.push.data.active_alarms) == {}
+    assert [alarm.alarm_code for alarm in heard] == ["3002", "3001"]
+    unsubscribe()
     await unload(hass, entry)
 
 
@@ -244,8 +242,7 @@ async def test_every_alarm_of_one_mqtt_message_fires_in_order(
     ]
     times = [datetime.fromisoformat(when) for _, _, when in fired]
     assert times == sorted(times)
-    station = coordinator_of(entry).data.stations[STATION_ID]
-    assert sorted(station.active_alarms) == ["4002", "4003"]
+    assert sorted(station_of(entry).push.data.active_alarms) == ["4002", "4003"]
     count = hass.states.get(COUNT)
     assert count is not None
     assert count.state == "2"

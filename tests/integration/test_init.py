@@ -27,14 +27,14 @@ async def test_setup_and_unload(hass: HomeAssistant, loaded_entry: MockConfigEnt
     runtime = loaded_entry.runtime_data
     assert isinstance(runtime, SigenRuntimeData)
     assert runtime.mqtt is None
-    assert runtime.mqtt_task is None
+    assert runtime.push.task is None
     assert runtime.northbound is None
-    stations = runtime.coordinator.data.stations
+    stations = runtime.stations
     assert len(stations) == 1
-    station = next(iter(stations.values()))
+    station = next(iter(stations.values())).view()
     assert station.energy_flow is not None
-    assert station.modes
-    assert station.current_mode is not None
+    assert station.settings.modes
+    assert station.settings.current_mode is not None
 
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
     await hass.async_block_till_done()
@@ -43,11 +43,11 @@ async def test_setup_and_unload(hass: HomeAssistant, loaded_entry: MockConfigEnt
 
 async def test_reload(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
     """Reloading builds everything anew."""
-    first = loaded_entry.runtime_data.coordinator
+    first = loaded_entry.runtime_data.account
     assert await hass.config_entries.async_reload(loaded_entry.entry_id)
     await hass.async_block_till_done()
     assert loaded_entry.state is ConfigEntryState.LOADED
-    assert loaded_entry.runtime_data.coordinator is not first
+    assert loaded_entry.runtime_data.account is not first
 
 
 async def test_setup_with_mqtt(hass: HomeAssistant, mqtt_entry: MockConfigEntry) -> None:
@@ -55,14 +55,14 @@ async def test_setup_with_mqtt(hass: HomeAssistant, mqtt_entry: MockConfigEntry)
     runtime = mqtt_entry.runtime_data
     assert runtime.northbound is not None
     assert runtime.mqtt is not None
-    task = runtime.mqtt_task
+    task = runtime.push.task
     assert task is not None
     assert not task.done()
 
     assert await hass.config_entries.async_unload(mqtt_entry.entry_id)
     await hass.async_block_till_done()
     assert task.done()
-    assert runtime.mqtt_task is None
+    assert runtime.push.task is None
 
 
 async def test_setup_not_ready_when_unreachable(
@@ -173,7 +173,7 @@ async def test_remove_config_entry_device(
 ) -> None:
     """A live station's device cannot be deleted; a stale one can."""
     assert await async_setup_component(hass, "config", {})
-    station_id = next(iter(loaded_entry.runtime_data.coordinator.data.stations))
+    station_id = next(iter(loaded_entry.runtime_data.stations))
     live = device_registry.async_get_or_create(
         config_entry_id=loaded_entry.entry_id, identifiers={(DOMAIN, station_id)}
     )
@@ -219,7 +219,7 @@ async def test_unload_while_mqtt_connects(
     loop.set_exception_handler(lambda _loop, context: errors.append(context))
     try:
         assert await hass.config_entries.async_setup(entry.entry_id)
-        task = entry.runtime_data.mqtt_task
+        task = entry.runtime_data.push.task
         assert task is not None
         for _ in range(steps):
             await asyncio.sleep(0)

@@ -17,6 +17,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sigen_cloud import client as client_module
+from custom_components.sigen_cloud.client import build_mqtt, mqtt_broker, mqtt_brokers
 from custom_components.sigen_cloud.const import (
     CONF_APP_IDENTIFIER,
     CONF_APP_KEY,
@@ -26,8 +27,7 @@ from custom_components.sigen_cloud.const import (
     CONF_REGION,
     DOMAIN,
 )
-from custom_components.sigen_cloud.client import build_mqtt, mqtt_broker, mqtt_brokers
-from custom_components.sigen_cloud.coordinator import SigenCoordinator
+from custom_components.sigen_cloud.push import SigenPushListener
 from custom_components.sigen_cloud.sigen import REGIONS, get_region
 
 from .conftest import account_data, account_id, developer_data, wait_for
@@ -78,20 +78,20 @@ async def test_answered_broker_kept_for_the_entry(
     entry = MockConfigEntry(domain=DOMAIN, unique_id=await account_id(sim), data=data)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    coordinator: SigenCoordinator = entry.runtime_data.coordinator
+    push: SigenPushListener = entry.runtime_data.push
     try:
-        await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the MQTT connection")
-        first = coordinator.mqtt
+        await wait_for(hass, lambda: push.connected, "the MQTT connection")
+        first = push.mqtt
         assert first is not None
         assert first.brokers == (CLOSED, sim.mqtt_host)
         assert first.answered_broker == sim.mqtt_host
 
-        await coordinator.async_restart_mqtt()
-        second = coordinator.mqtt
+        await push.async_restart()
+        second = push.mqtt
         assert second is not None
         assert second is not first
         assert second.brokers == (sim.mqtt_host, CLOSED)
-        await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the MQTT connection")
+        await wait_for(hass, lambda: push.connected, "the MQTT connection")
         assert second.answered_broker == sim.mqtt_host
     finally:
         assert await hass.config_entries.async_unload(entry.entry_id)

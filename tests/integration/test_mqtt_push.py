@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -18,31 +19,31 @@ from custom_components.sigen_cloud.const import (
     ENERGY_FLOW_INTERVAL,
     TELEMETRY_STALE_AFTER,
 )
-from custom_components.sigen_cloud.coordinator import SigenCoordinator
-from custom_components.sigen_cloud.data import StationData
+from custom_components.sigen_cloud.data import StationRuntime
+from custom_components.sigen_cloud.push import SigenPushListener
 
 from .conftest import wait_for
 
 
-def only_station(entry: MockConfigEntry) -> StationData:
-    return next(iter(entry.runtime_data.coordinator.data.stations.values()))
+def only_station(entry: MockConfigEntry) -> StationRuntime:
+    return next(iter(entry.runtime_data.stations.values()))
 
 
-async def connected(hass: HomeAssistant, entry: MockConfigEntry) -> SigenCoordinator:
-    coordinator = entry.runtime_data.coordinator
-    await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the MQTT connection")
-    return coordinator
+async def connected(hass: HomeAssistant, entry: MockConfigEntry) -> SigenPushListener:
+    push = entry.runtime_data.push
+    await wait_for(hass, lambda: push.connected, "the MQTT connection")
+    return push
 
 
 async def test_push_telemetry_without_poll(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry, sim_mqtt: Any
 ) -> None:
     """A period message updates the data and the listeners, no poll involved."""
-    coordinator = await connected(hass, mqtt_entry)
+    await connected(hass, mqtt_entry)
     station = only_station(mqtt_entry)
     assert station.system_id == sim_mqtt.stations[0].system_id
     updates: list[None] = []
-    unsub = coordinator.async_add_station_listener(station.station_id, lambda: updates.append(None))
+    unsub = station.push.async_add_listener(callback(lambda: updates.append(None)))
     polls = sim_mqtt.count("energyflow")
     entity_id = er.async_get(hass).async_get_entity_id(
         "sensor", DOMAIN, f"{station.station_id}_inverter_active_power"
@@ -51,16 +52,17 @@ async def test_push_telemetry_without_poll(
     assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
 
     await sim_mqtt.publish_telemetry()
-    await wait_for(hass, lambda: station.telemetry is not None, "telemetry")
-    assert station.telemetry is not None
-    assert station.telemetry.battery_soc is not None
-    assert station.last_telemetry is not None
-    assert coordinator.telemetry_available(station.station_id)
+    await wait_for(hass, lambda: station.view().telemetry is not None, "telemetry")
+    telemetry = station.view().telemetry
+    assert telemetry is not None
+    assert telemetry.battery_soc is not None
+    assert station.view().last_telemetry is not None
+    assert station.push.telemetry_available
     assert updates
     assert sim_mqtt.count("energyflow") == polls
     state = hass.states.get(entity_id)
     assert state.state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
-    assert float(state.state) == pytest.approx(station.telemetry.inverter_active_power)
+    assert float(state.state) == pytest.approx(telemetry.inverter_active_power)
     unsub()
 
 
@@ -69,13 +71,15 @@ async def test_push_does_not_reset_the_poll_timer(
 ) -> None:
     """Pushes leave the poll schedule alone (telemetry more often than the poll interval
     must not starve the polling, as ``async_set_updated_data`` would)."""
-    coordinator = await connected(hass, mqtt_entry)
+    await connected(hass, mqtt_entry)
     station = only_station(mqtt_entry)
-    scheduled = coordinator._unsub_refresh
+    live = station.live
+    assert live is not None
+    scheduled = live._unsub_refresh
     assert scheduled is not None
     await sim_mqtt.publish_telemetry()
-    await wait_for(hass, lambda: station.telemetry is not None, "telemetry")
-    assert coordinator._unsub_refresh is scheduled
+    await wait_for(hass, lambda: station.view().telemetry is not None, "telemetry")
+    assert live._unsub_refresh is scheduled
 
     polls = sim_mqtt.count("energyflow")
     async_fire_time_changed(hass, dt_util.utcnow() + ENERGY_FLOW_INTERVAL)
@@ -92,25 +96,28 @@ async def test_push_change_and_alarm(
     system_id = sim_mqtt.stations[0].system_id
     assert sim_mqtt.mqtt is not None
 
+    def pushed() -> Any:
+        return station.push.data
+
     await sim_mqtt.mqtt.publish_change(system_id, {"backupCutOffSOC%": "20.0"})
-    await wait_for(hass, lambda: station.system is not None, "a change message")
+    await wait_for(hass, lambda: pushed().system is not None, "a change message")
     await sim_mqtt.mqtt.publish_change(system_id, {"chargeCutOffSOC%": "95.0"})
     await wait_for(
         hass,
-        lambda: station.system is not None and station.system.charge_cut_off_soc == 95.0,
+        lambda: pushed().system is not None and pushed().system.charge_cut_off_soc == 95.0,
         "a second change message",
     )
-    assert station.system is not None
-    assert station.system.backup_cut_off_soc == 20.0  # kept from the first message
+    assert pushed().system is not None
+    assert pushed().system.backup_cut_off_soc == 20.0  # kept from the first message
 
     await sim_mqtt.mqtt.publish_alarm(system_id, "1001", "generation")
-    await wait_for(hass, lambda: "1001" in station.active_alarms, "an alarm")
-    assert station.last_alarm is not None
-    assert station.last_alarm.active
+    await wait_for(hass, lambda: "1001" in pushed().active_alarms, "an alarm")
+    assert pushed().last_alarm is not None
+    assert pushed().last_alarm.active
     await sim_mqtt.mqtt.publish_alarm(system_id, "1001", "recovery")
-    await wait_for(hass, lambda: not station.active_alarms, "the alarm's recovery")
-    assert station.last_alarm is not None
-    assert not station.last_alarm.active
+    await wait_for(hass, lambda: not pushed().active_alarms, "the alarm's recovery")
+    assert pushed().last_alarm is not None
+    assert not pushed().last_alarm.active
 
 
 async def test_connection_lost_and_restored_logged_once(
@@ -120,11 +127,11 @@ async def test_connection_lost_and_restored_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Dropped by the broker: one warning, then one line when it is back."""
-    coordinator = await connected(hass, mqtt_entry)
+    push = await connected(hass, mqtt_entry)
     with caplog.at_level(logging.INFO, logger="custom_components.sigen_cloud"):
         await sim_mqtt.faults.drop_mqtt_clients()
-        await wait_for(hass, lambda: not coordinator.data.mqtt_connected, "the drop")
-        await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the reconnection")
+        await wait_for(hass, lambda: not push.connected, "the drop")
+        await wait_for(hass, lambda: push.connected, "the reconnection")
     assert caplog.text.count("MQTT push connection to the Sigen cloud was lost") == 1
     assert caplog.text.count("MQTT push connection to the Sigen cloud is restored") == 1
 
@@ -136,25 +143,26 @@ async def test_stale_telemetry_logged_once_and_recovers(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """No telemetry for too long: unavailable, logged once; back with the next message."""
-    coordinator = await connected(hass, mqtt_entry)
+    await connected(hass, mqtt_entry)
     station = only_station(mqtt_entry)
     await sim_mqtt.publish_telemetry()
-    await wait_for(hass, lambda: station.telemetry is not None, "telemetry")
-    assert coordinator.telemetry_available(station.station_id)
+    await wait_for(hass, lambda: station.view().telemetry is not None, "telemetry")
+    assert station.push.telemetry_available
 
     with caplog.at_level(logging.INFO, logger="custom_components.sigen_cloud"):
         # The last message is older than the limit when the periodic check runs.
-        station.last_telemetry = dt_util.utcnow() - TELEMETRY_STALE_AFTER - timedelta(seconds=1)
-        assert not coordinator.telemetry_available(station.station_id)
+        station.push.data = replace(
+            station.push.data,
+            last_telemetry=dt_util.utcnow() - TELEMETRY_STALE_AFTER - timedelta(seconds=1),
+        )
+        assert not station.push.telemetry_available
         for minutes in (1, 2):
             async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=minutes))
             await hass.async_block_till_done()
         assert caplog.text.count("No telemetry from station") == 1
 
         await sim_mqtt.publish_telemetry()
-        await wait_for(
-            hass, lambda: coordinator.telemetry_available(station.station_id), "fresh telemetry"
-        )
+        await wait_for(hass, lambda: station.push.telemetry_available, "fresh telemetry")
     assert caplog.text.count("is flowing again") == 1
 
 
@@ -162,23 +170,26 @@ async def test_unknown_system_ignored(
     hass: HomeAssistant, mqtt_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Messages for systems that are not on the account are ignored (with two stations)."""
+    from custom_components.sigen_cloud.models import AccountStation
     from custom_components.sigen_cloud.sigen import AlarmEvent, SystemData, TelemetryData
 
-    coordinator = mqtt_entry.runtime_data.coordinator
-    coordinator.data.stations["other"] = StationData("other", system_id="OTHER")
-    telemetry = TelemetryData.from_mqtt_payload(
+    push = mqtt_entry.runtime_data.push
+    stations = mqtt_entry.runtime_data.stations
+    only = next(iter(stations.values()))
+    stations["other"] = replace(only, station=AccountStation("other", system_id="OTHER"))
+    (telemetry,) = TelemetryData.from_mqtt_payload(
         [{"deviceType": "system", "systemId": "NOPE", "value": {"storageSOC%": "50"}}]
     )
-    system = SystemData.from_mqtt_payload(
+    (system,) = SystemData.from_mqtt_payload(
         [{"deviceType": "system", "systemId": "NOPE", "value": {"chargeCutOffSOC%": "90"}}]
     )
-    alarm = AlarmEvent.from_mqtt_payload(
+    (alarm,) = AlarmEvent.from_mqtt_payload(
         [{"systemId": "NOPE", "alarmCode": "1", "status": "generation", "changeTime": 1}]
     )
-    coordinator.async_handle_telemetry(telemetry)
-    coordinator.async_handle_system(system)
-    coordinator.async_handle_alarm(alarm)
-    coordinator.async_handle_telemetry(telemetry[0])
+    push.async_handle_telemetry(telemetry)
+    push.async_handle_system(system)
+    push.async_handle_alarm(alarm)
+    push.async_handle_telemetry(telemetry)
     assert caplog.text.count("not on the account") == 1
-    assert coordinator.data.stations["other"].telemetry is None
-    del coordinator.data.stations["other"]
+    assert only.view().telemetry is None
+    del stations["other"]

@@ -15,7 +15,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.sigen_cloud.const import DOMAIN
-from custom_components.sigen_cloud.sensor import ENERGY_SENSORS, SENSORS
+from custom_components.sigen_cloud.energy import ENERGY_SENSORS
+from custom_components.sigen_cloud.sensor import SENSORS
 
 from .platform_helpers import (
     FROZEN_SIM,
@@ -24,6 +25,7 @@ from .platform_helpers import (
     coordinator_of,
     setup_entry,
     unload,
+    view_of,
     wait_for,
     wait_for_push,
 )
@@ -82,7 +84,7 @@ async def test_offline_station_readings_are_unavailable(
     counter's); logged once; all back with the first poll after it is online."""
     with caplog.at_level(logging.INFO, logger="custom_components.sigen_cloud"):
         entry = await setup_entry(hass, sim, Platform.SENSOR, enable_all=True)
-        assert coordinator_of(entry).data.stations[STATION_ID].energy_flow.is_offline
+        assert view_of(entry).energy_flow.is_offline
         for key in readings(hass):
             assert state_of(hass, key) == STATE_UNAVAILABLE, key
         assert state_of(hass, "station_status") == "disconnected"
@@ -107,7 +109,6 @@ async def test_station_going_offline_with_push(hass: HomeAssistant, sim_mqtt: An
     poll, or a poll that finds it online, brings them back."""
     entry = await setup_entry(hass, sim_mqtt, Platform.SENSOR, developer=True)
     await wait_for_push(hass, sim_mqtt, entry)
-    station = coordinator_of(entry).data.stations[STATION_ID]
     assert state_of(hass, PUSHED) != STATE_UNAVAILABLE
 
     await set_offline(sim_mqtt, True)
@@ -115,19 +116,21 @@ async def test_station_going_offline_with_push(hass: HomeAssistant, sim_mqtt: An
     for key in (*readings(hass), PUSHED):
         assert state_of(hass, key) == STATE_UNAVAILABLE, key
     assert state_of(hass, "station_status") == "disconnected"
-    before = station.telemetry
+    before = view_of(entry).telemetry
     published = sim_mqtt.mqtt.published_count
     await sim_mqtt.publish_telemetry()
     assert sim_mqtt.mqtt.published_count == published  # nothing to send
-    assert station.telemetry is before
+    assert view_of(entry).telemetry is before
 
     # Back: its first push is newer than the offline poll and shows it.
     await set_offline(sim_mqtt, False)
     await sim_mqtt.publish_telemetry()
-    await wait_for(hass, lambda: station.telemetry is not before)
+    await wait_for(hass, lambda: view_of(entry).telemetry is not before)
     for key in ("pv_power", "battery_power", PUSHED):
         assert state_of(hass, key) != STATE_UNAVAILABLE, key
-    assert float(state_of(hass, "pv_power")) == pytest.approx(station.telemetry.pv_power)
+    telemetry = view_of(entry).telemetry
+    assert telemetry is not None
+    assert float(state_of(hass, "pv_power")) == pytest.approx(telemetry.pv_power)
     assert state_of(hass, "station_status") == "disconnected"  # the poll's word, until...
 
     await set_offline(sim_mqtt, True)

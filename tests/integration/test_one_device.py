@@ -43,8 +43,7 @@ async def test_each_system_is_one_device(
     assert home.sn_code != home.system_id
     assert ("stationCode" in station_home(home)) is in_home
 
-    coordinator = mqtt_entry.runtime_data.coordinator
-    stations = coordinator.data.stations
+    stations = mqtt_entry.runtime_data.stations
     assert set(stations) == {str(home.station_id), other.system_id}
     assert stations[str(home.station_id)].system_id == home.system_id
 
@@ -62,5 +61,5 @@ async def test_each_system_is_one_device(
 
     await sim_mqtt.publish_telemetry(home.system_id)
     await wait_for(
-        hass, lambda: stations[str(home.station_id)].telemetry is not None, "home telemetry"
+        hass, lambda: stations[str(home.station_id)].view().telemetry is not None, "home telemetry"
     )

@@ -32,12 +32,12 @@ async def test_onboarding_pending_issue(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    coordinator = entry.runtime_data.coordinator
+    push = entry.runtime_data.push
     registry = ir.async_get(hass)
     issue_id = f"onboarding_pending_{system_id}"
 
     def pending() -> bool:
-        coordinator._async_update_onboarding_issues()
+        push.async_update_onboarding_issues()
         return registry.async_get_issue(DOMAIN, issue_id) is not None
 
     await wait_for(hass, pending, "the onboarding issue")
@@ -48,7 +48,7 @@ async def test_onboarding_pending_issue(
 
     sim.approve_onboarding(system_id)
     # Once approved, telemetry flows: the issue goes away at the first message.
-    await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the connection")
+    await wait_for(hass, lambda: push.connected, "the connection")
     await sim.publish_telemetry(system_id)
     await wait_for(hass, lambda: not pending(), "the issue to go away")
 
@@ -69,18 +69,18 @@ async def test_onboarding_issue_goes_at_reconnection(
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    coordinator = entry.runtime_data.coordinator
+    push = entry.runtime_data.push
     registry = ir.async_get(hass)
     issue_id = f"onboarding_pending_{system_id}"
     await wait_for(
         hass, lambda: registry.async_get_issue(DOMAIN, issue_id) is not None, "the issue"
     )
-    await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the connection")
+    await wait_for(hass, lambda: push.connected, "the connection")
 
     sim.approve_onboarding(system_id)
     await sim.faults.drop_mqtt_clients()
-    await wait_for(hass, lambda: not coordinator.data.mqtt_connected, "the drop")
-    await wait_for(hass, lambda: coordinator.data.mqtt_connected, "the reconnection")
+    await wait_for(hass, lambda: not push.connected, "the drop")
+    await wait_for(hass, lambda: push.connected, "the reconnection")
     assert registry.async_get_issue(DOMAIN, issue_id) is None
 
     await hass.config_entries.async_unload(entry.entry_id)
@@ -113,7 +113,8 @@ async def test_refused_password_while_a_reconfigure_is_left_open(
     assert _sources(hass) == [SOURCE_RECONFIGURE]
     sim.change_password("changed-elsewhere")
     sim.faults.expire_tokens()
-    coordinator = loaded_entry.runtime_data.coordinator
+    coordinator = next(iter(loaded_entry.runtime_data.stations.values())).live
+    assert coordinator is not None
     await coordinator.async_refresh()
     await hass.async_block_till_done()
     assert not coordinator.last_update_success

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,19 +17,20 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sigen_cloud.const import DOMAIN
-from custom_components.sigen_cloud.data import StationData
-from custom_components.sigen_cloud.select import current_mode_label, current_nb_mode
+from custom_components.sigen_cloud.models import AccountStation, StationSettings
 from custom_components.sigen_cloud.sigen import CurrentMode, NBMode, OperationalMode
+from custom_components.sigen_cloud.view import StationView
 
 from .platform_helpers import (
     FROZEN_SIM,
     PREFIX,
     STATION_ID,
     SYSTEM_ID,
-    coordinator_of,
     setup_entry,
     snapshot_entities,
+    station_of,
     unload,
+    view_of,
     wait_for,
     wait_for_push,
 )
@@ -105,9 +107,8 @@ async def test_operational_mode_errors(hass: HomeAssistant, sim: Any) -> None:
         await _select(hass, MODE_ENTITY, "No such mode")
 
     # No modes known (yet): unavailable.
-    coordinator = coordinator_of(entry)
-    coordinator.data.stations[STATION_ID].modes = []
-    coordinator.async_update_listeners()
+    settings = station_of(entry).settings
+    settings.async_set_updated_data(replace(settings.data, modes=()))
     await hass.async_block_till_done()
     state = hass.states.get(MODE_ENTITY)
     assert state is not None
@@ -118,13 +119,12 @@ async def test_operational_mode_errors(hass: HomeAssistant, sim: Any) -> None:
 async def test_operational_mode_option_vanished(hass: HomeAssistant, sim: Any) -> None:
     """A mode that vanished between the poll and the call is a translated validation error."""
     entry = await setup_entry(hass, sim, Platform.SELECT)
-    coordinator = coordinator_of(entry)
     entity = hass.data["entity_components"][SELECT_DOMAIN].get_entity(MODE_ENTITY)
     assert entity is not None
     with pytest.raises(ServiceValidationError) as err:
         await entity.async_select_option("Gone")
     assert err.value.translation_key == "unknown_mode"
-    assert coordinator.data.stations[STATION_ID].modes
+    assert view_of(entry).settings.modes
     await unload(hass, entry)
 
 
@@ -174,32 +174,34 @@ async def test_no_northbound_select_without_developer_credentials(
 
 def test_current_mode_helpers() -> None:
     """The current option from the current mode, and the northbound mode from telemetry."""
-    station = StationData(STATION_ID)
-    assert current_mode_label(station) is None
-    station.modes = [
+    station = AccountStation(STATION_ID)
+    assert StationView(station).current_mode_label is None
+    modes = (
         OperationalMode("Maximum Self-Powered", 0, -1, False, "msp"),
         OperationalMode("Summer", 9, 3126, True, "summer"),
-    ]
-    station.current_mode = CurrentMode(9, 3126, None)
-    assert current_mode_label(station) == "Summer"
-    station.current_mode = CurrentMode(0, -1, "Maximum Self-Powered")
-    assert current_mode_label(station) == "Maximum Self-Powered"
-    station.current_mode = CurrentMode(2, -1, None)
-    assert current_mode_label(station) is None
+    )
 
-    assert current_nb_mode(station) is None
-    station.nb_mode = NBMode.FFG
-    assert current_nb_mode(station) is NBMode.FFG
+    def view(current: CurrentMode | None, nb_mode: NBMode | None = None) -> StationView:
+        settings = StationSettings(modes=modes, current_mode=current, nb_mode=nb_mode)
+        return StationView(station, settings=settings)
+
+    assert view(CurrentMode(9, 3126, None)).current_mode_label == "Summer"
+    assert (
+        view(CurrentMode(0, -1, "Maximum Self-Powered")).current_mode_label
+        == "Maximum Self-Powered"
+    )
+    assert view(CurrentMode(2, -1, None)).current_mode_label is None
+
+    assert view(None).nb_mode is None
+    assert view(None, NBMode.FFG).nb_mode is NBMode.FFG
 
 
 async def test_northbound_from_telemetry(hass: HomeAssistant, sim_mqtt: Any) -> None:
     """Without a queried mode the telemetry's operational mode is shown (when northbound)."""
     entry = await setup_entry(hass, sim_mqtt, Platform.SELECT, developer=True)
     await wait_for_push(hass, sim_mqtt, entry)
-    coordinator = coordinator_of(entry)
-    station = coordinator.data.stations[STATION_ID]
-    station.nb_mode = None
-    coordinator.async_update_listeners()
+    settings = station_of(entry).settings
+    settings.async_set_updated_data(replace(settings.data, nb_mode=None))
     await hass.async_block_till_done()
     state = hass.states.get(NB_ENTITY)
     assert state is not None
@@ -209,7 +211,9 @@ async def test_northbound_from_telemetry(hass: HomeAssistant, sim_mqtt: Any) -> 
     await sim_mqtt.publish_telemetry()
     await wait_for(
         hass,
-        lambda: station.telemetry is not None and station.telemetry.operational_mode == 1,
+        lambda: (
+            (telemetry := view_of(entry).telemetry) is not None and telemetry.operational_mode == 1
+        ),
     )
     state = hass.states.get(NB_ENTITY)
     assert state is not None
@@ -253,13 +257,11 @@ async def test_operational_and_northbound_mode_are_one_setting(
     assert sim_mqtt.count("/settings") == queries + 1  # only the switch itself
 
     # A pushed operational mode newer than what we set wins.
-    coordinator = coordinator_of(entry)
     await sim_mqtt.advance(60)
     station.set_mode(5)
-    data = coordinator.data.stations[STATION_ID]
-    before = data.operational_mode_at
+    before = view_of(entry).push.operational_mode_at
     await sim_mqtt.publish_telemetry()
-    await wait_for(hass, lambda: data.operational_mode_at != before)
+    await wait_for(hass, lambda: view_of(entry).push.operational_mode_at != before)
     assert _state(hass, NB_ENTITY) == "ffg"
     await unload(hass, entry)
 

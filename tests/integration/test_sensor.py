@@ -9,28 +9,25 @@ import pytest
 from homeassistant.const import STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sigen_cloud.const import DOMAIN
-from custom_components.sigen_cloud.data import StationData
-from custom_components.sigen_cloud.sensor import (
-    SENSORS,
-    _grid_status_value,
-    grid_status,
-    run_status,
-    telemetry_is_fresher,
-)
+from custom_components.sigen_cloud.models import AccountStation, LiveData, PushData
+from custom_components.sigen_cloud.sensor import SENSORS
 from custom_components.sigen_cloud.sigen import EnergyFlow, TelemetryData
+from custom_components.sigen_cloud.view import StationView, grid_status, run_status
 
 from .platform_helpers import (
     FROZEN_SIM,
     PREFIX,
     STATION_ID,
-    coordinator_of,
     setup_entry,
     snapshot_entities,
+    station_of,
     unload,
+    view_of,
     wait_for_push,
 )
 
@@ -94,21 +91,21 @@ async def test_push_updates_without_poll_and_connection_loss(
     """Fresher telemetry wins over the last poll; without the push, push sensors are unavailable."""
     entry = await setup_entry(hass, sim_mqtt, Platform.SENSOR, developer=True)
     await wait_for_push(hass, sim_mqtt, entry)
-    coordinator = coordinator_of(entry)
-    station = coordinator.data.stations[STATION_ID]
     polls = sim_mqtt.count("energyflow")
 
     # Two hours later the sun is lower: the pushed value differs from the polled one.
     await sim_mqtt.advance(2 * 3600)
-    before = station.telemetry
+    before = view_of(entry).telemetry
     await sim_mqtt.publish_telemetry()
     for _ in range(200):
         await hass.async_block_till_done()
-        if station.telemetry is not before:
+        if view_of(entry).telemetry is not before:
             break
         await asyncio.sleep(0.025)
+    station = view_of(entry)
     assert sim_mqtt.count("energyflow") == polls
-    assert telemetry_is_fresher(station)
+    assert station.telemetry_is_fresher
+    assert station.telemetry is not None
     pv = hass.states.get(f"sensor.{PREFIX}_pv_power")
     assert pv is not None
     assert float(pv.state) == pytest.approx(station.telemetry.pv_power)
@@ -117,7 +114,7 @@ async def test_push_updates_without_poll_and_connection_loss(
     assert float(soc.state) == pytest.approx(station.telemetry.battery_soc)
 
     # The push stream is lost: the push sensors become unavailable, polled ones stay.
-    coordinator.async_handle_connection_change(False)
+    entry.runtime_data.push.async_handle_connection_change(False)
     await hass.async_block_till_done()
     state = hass.states.get(f"sensor.{PREFIX}_inverter_active_power")
     assert state is not None
@@ -189,10 +186,10 @@ def test_run_status(value: object, expected: str | None) -> None:
 
 def test_value_functions_without_data() -> None:
     """Every sensor copes with a station that has no data yet."""
-    station = StationData(STATION_ID)
+    station = StationView(AccountStation(STATION_ID))
     for description in SENSORS:
         assert description.value_fn(station) in (None, 0), description.key
-    assert not telemetry_is_fresher(station)
+    assert not station.telemetry_is_fresher
 
 
 def test_sources_without_poll() -> None:
@@ -200,12 +197,11 @@ def test_sources_without_poll() -> None:
     telemetry = TelemetryData.from_mqtt_payload(
         [{"deviceType": "system", "systemId": "S", "value": {"pvPowerW": "1500.0"}}]
     )[0]
-    station = StationData(STATION_ID, telemetry=telemetry)
-    assert telemetry_is_fresher(station)
-    station = StationData(
-        STATION_ID, energy_flow=EnergyFlow.from_dict({"onGrid": False, "onOffGridStatus": 9})
-    )
-    assert _grid_status_value(station) == "off_grid"
+    station = StationView(AccountStation(STATION_ID), push=PushData(telemetry=telemetry))
+    assert station.telemetry_is_fresher
+    flow = EnergyFlow.from_dict({"onGrid": False, "onOffGridStatus": 9})
+    station = StationView(AccountStation(STATION_ID), live=LiveData(flow, dt_util.utcnow()))
+    assert station.grid_status == "off_grid"
 
 
 async def test_entities_of_a_vanished_station(hass: HomeAssistant, sim: Any) -> None:
@@ -216,10 +212,10 @@ async def test_entities_of_a_vanished_station(hass: HomeAssistant, sim: Any) -> 
     pv_sensor = component.get_entity(f"sensor.{PREFIX}_pv_power")
     assert load_sensor is not None
     assert pv_sensor is not None
-    coordinator = coordinator_of(entry)
-    station = coordinator.data.stations.pop(STATION_ID)
+    station = station_of(entry)
+    station.removed = True  # what the account coordinator does when it leaves the account
     assert load_sensor.native_value is None
     assert pv_sensor.native_value is None
     assert not pv_sensor.available
-    coordinator.data.stations[STATION_ID] = station
+    station.removed = False
     await unload(hass, entry)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,8 @@ from .platform_helpers import (
     PREFIX,
     STATION_ID,
     SYSTEM_ID,
-    coordinator_of,
     setup_entry,
+    station_of,
     unload,
     wait_for,
 )
@@ -368,10 +369,10 @@ async def test_set_northbound_mode(hass: HomeAssistant, sim_mqtt: Any) -> None:
     """MSC/FFG through the northbound API (errors translated), VPP over MQTT."""
     entry = await setup_entry(hass, sim_mqtt, Platform.SENSOR, developer=True)
     device_id = _station_device(hass, entry.entry_id)
-    station = coordinator_of(entry).data.stations[STATION_ID]
+    station = station_of(entry)
     await _call(hass, "set_northbound_mode", {"device_id": device_id, "mode": "FFG"})
     assert sim_mqtt.stations[0].mode == 5
-    assert station.nb_mode == 5
+    assert station.settings.data.nb_mode == 5
 
     sim_mqtt.faults.http_error("/openapi/instruction", 500)
     with pytest.raises(HomeAssistantError) as err:
@@ -384,7 +385,7 @@ async def test_set_northbound_mode(hass: HomeAssistant, sim_mqtt: Any) -> None:
         hass,
         lambda: any(topic == "openapi/instruction/mode" for topic, _ in sim_mqtt.mqtt_received),
     )
-    assert station.nb_mode == 8
+    assert station.settings.data.nb_mode == 8
 
     # Without a northbound client of its own, the app client's northbound access is used.
     northbound = entry.runtime_data.northbound
@@ -396,17 +397,18 @@ async def test_set_northbound_mode(hass: HomeAssistant, sim_mqtt: Any) -> None:
     assert sim_mqtt.stations[0].mode == 0
 
     # Without the MQTT client, VPP and NBI cannot be set.
-    mqtt = entry.runtime_data.mqtt
-    entry.runtime_data.mqtt = None
+    mqtt = entry.runtime_data.push.mqtt
+    entry.runtime_data.push.mqtt = None
     try:
         with pytest.raises(ServiceValidationError) as err:
             await _call(hass, "set_northbound_mode", {"device_id": device_id, "mode": "vpp"})
         assert err.value.translation_key == "mqtt_required"
     finally:
-        entry.runtime_data.mqtt = mqtt
+        entry.runtime_data.push.mqtt = mqtt
 
     # A station whose system id is not known.
-    station.system_id = None
+    known = station.station
+    station.station = replace(known, system_id=None)
     try:
         for service, data in (
             ("set_northbound_mode", {"mode": "msc"}),
@@ -416,7 +418,7 @@ async def test_set_northbound_mode(hass: HomeAssistant, sim_mqtt: Any) -> None:
                 await _call(hass, service, {"device_id": device_id, **data})
             assert err.value.translation_key == "no_system_id"
     finally:
-        station.system_id = SYSTEM_ID
+        station.station = known
     await unload(hass, entry)
 
 
@@ -548,9 +550,8 @@ async def test_northbound_switch_moves_operational_mode(hass: HomeAssistant, sim
     entry = await setup_entry(hass, sim_mqtt, Platform.SELECT, developer=True)
     device_id = _station_device(hass, entry.entry_id)
     mode_entity = f"select.{PREFIX}_operational_mode"
-    coordinator = coordinator_of(entry)
     # Hold the refresh back to see what is shown before it.
-    with patch.object(coordinator, "async_request_slow_refresh") as refresh:
+    with patch.object(station_of(entry).settings, "async_request_refresh") as refresh:
         await _call(hass, "set_northbound_mode", {"device_id": device_id, "mode": "ffg"})
         state = hass.states.get(mode_entity)
         assert state is not None

@@ -27,11 +27,11 @@ from sigen_sim.mqtt_payloads import telemetry_values
 from .platform_helpers import (
     FROZEN_SIM,
     PREFIX,
-    STATION_ID,
     SYSTEM_ID,
     coordinator_of,
     setup_entry,
     unload,
+    view_of,
     wait_for,
     wait_for_push,
 )
@@ -72,9 +72,9 @@ async def test_identical_pushes_and_polls_write_no_state_change(
     entry = await setup_entry(hass, sim_mqtt, Platform.SENSOR, developer=True)
     await wait_for_push(hass, sim_mqtt, entry)
     coordinator = coordinator_of(entry)
-    station = coordinator.data.stations[STATION_ID]
-    assert station.energy_flow is not None
-    assert station.energy_flow.buy_sell_power == 0
+    flow = view_of(entry).energy_flow
+    assert flow is not None
+    assert flow.buy_sell_power == 0
     await async_wait_recording_done(hass)
     before = _changes(hass, GRID, start)
     assert before[-1] == "0.0"
@@ -88,10 +88,11 @@ async def test_identical_pushes_and_polls_write_no_state_change(
         }
     ]
     for _ in range(3):
-        last = station.last_telemetry
+        last = view_of(entry).last_telemetry
         await sim_mqtt.publish_telemetry()  # through the broker and the running listener
-        await wait_for(hass, lambda last=last: station.last_telemetry != last)
-        coordinator.async_handle_telemetry(TelemetryData.from_mqtt_payload(payload))
+        await wait_for(hass, lambda last=last: view_of(entry).last_telemetry != last)
+        (telemetry,) = TelemetryData.from_mqtt_payload(payload)
+        entry.runtime_data.push.async_handle_telemetry(telemetry)
         await coordinator.async_refresh()  # a poll of the energy flow
         await hass.async_block_till_done()
     await async_wait_recording_done(hass)

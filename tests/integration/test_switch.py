@@ -27,8 +27,8 @@ from sigen_sim.model import SmartLoad as SimSmartLoad
 from .platform_helpers import (
     FROZEN_SIM,
     STATION_ID,
-    coordinator_of,
     setup_entry,
+    slow_refresh,
     snapshot_entities,
     unload,
 )
@@ -117,20 +117,15 @@ async def test_smart_loads_added_and_removed(
 ) -> None:
     """A load that appears gets its entities; one that disappears loses them and its device."""
     entry = await setup_entry(hass, sim, Platform.SWITCH, Platform.SENSOR)
-    coordinator = coordinator_of(entry)
     station = sim.stations[0]
 
     station.smart_loads.append(SimSmartLoad("Heat pump", 3, 2.0, 7003))
-    await coordinator.async_request_slow_refresh()
-    await coordinator.async_refresh()  # the request above may be debounced
-    await hass.async_block_till_done()
+    await slow_refresh(hass, entry)
     assert hass.states.get("switch.heat_pump") is not None
     assert hass.states.get("sensor.heat_pump_energy_today") is not None
 
     station.smart_loads = [load for load in station.smart_loads if load.path != 1]
-    await coordinator.async_request_slow_refresh()
-    await coordinator.async_refresh()  # the request above may be debounced
-    await hass.async_block_till_done()
+    await slow_refresh(hass, entry)
     assert entity_registry.async_get(IMMERSION) is None
     assert entity_registry.async_get("sensor.immersion_energy_today") is None
     assert hass.states.get(IMMERSION) is None

@@ -13,9 +13,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.sigen_cloud.const import DOMAIN
-from custom_components.sigen_cloud.data import StationData
+from custom_components.sigen_cloud.models import AccountStation, PushData
 from custom_components.sigen_cloud.sensor import SENSORS, plain_zero
 from custom_components.sigen_cloud.sigen import TelemetryData
+from custom_components.sigen_cloud.view import StationView
 from sigen_sim.model import MODE_FFG
 from sigen_sim.mqtt_payloads import telemetry_values
 
@@ -23,9 +24,9 @@ from .platform_helpers import (
     FROZEN_SIM,
     STATION_ID,
     SYSTEM_ID,
-    coordinator_of,
     setup_entry,
     unload,
+    view_of,
     wait_for,
     wait_for_push,
 )
@@ -49,7 +50,9 @@ def sent_values(sim: Any) -> list[dict[str, str]]:
 def assert_states_show(hass: HomeAssistant, sim: Any, system: Any) -> int:
     """Every sensor that reads the telemetry shows what a full message would show;
     returns how many were compared."""
-    reference = StationData(STATION_ID, telemetry=full_message(sim), system=system)
+    reference = StationView(
+        AccountStation(STATION_ID), push=PushData(telemetry=full_message(sim), system=system)
+    )
     registry = er.async_get(hass)
     compared = 0
     for description in SENSORS:
@@ -90,14 +93,13 @@ async def test_deltas_and_full_messages_show_the_same(
     assert sim_mqtt.config.telemetry_shape == shape
     entry = await setup_entry(hass, sim_mqtt, Platform.SENSOR, developer=True, enable_all=True)
     await wait_for_push(hass, sim_mqtt, entry)
-    station = coordinator_of(entry).data.stations[STATION_ID]
     model = sim_mqtt.stations[0]
 
     async def push(change: Any) -> None:
         await change()
-        before = station.telemetry
+        before = view_of(entry).telemetry
         await sim_mqtt.publish_telemetry()
-        await wait_for(hass, lambda: station.telemetry is not before)
+        await wait_for(hass, lambda: view_of(entry).telemetry is not before)
 
     async def nothing() -> None:
         return None
@@ -110,7 +112,7 @@ async def test_deltas_and_full_messages_show_the_same(
 
     for change in (nothing, ffg, later):
         await push(change)
-        assert assert_states_show(hass, sim_mqtt, station.system) >= 20
+        assert assert_states_show(hass, sim_mqtt, view_of(entry).system) >= 20
 
     last = sent_values(sim_mqtt)[-1]
     if shape == "captured":
@@ -120,6 +122,7 @@ async def test_deltas_and_full_messages_show_the_same(
     else:
         assert last.keys() == telemetry_values(model).keys()
         assert "pvPowerW" in last
-    assert station.telemetry is not None
-    assert station.telemetry.operational_mode == MODE_FFG
+    telemetry = view_of(entry).telemetry
+    assert telemetry is not None
+    assert telemetry.operational_mode == MODE_FFG
     await unload(hass, entry)

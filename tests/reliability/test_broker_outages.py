@@ -28,7 +28,6 @@ from custom_components.sigen_cloud.sigen import SigenMQTTError
 from sigen_sim import Simulator
 from tests.integration.platform_helpers import (
     PREFIX,
-    coordinator_of,
     setup_entry,
     unload,
     wait_for,
@@ -231,9 +230,9 @@ async def _push_survives(
     with LoopErrors() as errors:
         entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
         await wait_for_push(hass, sim, entry)
-        coordinator = coordinator_of(entry)
+        push = entry.runtime_data.push
         runtime = entry.runtime_data
-        assert runtime.mqtt_task is not None
+        assert runtime.push.task is not None
         assert _state(hass) != STATE_UNAVAILABLE
         assert broker_connections(sim.mqtt_port) == baseline_connections + 1
         baseline_tasks = task_names()
@@ -246,11 +245,11 @@ async def _push_survives(
             await asyncio.sleep(down_for)
             await sim.mqtt.start_broker()
             back = loop.time()
-            await _wait_seconds(hass, lambda: coordinator.data.mqtt_connected, reconnect_within)
+            await _wait_seconds(hass, lambda: push.connected, reconnect_within)
             reconnected = loop.time() - back
             await sim.publish_telemetry()
             await wait_for(hass, lambda: _state(hass) != STATE_UNAVAILABLE)
-            assert not runtime.mqtt_task.done()
+            assert not runtime.push.task.done()
             assert entry.state is ConfigEntryState.LOADED
             connections = broker_connections(sim.mqtt_port) - baseline_connections
             assert connections == 1
@@ -306,10 +305,10 @@ async def test_unload_during_an_outage_leaves_nothing(
     assert sim.mqtt is not None
     baseline_connections = broker_connections(sim.mqtt_port)
     entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
-    coordinator = coordinator_of(entry)
+    push = entry.runtime_data.push
     await sim.mqtt.stop_broker()
-    await wait_for(hass, lambda: not coordinator.data.mqtt_connected)
-    task = entry.runtime_data.mqtt_task
+    await wait_for(hass, lambda: not push.connected)
+    task = push.task
     assert task is not None
     await unload(hass, entry)
     assert task.done()
@@ -360,15 +359,15 @@ async def test_revoked_app_secret_raises_a_repair(
     sim = sim_mqtt
     assert sim.mqtt is not None
     entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
-    coordinator = coordinator_of(entry)
+    push = entry.runtime_data.push
     sim.app_secret = "rotated-app-secret"
     sim.tokens.expire("nb")
     await sim.mqtt.set_password(sim.app_key, "no-longer-valid")
     await sim.mqtt.drop_clients()
-    task = entry.runtime_data.mqtt_task
+    task = push.task
     assert task is not None
     await wait_for(hass, task.done)
-    assert not coordinator.data.mqtt_connected
+    assert not push.connected
     assert entry.state is ConfigEntryState.LOADED
     assert _state(hass, POLLED) != STATE_UNAVAILABLE
     assert _state(hass) == STATE_UNAVAILABLE
@@ -409,19 +408,19 @@ async def test_integration_receives_what_was_queued_while_away(
         patch("custom_components.sigen_cloud.client.MQTT_ERROR_RECONNECT_INTERVAL", 2.0),
     ):
         entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
-    coordinator = coordinator_of(entry)
-    station = next(iter(coordinator.data.stations.values()))
+    push = entry.runtime_data.push
+    station = next(iter(entry.runtime_data.stations.values()))
     seen: set[int | None] = set()
 
     def record() -> None:
-        if station.telemetry is not None:
-            seen.add(_ts(station.telemetry))
+        if (telemetry := station.view().telemetry) is not None:
+            seen.add(_ts(telemetry))
 
-    unsubscribe = coordinator.async_add_station_listener(station.station_id, record)
+    unsubscribe = station.push.async_add_listener(record)
     await sim.mqtt.drop_clients()
-    await wait_for(hass, lambda: not coordinator.data.mqtt_connected)
+    await wait_for(hass, lambda: not push.connected)
     markers = [await _publish_marked(sim, station.system_id or "") for _ in range(3)]
-    assert not coordinator.data.mqtt_connected, "published while the listener was away"
+    assert not push.connected, "published while the listener was away"
     await wait_for(hass, lambda: set(markers) <= seen)
     unsubscribe()
     await unload(hass, entry)

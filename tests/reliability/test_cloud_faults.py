@@ -28,7 +28,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.sigen_cloud.const import DOMAIN
 from custom_components.sigen_cloud.sigen import NorthboundClient, Sigen
 from sigen_sim import Simulator
-from tests.integration.platform_helpers import FROZEN_SIM, PREFIX, coordinator_of, setup_entry
+from tests.integration.platform_helpers import (
+    FROZEN_SIM,
+    PREFIX,
+    coordinator_of,
+    setup_entry,
+    slow_refresh,
+)
 
 pytestmark = pytest.mark.sim_config(**FROZEN_SIM)
 
@@ -308,10 +314,10 @@ async def test_northbound_faults_do_not_fail_the_poll(
         sim_mqtt.faults.timeout(pattern)
     else:
         sim_mqtt.faults.malformed_json(pattern)
-    await coordinator.async_request_slow_refresh()
-    await hass.async_block_till_done()
+    await slow_refresh(hass, entry)
     assert sim_mqtt.count("/openapi/system") > nb_calls, "the northbound API was asked"
     assert coordinator.last_update_success
+    assert all(c.last_update_success for c in entry.runtime_data.coordinators())
     assert available(hass)
     sim_mqtt.faults.clear()
     await hass.config_entries.async_unload(entry.entry_id)

@@ -343,8 +343,8 @@ async def test_action_with_broker_down_is_a_clear_error(
     entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
     device_id = _device(hass, entry.entry_id)
     await sim.mqtt.stop_broker()
-    coordinator = entry.runtime_data.coordinator
-    await wait_until(lambda: not coordinator.data.mqtt_connected, "the push to drop")
+    push = entry.runtime_data.push
+    await wait_until(lambda: not push.connected, "the push to drop")
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
             DOMAIN,
@@ -357,7 +357,7 @@ async def test_action_with_broker_down_is_a_clear_error(
     secrets = [sim.password, sim.app_secret, sim.username, *guard._issued_tokens(sim)]
     assert [s for s in secrets if s in message] == [], "a secret in the error shown"
     await sim.mqtt.start_broker()
-    await wait_until(lambda: coordinator.data.mqtt_connected, "the push to come back")
+    await wait_until(lambda: push.connected, "the push to come back")
     await asyncio.sleep(1.0)
     assert received_commands(sim) == []
     await unload(hass, entry)

@@ -103,8 +103,8 @@ async def test_diagnostics_hold_no_secret(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    coordinator = entry.runtime_data.coordinator
-    await wait_until(lambda: coordinator.data.mqtt_connected, "the MQTT connection")
+    push = entry.runtime_data.push
+    await wait_until(lambda: push.connected, "the MQTT connection")
     await sim.publish_telemetry()
     assert await async_setup_component(hass, "diagnostics", {})
     text = json.dumps(await get_diagnostics_for_config_entry(hass, hass_client, entry))

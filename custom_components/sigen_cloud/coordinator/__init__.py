@@ -1,0 +1,25 @@
+"""The coordinators of Sigen Cloud, one per cadence and kind of data.
+
+* :class:`SigenAccountCoordinator` (entry, 10 min): the stations, and their runtimes;
+* :class:`SigenLiveCoordinator` (station, 60 s): the energy flow;
+* :class:`SigenSettingsCoordinator` (station, 10 min and after a write): the modes;
+* :class:`SigenSmartLoadCoordinator` (station, 10 min and after a switch): smart loads;
+* :class:`SigenPushCoordinator` (station, no polling): what MQTT pushes.
+"""
+
+from .account import SigenAccountCoordinator
+from .base import NorthboundAccess, SigenCoordinator
+from .live import SigenLiveCoordinator, SigenSmartLoadCoordinator
+from .push import SigenPushCoordinator
+from .settings import NB_REST_MODES, SigenSettingsCoordinator
+
+__all__ = [
+    "NB_REST_MODES",
+    "NorthboundAccess",
+    "SigenAccountCoordinator",
+    "SigenCoordinator",
+    "SigenLiveCoordinator",
+    "SigenPushCoordinator",
+    "SigenSettingsCoordinator",
+    "SigenSmartLoadCoordinator",
+]

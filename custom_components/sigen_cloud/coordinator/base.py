@@ -1,0 +1,184 @@
+"""The base of every polling coordinator: one error mapping, one rate-limit slow-down.
+
+Each coordinator of Sigen Cloud polls one kind of data at its own cadence. What a
+failure means is the same for all of them:
+
+* a refused password: ``ConfigEntryAuthFailed`` (Home Assistant's reauthentication);
+* a rate limit: the last data stays, and the coordinator polls less often until the
+  cloud answers again (logged once each way); before the first data, an
+  ``UpdateFailed`` with ``retry_after``;
+* anything else: a translated ``UpdateFailed`` (entities unavailable, logged once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Iterable
+from datetime import timedelta
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from ..const import DOMAIN, LOGGER, RATE_LIMIT_BACKOFF
+from ..helpers import async_unblock_reauth
+from ..sigen import (
+    NBSystem,
+    NorthboundClient,
+    SigenAPIError,
+    SigenAuthError,
+    SigenConnectionError,
+    SigenError,
+    SigenRateLimitError,
+)
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from ..data import SigenConfigEntry
+    from ..sigen import Sigen
+
+# The northbound mode query: a few systems at a time, not one by one (50 stations
+# took 50 round trips), and not all at once.
+NB_QUERIES_AT_ONCE = 4
+
+
+async def gather_all[T](aws: Iterable[Awaitable[T]]) -> list[T]:
+    """Run concurrently; raise the first failure once every call has finished."""
+    results = await asyncio.gather(*aws, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return cast("list[T]", results)
+
+
+class SigenCoordinator[T](DataUpdateCoordinator[T], ABC):
+    """A coordinator polling the app API every ``interval``, with the shared error mapping.
+
+    Subclasses fetch in :meth:`_async_fetch` and let the library's errors through.
+    """
+
+    config_entry: SigenConfigEntry
+    interval: ClassVar[timedelta]
+
+    def __init__(self, hass: HomeAssistant, entry: SigenConfigEntry, client: Sigen) -> None:
+        """Set up the coordinator; nothing is fetched before the first refresh."""
+        super().__init__(
+            hass, LOGGER, config_entry=entry, name=DOMAIN, update_interval=self.interval
+        )
+        self.client = client
+        self._rate_limited = False
+
+    @abstractmethod
+    async def _async_fetch(self) -> T:
+        """Fetch this coordinator's data (the library's errors pass through)."""
+
+    async def _async_update_data(self) -> T:
+        """Fetch, and map the library's errors to what Home Assistant expects."""
+        try:
+            data = await self._async_fetch()
+        except SigenRateLimitError as err:
+            return self._slow_down(err)
+        except SigenAuthError as err:
+            async_unblock_reauth(self.hass, self.config_entry)
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_auth_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        except SigenError as err:
+            raise _update_failed(err) from err
+        if self._rate_limited:
+            self._rate_limited = False
+            self.update_interval = self.interval
+            LOGGER.info("The Sigen cloud answers again; polling every %s", self.interval)
+        return data
+
+    def _slow_down(self, err: SigenRateLimitError) -> T:
+        """Keep the last data and poll less often until the cloud answers again."""
+        # Wait what the cloud asks for, and at least twice the normal interval: being
+        # limited means we asked too often.
+        seconds = err.retry_after or RATE_LIMIT_BACKOFF.total_seconds()
+        delay = max(timedelta(seconds=seconds), 2 * self.interval)
+        if self.data is None:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_rate_limited",
+                translation_placeholders={"seconds": str(int(delay.total_seconds()))},
+                retry_after=delay.total_seconds(),
+            ) from err
+        if not self._rate_limited:
+            LOGGER.warning(
+                "The Sigen cloud asks us to slow down (%s); polling every %s until it answers",
+                err,
+                delay,
+            )
+        self._rate_limited = True
+        self.update_interval = delay
+        return self.data
+
+
+def _update_failed(err: SigenError) -> UpdateFailed:
+    """A translated ``UpdateFailed`` for a failure of the cloud."""
+    key = "update_failed"
+    if isinstance(err, SigenConnectionError):
+        key = "update_cannot_connect"
+    elif isinstance(err, SigenAPIError):
+        key = "update_api_error"
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"error": str(err)},
+    )
+
+
+class NorthboundAccess:
+    """The developer (northbound) API as the coordinators use it: it only adds.
+
+    Its failures never fail an update: they are logged once (and once when it answers
+    again) for the whole entry, and the caller keeps what it knew. A few mode queries
+    run at a time across the entry's stations.
+    """
+
+    def __init__(self, client: NorthboundClient) -> None:
+        """Wrap the entry's northbound client."""
+        self.client = client
+        self._failed = False
+        self._gate = asyncio.Semaphore(NB_QUERIES_AT_ONCE)
+
+    async def get_systems(self) -> list[NBSystem] | None:
+        """The northbound system list; ``None`` when it could not be read."""
+        try:
+            systems = await self.client.get_systems()
+        except SigenRateLimitError:
+            return None
+        except SigenError as err:
+            self._failure(err)
+            return None
+        self._success()
+        return systems
+
+    async def query_mode(self, system_id: str) -> int | None:
+        """A system's northbound mode value; ``None`` when it could not be read."""
+        async with self._gate:
+            try:
+                value = await self.client.query_mode(system_id)
+            except SigenRateLimitError:
+                LOGGER.debug("Northbound mode of a system not queried: rate limited")
+                return None
+            except SigenError as err:
+                self._failure(err)
+                return None
+        self._success()
+        return value
+
+    def _failure(self, err: SigenError) -> None:
+        if not self._failed:
+            self._failed = True
+            LOGGER.warning("The Sigen developer (northbound) API failed: %s", err)
+
+    def _success(self) -> None:
+        if self._failed:
+            self._failed = False
+            LOGGER.info("The Sigen developer (northbound) API answers again")

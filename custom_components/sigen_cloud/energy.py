@@ -1,0 +1,177 @@
+"""Energy counters integrated from the station's powers (kWh), restored across restarts.
+
+The cloud gives no lifetime counters for solar production, grid import/export and
+battery charge/discharge; these sensors integrate the freshest power samples of the
+poll and the push with the trapezoidal rule. They never decrease.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, override
+
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import UnitOfEnergy, UnitOfPower
+from homeassistant.core import callback
+
+from .coordinator import SigenLiveCoordinator, SigenPushCoordinator
+from .entity import SigenEntity, SigenEntityDescription
+
+if TYPE_CHECKING:
+    from .data import StationRuntime
+    from .view import PowerFn
+
+# Samples further apart than this are not integrated (the link was down, HA was off).
+MAX_SAMPLE_GAP = timedelta(minutes=15)
+
+# How every power sensor (kW) and every energy counter (kWh, see sensor.py) is
+# described, on stations and smart loads alike.
+POWER_KW: dict[str, Any] = {
+    "device_class": SensorDeviceClass.POWER,
+    "native_unit_of_measurement": UnitOfPower.KILO_WATT,
+    "state_class": SensorStateClass.MEASUREMENT,
+    "suggested_display_precision": 2,
+}
+ENERGY_COUNTER_KWH: dict[str, Any] = {
+    "device_class": SensorDeviceClass.ENERGY,
+    "native_unit_of_measurement": UnitOfEnergy.KILO_WATT_HOUR,
+    "state_class": SensorStateClass.TOTAL_INCREASING,
+    "suggested_display_precision": 2,
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SigenEnergySensorEntityDescription(SensorEntityDescription, SigenEntityDescription):
+    """An energy counter integrated from a power (kW, never negative) of a station."""
+
+    power_fn: PowerFn
+
+
+ENERGY_SENSORS: tuple[SigenEnergySensorEntityDescription, ...] = (
+    SigenEnergySensorEntityDescription(
+        key="solar_energy",
+        translation_key="solar_energy",
+        **ENERGY_COUNTER_KWH,
+        power_fn=lambda p: p.pv_power,
+    ),
+    SigenEnergySensorEntityDescription(
+        key="grid_import_energy",
+        translation_key="grid_import_energy",
+        **ENERGY_COUNTER_KWH,
+        power_fn=lambda p: p.grid_import_power,
+    ),
+    SigenEnergySensorEntityDescription(
+        key="grid_export_energy",
+        translation_key="grid_export_energy",
+        **ENERGY_COUNTER_KWH,
+        power_fn=lambda p: p.grid_export_power,
+    ),
+    SigenEnergySensorEntityDescription(
+        key="battery_charge_energy",
+        translation_key="battery_charge_energy",
+        **ENERGY_COUNTER_KWH,
+        power_fn=lambda p: p.battery_charge_power,
+    ),
+    SigenEnergySensorEntityDescription(
+        key="battery_discharge_energy",
+        translation_key="battery_discharge_energy",
+        **ENERGY_COUNTER_KWH,
+        power_fn=lambda p: p.battery_discharge_power,
+    ),
+)
+
+
+class EnergyIntegrator:
+    """Integrates power samples (kW) into energy (kWh) with the trapezoidal rule.
+
+    Samples with an unknown or invalid power break the series; intervals longer than
+    ``max_gap`` (or going back in time) are not integrated. The total never decreases.
+    """
+
+    def __init__(self, total: float = 0.0, max_gap: timedelta = MAX_SAMPLE_GAP) -> None:
+        """Start from ``total`` kWh."""
+        self.total = total
+        self.max_gap = max_gap
+        self.last: tuple[datetime, float] | None = None
+
+    def add(self, when: datetime | None, power: float | None) -> bool:
+        """Add a sample; return whether the total grew."""
+        if when is None or power is None or not math.isfinite(power):
+            self.last = None
+            return False
+        power = max(power, 0.0)
+        previous, self.last = self.last, (when, power)
+        if previous is None:
+            return False
+        seconds = (when - previous[0]).total_seconds()
+        if seconds <= 0:
+            # The same sample again (an update from another source): keep the older one.
+            self.last = previous
+            return False
+        if seconds > self.max_gap.total_seconds():
+            return False
+        added = (previous[1] + power) / 2 * seconds / 3600
+        self.total += added
+        return added > 0
+
+
+class SigenEnergySensor(SigenEntity[SigenLiveCoordinator | SigenPushCoordinator], RestoreSensor):
+    """An energy counter integrated from power samples, from both poll and push."""
+
+    entity_description: SigenEnergySensorEntityDescription
+
+    def __init__(
+        self, station: StationRuntime, description: SigenEnergySensorEntityDescription
+    ) -> None:
+        """Count from zero until the last value is restored."""
+        coordinator = station.live if station.live is not None else station.push
+        super().__init__(coordinator, station, description, also=(station.push,))
+        self.integrator = EnergyIntegrator()
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Continue from the last stored total (a valid, non-negative number)."""
+        await super().async_added_to_hass()
+        if (last := await self.async_get_last_sensor_data()) is not None:
+            try:
+                restored = float(last.native_value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                restored = None
+            if restored is not None and math.isfinite(restored) and restored >= 0:
+                self.integrator.total = restored
+        self._sample()
+
+    def _sample(self) -> None:
+        """Add the freshest sample of the counter's power."""
+        if (view := self.view) is not None:
+            self.integrator.add(*view.power_sample(self.entity_description.power_fn))
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Unavailable while the station is offline.
+
+        No energy is measured then, and a new counter would read 0.
+        """
+        view = self.view
+        return super().available and view is not None and not view.offline
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        """Sample each update of the poll or the push, then write the state."""
+        self._sample()
+        super()._handle_coordinator_update()
+
+    @property
+    @override
+    def native_value(self) -> float:
+        """The total, in kWh."""
+        return round(self.integrator.total, 4)

@@ -1,0 +1,106 @@
+"""What each coordinator of Sigen Cloud holds: small immutable snapshots.
+
+A coordinator replaces its data as a whole on every update (a poll, a push, a write
+accepted by the cloud); nothing outside the coordinator changes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .sigen import (
+        AlarmEvent,
+        CurrentMode,
+        EnergyFlow,
+        NBMode,
+        NBSystem,
+        OperationalMode,
+        SmartLoad,
+        SmartLoadConsumption,
+        StationInfo,
+        SystemData,
+        TelemetryData,
+    )
+
+_EMPTY: Mapping[str, AlarmEvent] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class AccountStation:
+    """One station of the account, as the account coordinator last saw it.
+
+    ``station_id`` is the key of the station everywhere in the integration (device
+    identifier, unique ids): the app API's stationId, or for a northbound system
+    without an app API station (a push-only station) its system id. ``system_id`` is
+    the northbound/MQTT systemId, when known. ``info`` is ``None`` for a push-only
+    station.
+    """
+
+    station_id: str
+    system_id: str | None = None
+    info: StationInfo | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountData:
+    """The account coordinator's data: the stations, and the northbound system list.
+
+    ``systems`` is ``None`` without developer credentials or while the developer API
+    fails.
+    """
+
+    stations: Mapping[str, AccountStation]
+    systems: tuple[NBSystem, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveData:
+    """The live coordinator's data: the polled energy flow and when it was asked for."""
+
+    energy_flow: EnergyFlow
+    polled_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StationSettings:
+    """The settings coordinator's data: the EMS work mode, as the app and API see it.
+
+    ``nb_mode_at`` is when ``nb_mode`` was last learned (queried, or set through us):
+    a pushed operational mode newer than that wins (see ``StationView``).
+    """
+
+    modes: tuple[OperationalMode, ...] = ()
+    current_mode: CurrentMode | None = None
+    nb_mode: NBMode | None = None
+    nb_mode_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SmartLoadsData:
+    """The smart-load coordinator's data: the loads and their consumption, by path."""
+
+    loads: Mapping[int, SmartLoad] = field(default_factory=dict)
+    consumption: Mapping[int, SmartLoadConsumption] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PushData:
+    """The push coordinator's data: what MQTT brought for one station.
+
+    ``telemetry`` and ``system`` are the merged deltas of the ``period`` and
+    ``change`` topics; ``last_telemetry`` is when telemetry last arrived;
+    ``operational_mode_at`` when it last carried the operational mode.
+    """
+
+    connected: bool = False
+    telemetry: TelemetryData | None = None
+    system: SystemData | None = None
+    last_telemetry: datetime | None = None
+    operational_mode_at: datetime | None = None
+    active_alarms: Mapping[str, AlarmEvent] = _EMPTY
+    last_alarm: AlarmEvent | None = None
