@@ -36,6 +36,7 @@ from ._auth import (
 )
 from ._envelope import Reply, envelope_code, parse_each
 from ._http import SessionOwner, normalize_base_url
+from ._nb_history import lifetime_totals
 from ._nb_transport import PASSWORD_FORMS, NorthboundTransport, PasswordForm, check_credentials
 from ._parse import parse_int
 from .const import DEFAULT_REQUEST_TIMEOUT, DEFAULT_USER_AGENT, NB_BASE_URLS, NBMode
@@ -285,6 +286,10 @@ class NorthboundClient(SessionOwner):
             what=f"Reading the northbound summary of {system_id}",
         )
         return NBSummary.from_dict(reply.object())
+
+    async def get_lifetime_totals(self, system_id: str) -> dict[str, float]:
+        """Lifetime kWh per node (``v1/history``; :mod:`._nb_history` has the caveats)."""
+        return await lifetime_totals(self._request, _check_system_id(system_id))
 
     async def query_mode(self, system_id: str) -> int:
         """The system's energy-storage operation mode (an :class:`NBMode` value).

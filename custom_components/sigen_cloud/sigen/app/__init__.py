@@ -2,8 +2,8 @@
 
 :class:`SigenAppClient` owns one :class:`~._transport.AppTransport` and exposes the
 API's areas as attributes, one small stateless class each (:mod:`.stations`,
-:mod:`.modes`, :mod:`.smart_loads`, :mod:`.battery`, :mod:`.grid`, :mod:`.control`). A
-new endpoint goes into its area's module.
+:mod:`.modes`, :mod:`.smart_loads`, :mod:`.battery`, :mod:`.grid`, :mod:`.control`,
+:mod:`.history`). A new endpoint goes into its area's module.
 """
 
 from ._client import SigenAppClient, StationId
@@ -11,6 +11,7 @@ from ._transport import AppTransport
 from .battery import BatteryApi
 from .control import ControlApi
 from .grid import GridApi
+from .history import HistoryApi
 from .modes import ModesApi
 from .smart_loads import SmartLoadsApi
 from .stations import StationsApi
@@ -20,6 +21,7 @@ __all__ = [
     "BatteryApi",
     "ControlApi",
     "GridApi",
+    "HistoryApi",
     "ModesApi",
     "SigenAppClient",
     "SmartLoadsApi",

@@ -28,6 +28,19 @@ from .commands import (
 from .control import ManualControl
 from .energy import STATION_STATUS_OFFLINE, EnergyFlow, NBEnergyFlow
 from .grid import GridCurrentLimit, GridLimit, PvLimit
+from .history import (
+    DayEnergy,
+    EnergyAmounts,
+    EnergyDelta,
+    EnergyRow,
+    EnergyTotals,
+    HourEnergy,
+    PowerPoint,
+    PowerSeries,
+    hourly_sums,
+    interval_deltas,
+    merge_lifetime_totals,
+)
 from .modes import MODE_METHOD_PREFIX, CurrentMode, OperationalMode
 from .northbound import NBSummary, NBSystem, OnboardResult
 from .pairing import match_system, pair_stations
@@ -52,15 +65,23 @@ __all__ = [
     "BatteryCommand",
     "BatteryPowerLimits",
     "CurrentMode",
+    "DayEnergy",
+    "EnergyAmounts",
+    "EnergyDelta",
     "EnergyFlow",
+    "EnergyRow",
+    "EnergyTotals",
     "GridCurrentLimit",
     "GridLimit",
+    "HourEnergy",
     "ManualControl",
     "NBEnergyFlow",
     "NBSummary",
     "NBSystem",
     "OnboardResult",
     "OperationalMode",
+    "PowerPoint",
+    "PowerSeries",
     "PowerSplit",
     "PvLimit",
     "SigenModel",
@@ -68,7 +89,10 @@ __all__ = [
     "SmartLoadConsumption",
     "SocLevels",
     "StationInfo",
+    "hourly_sums",
+    "interval_deltas",
     "match_system",
+    "merge_lifetime_totals",
     "pair_stations",
     "validate_commands",
     "wire",

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._parse import parse_bool, parse_id, parse_number, parse_str, parse_str_list
+from .._parse import (
+    parse_bool,
+    parse_id,
+    parse_number,
+    parse_str,
+    parse_str_list,
+    parse_timestamp_text,
+)
 from ._base import SigenModel, wire
 
 
@@ -24,6 +31,10 @@ class StationInfo(SigenModel):
     ``sn_code`` is ``stationSnCode`` as sent: a numeric, station-id-like serial in the
     real payloads, **not** the system id (never pair a station with a northbound
     system by it). ``pv_capacity`` in kW(p), ``battery_capacity`` in kWh.
+
+    ``time_zone`` is the station's IANA zone (``timeZoneName``, e.g.
+    "Australia/Sydney"), in which its history is dated; ``open_time`` its
+    commissioning (``stationOpenTime``) as sent, a date text or an epoch.
     """
 
     WHAT = "the station"
@@ -41,3 +52,5 @@ class StationInfo(SigenModel):
     name: str | None = wire("stationName", parse_str, "stationShowName", "name")
     station_code: str | None = wire("stationCode", parse_str)
     system_id: str | None = wire("stationCode", parse_str)
+    time_zone: str | None = wire("timeZoneName", parse_str, "timeZone")
+    open_time: str | None = wire("stationOpenTime", parse_timestamp_text)
