@@ -80,6 +80,22 @@ class SimConfig:
     nb_password_form: Literal["plain", "aes"] = "plain"
     # the REST mode switch accepts MSC, FFG and NBI (refuses VPP); True: MSC and FFG only
     nb_rest_msc_ffg_only: bool = False
+    # history (statistics/energy, statistics/v1/energy, northbound v1/history): the
+    # station was commissioned history_days before the start's local date, or on
+    # commissioning_date (ISO); a share history_dropout_rate of the 5-minute rows read 0;
+    # no rows inside the offline stretches, pairs of local ISO date-times (None: one
+    # from 10:00 20 days before the start to 14:00 18 days before); numbers as strings
+    history_days: int = 400
+    commissioning_date: str | None = None
+    history_dropout_rate: float = 0.002
+    history_offline: tuple[tuple[str, str], ...] | None = None
+    history_values_as_strings: bool = False
+    # app-API statistics: history_rate_limit requests per history_rate_window simulated
+    # seconds per endpoint and station (HTTP 429 beyond; 0 = no limit)
+    history_rate_limit: int = 30
+    history_rate_window: float = 60.0
+    # the northbound lifetime totals lack the day before for this long after midnight
+    nb_lifetime_dip_minutes: float = 30.0
     # faults
     block_aiohttp_user_agent: bool = True
     # MQTT

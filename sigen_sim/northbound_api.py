@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .app_api import bearer_token, decrypt_password, read_form, read_text, unauthorized
+from .northbound_history import NorthboundHistoryRoutes
 
 if TYPE_CHECKING:
     from .model import SimStation
@@ -91,6 +92,7 @@ class NorthboundApi:
         r.add_put("/openapi/instruction/settings", self.put_settings)
         r.add_post("/openapi/board/onboard", self.onboard)
         r.add_post("/openapi/board/offboard", self.offboard)
+        NorthboundHistoryRoutes(self.sim).register(app)
 
     # ------------------------------------------------------------------ helpers
     def _env(self, data: Any = None, code: int = 0, msg: str = "success") -> web.Response:

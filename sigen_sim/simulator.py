@@ -22,6 +22,7 @@ from .config import TELEMETRY_PV_KEYS, SimConfig, TelemetryShape, check_config, 
 from .faults import FaultInjector
 from .middleware import CloudMiddleware
 from .model import SimStation
+from .model.history import HistoryArchive
 from .mqtt_payloads import system_values
 from .onboarding import Onboarding, OnboardState
 from .rate_limits import RateLimits
@@ -80,6 +81,7 @@ class Simulator:
             cfg, lambda system_id: self.station_by_system_id(system_id) is not None
         )
         self.rate_limits = RateLimits(self.clock, cfg)
+        self.history = HistoryArchive(self.clock, cfg)
         self.mqtt: MqttSide | None = None
         self.host = cfg.host
         self.port = 0

@@ -10,6 +10,7 @@ into the cloud's JSON beside its routes:
 * :mod:`.battery`: SOC levels, backup reserve, battery export, battery power limits;
 * :mod:`.grid`: grid export/import limitation, PV limit, grid connection current limit;
 * :mod:`.control`: instant manual control (read, display, start, stop);
+* :mod:`.history`: statistics, a day's energy rows and power series;
 * :mod:`._common`: reading requests and the envelope answers; :mod:`._settings`: the
   settings areas' value types, reads and checked writes.
 
@@ -39,6 +40,7 @@ from .auth import BASIC_CLIENT, AuthRoutes, decrypt_password
 from .battery import BatteryRoutes
 from .control import ManualControlRoutes
 from .grid import GridRoutes
+from .history import HistoryRoutes
 from .modes import ModeRoutes
 from .smart_loads import SmartLoadRoutes
 from .stations import StationRoutes
@@ -66,7 +68,7 @@ __all__ = [
 ]
 
 #: The route classes of the app API, in registration order.
-AREAS = (AuthRoutes, StationRoutes, ModeRoutes, SmartLoadRoutes)
+AREAS = (AuthRoutes, StationRoutes, ModeRoutes, SmartLoadRoutes, HistoryRoutes)
 #: The owner's battery and grid settings and manual control (§7 of the API notes).
 SETTING_AREAS = (BatteryRoutes, GridRoutes, ManualControlRoutes)
 

@@ -32,6 +32,7 @@ def station_home(station: SimStation) -> dict[str, Any]:
         "onGrid": True,
         "pvCapacity": station.pv_capacity,
         "batteryCapacity": station.battery_capacity,
+        "timeZoneName": station.clock.timezone,
     }
     if not station.station_code_in_home:
         del data["stationCode"]
@@ -119,6 +120,7 @@ class StationRoutes:
         if not self.api.authorized(request):
             return unauthorized()
         data = station_home(self.sim.stations[0])
+        data["stationOpenTime"] = self.sim.history.commissioning.isoformat()
         if self.sim.config.station_id_as_string:
             data["stationId"] = str(data["stationId"])
         return envelope(data)
