@@ -9,12 +9,16 @@ with them (:mod:`sigen_sim.app_api`, :mod:`sigen_sim.northbound_api`,
 * :mod:`.commands`: battery commands and the battery's decision;
 * :mod:`.smart_loads`: switchable loads and their energy counters;
 * :mod:`.settings`: the system settings of the MQTT ``change`` message;
+* :mod:`.owner_settings`: the owner's grid and battery limits of the app API;
+* :mod:`.manual_control`: the app's manual-control sessions;
+* :mod:`.decision`: what the battery and the grid do at a moment, every limit applied;
 * :mod:`.station`: :class:`SimStation`, the state and its integration over time.
 """
 
 from __future__ import annotations
 
 from .commands import COMMAND_MODES, TOU_CHEAP_HOURS, BatteryCommand
+from .manual_control import MANUAL_MODES, ManualControl
 from .modes import (
     ALL_MODES,
     DEFAULT_WORKING_MODES,
@@ -28,6 +32,7 @@ from .modes import (
     MODE_VPP,
     REMOTE_MODES,
 )
+from .owner_settings import CurrentLimit, GridLimit, OwnerSettings, updated
 from .settings import SYSTEM_STATUSES
 from .smart_loads import SmartLoad
 from .station import STEP_SECONDS, Sample, SimStation
@@ -36,6 +41,7 @@ __all__ = [
     "ALL_MODES",
     "COMMAND_MODES",
     "DEFAULT_WORKING_MODES",
+    "MANUAL_MODES",
     "MODE_AI",
     "MODE_CUSTOM",
     "MODE_FFG",
@@ -49,7 +55,12 @@ __all__ = [
     "SYSTEM_STATUSES",
     "TOU_CHEAP_HOURS",
     "BatteryCommand",
+    "CurrentLimit",
+    "GridLimit",
+    "ManualControl",
+    "OwnerSettings",
     "Sample",
     "SimStation",
     "SmartLoad",
+    "updated",
 ]
