@@ -18,6 +18,7 @@ with them (:mod:`sigen_sim.app_api`, :mod:`sigen_sim.northbound_api`,
 from __future__ import annotations
 
 from .commands import COMMAND_MODES, TOU_CHEAP_HOURS, BatteryCommand
+from .decision import Sample
 from .manual_control import MANUAL_MODES, ManualControl
 from .modes import (
     ALL_MODES,
@@ -35,7 +36,7 @@ from .modes import (
 from .owner_settings import CurrentLimit, GridLimit, OwnerSettings, updated
 from .settings import SYSTEM_STATUSES
 from .smart_loads import SmartLoad
-from .station import STEP_SECONDS, Sample, SimStation
+from .station import STEP_SECONDS, SimStation
 
 __all__ = [
     "ALL_MODES",
