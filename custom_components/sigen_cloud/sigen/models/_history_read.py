@@ -35,6 +35,7 @@ _DATE_TIME_RE: Final = re.compile(
 _CLOCK_RE: Final = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 #: Digit strings longer than a ``YYYYMMDD`` date are epoch seconds or milliseconds.
 _DATE_DIGITS: Final = 8
+_LAST_MINUTE: Final = 59
 
 
 def parse_wall_time(value: object, day: date | None = None) -> datetime | None:
@@ -52,6 +53,11 @@ def parse_wall_time(value: object, day: date | None = None) -> datetime | None:
     text = text.strip()
     if text.isdigit() and len(text) > _DATE_DIGITS:
         return parse_epoch(text)
+    return _wall_time(text, day)
+
+
+def _wall_time(text: str, day: date | None) -> datetime | None:
+    """A date-time text, or a bare clock time on ``day``, as a naive datetime."""
     match = _DATE_TIME_RE.match(text)
     if match is not None:
         year, month, mday, hour, minute, second = match.groups()
@@ -61,10 +67,11 @@ def parse_wall_time(value: object, day: date | None = None) -> datetime | None:
         base = (day.year, day.month, day.day)
     else:
         return None
+    clock = (int(hour or 0), int(minute or 0), int(second or 0))
+    if clock > (24, 0, 0) or clock[1] > _LAST_MINUTE or clock[2] > _LAST_MINUTE:
+        return None
     try:
-        return datetime(*base) + timedelta(
-            hours=int(hour or 0), minutes=int(minute or 0), seconds=int(second or 0)
-        )
+        return datetime(*base) + timedelta(hours=clock[0], minutes=clock[1], seconds=clock[2])
     except ValueError:
         return None
 
@@ -171,7 +178,7 @@ def read_power_series(data: object, day: date, zone: tzinfo) -> PowerSeries:
     raw: dict[str, Any] = dict(data) if isinstance(data, Mapping) else {"data": data}
     if isinstance(data, Mapping):
         chart = data.get("chartData", data)
-        listed = _list_under(chart, _SERIES_KEYS) if isinstance(chart, Mapping) else chart
+        listed = _first_of(chart, _SERIES_KEYS) if isinstance(chart, Mapping) else chart
     else:
         listed = data
     if listed is not None and not isinstance(listed, list):
