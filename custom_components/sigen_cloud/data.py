@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .models import StationSettings
 from .view import StationView
+
+# The settings of a station whose settings coordinator has no data yet.
+NO_SETTINGS = StationSettings()
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -66,18 +70,23 @@ class StationRuntime:
         return [*polling, self.push]
 
     def view(self) -> StationView:
-        """The station's current data as one typed snapshot (rebuilt when it changed)."""
+        """The station's current data as one typed snapshot (rebuilt when it changed).
+
+        A coordinator whose first refresh failed (a station added while the cloud
+        failed) has no data yet: its part of the view is empty.
+        """
         live = None if self.live is None else self.live.data
+        settings: StationSettings | None = self.settings.data
         view = self._view
         if (
             view is None
             or view.station is not self.station
             or view.live is not live
             or view.push is not self.push.data
-            or view.settings is not self.settings.data
+            or view.settings is not (settings or NO_SETTINGS)
         ):
             view = self._view = StationView(
-                self.station, live=live, push=self.push.data, settings=self.settings.data
+                self.station, live=live, push=self.push.data, settings=settings or NO_SETTINGS
             )
         return view
 

@@ -180,3 +180,20 @@ async def test_station_gone_while_stopped_is_removed_at_setup(
     )
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def test_station_without_data_yet_reads_empty(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """A station added while the cloud failed has coordinators without data (their first
+    refresh failed): its view is empty, not an error, until the next poll succeeds."""
+    station = next(iter(runtime_of(loaded_entry).stations.values()))
+    saved = station.settings.data
+    station.settings.data = None  # type: ignore[assignment]
+    try:
+        view = station.view()
+        assert view.settings.modes == ()
+        assert view.current_mode_label is None
+        assert view.nb_mode is None
+    finally:
+        station.settings.data = saved
