@@ -11,7 +11,15 @@
 
 from .app import SigenAppClient
 from .client import Sigen
-from .const import MAX_COMMANDS_PER_BATCH, MQTT_PORT, NBMode
+from .const import (
+    MANUAL_CONTROL_DURATION_RANGE,
+    MANUAL_CONTROL_MODES,
+    MANUAL_CONTROL_POWER_MODES,
+    MAX_COMMANDS_PER_BATCH,
+    MAX_MANUAL_CONTROL_POWER_KW,
+    MQTT_PORT,
+    NBMode,
+)
 from .discovery import RegionAttempt, RegionSearch, find_region
 from .errors import (
     SigenAccountLockedError,
@@ -57,9 +65,13 @@ from .telemetry import AlarmEvent, SystemData, TelemetryData
 
 __all__ = [
     "BATTERY_MODES",
+    "MANUAL_CONTROL_DURATION_RANGE",
+    "MANUAL_CONTROL_MODES",
+    "MANUAL_CONTROL_POWER_MODES",
     "MAX_COMMANDS_PER_BATCH",
     "MAX_COMMAND_POWER_KW",
     "MAX_DURATION_MIN",
+    "MAX_MANUAL_CONTROL_POWER_KW",
     "MQTT_PORT",
     "PAST_TOLERANCE_S",
     "REGIONS",
