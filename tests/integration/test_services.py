@@ -429,7 +429,6 @@ async def test_errors_without_developer_credentials(hass: HomeAssistant, sim: An
     device_id = _station_device(hass, entry.entry_id)
 
     for service, data in (
-        ("battery_command", {"mode": "idle", "duration": 5}),
         ("battery_schedule", {"commands": [{"mode": "idle", "duration": 5}]}),
         ("set_northbound_mode", {"mode": "msc"}),
     ):
@@ -437,6 +436,17 @@ async def test_errors_without_developer_credentials(hass: HomeAssistant, sim: An
             await _call(hass, service, {"device_id": device_id, **data})
         assert err.value.translation_key == "no_developer_credentials"
         assert err.value.translation_domain == DOMAIN
+    # Issue 17: a battery command for now runs through manual control without them
+    # (tests/integration/test_services_manual.py); one that starts later needs them.
+    later = (dt_util.now() + timedelta(hours=2)).isoformat()
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(
+            hass,
+            "battery_command",
+            {"device_id": device_id, "mode": "idle", "duration": 5, "start_time": later},
+        )
+    assert err.value.translation_key == "later_start_needs_developer_credentials"
+    assert err.value.translation_domain == DOMAIN
 
     cases: list[tuple[str, str]] = [("not-a-device", "device_not_found")]
     other = MockConfigEntry(domain="other")
@@ -509,6 +519,8 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
         "battery_command",
         "battery_schedule",
         "set_northbound_mode",
+        "start_manual_control",
+        "stop_manual_control",
     }
     assert descriptions[DOMAIN]["battery_command"]["fields"]["mode"]["required"] is True
 
@@ -516,10 +528,21 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
     translations = json.loads((root / "translations" / "en.json").read_text())
     source = "".join(
         (root / f"{name}.py").read_text()
-        for name in ("entity", "sensor", "binary_sensor", "select", "switch", "event", "services")
+        for name in (
+            "entity",
+            "sensor",
+            "binary_sensor",
+            "select",
+            "switch",
+            "event",
+            "services",
+            "services_fields",
+            "services_commands",
+            "services_manual",
+        )
     )
     raised = set(re.findall(r'translation_key="([a-z_]+)"', source))
-    raised |= set(re.findall(r'_validation_error\(\s*"([a-z_]+)"', source))
+    raised |= set(re.findall(r'(?:validation|field)_error\(\s*"([a-z_]+)"', source))
     entity_keys = {key for platform in translations["entity"].values() for key in platform}
     assert raised - entity_keys <= set(translations["exceptions"])
     for service, body in translations["services"].items():

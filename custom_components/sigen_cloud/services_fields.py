@@ -1,0 +1,149 @@
+"""What every action of the integration shares: field checks and the target station.
+
+Each check turns bad input into a translated ``ServiceValidationError`` that names the
+field, what was given and what is allowed, instead of the schema library's generic
+text; the target device is resolved with Home Assistant's own helper.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import datetime
+from typing import Any
+
+import probatio as vol
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import service
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .data import SigenConfigEntry, StationRuntime
+
+
+def validation_error(key: str, **placeholders: str) -> ServiceValidationError:
+    """A translated validation error of this integration."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+def field_error(key: str, field: str, value: Any, **placeholders: str) -> ServiceValidationError:
+    """A translated error about one field: its name, the value given and ``placeholders``."""
+    return validation_error(
+        key, field=field, value="nothing" if value is None else str(value), **placeholders
+    )
+
+
+def as_number(value: Any) -> float | None:
+    """``value`` as a number (from a number or its text), or None (booleans are not)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def whole_minutes(field: str, low: int, high: int) -> Callable[[Any], int]:
+    """Whole minutes from ``low`` to ``high``; anything else names the range."""
+
+    def validate(value: Any) -> int:
+        number = as_number(value)
+        if number is None or not number.is_integer() or not low <= number <= high:
+            raise field_error("invalid_duration", field, value, min=str(low), max=str(high))
+        return int(number)
+
+    return validate
+
+
+def power_kw(field: str, high: float) -> Callable[[Any], float | None]:
+    """An optional power in kW, 0 to ``high``."""
+
+    def validate(value: Any) -> float | None:
+        if value is None:
+            return None
+        number = as_number(value)
+        if number is None or not 0 <= number <= high:  # NaN fails too
+            raise field_error("invalid_power", field, value, min="0", max=f"{high:g}")
+        return number
+
+    return validate
+
+
+def choice(field: str, choices: Collection[str], *, optional: bool = False) -> Callable[[Any], Any]:
+    """One of ``choices`` (case-insensitive); the error lists the allowed values."""
+
+    def validate(value: Any) -> str | None:
+        if value is None and optional:
+            return None
+        if isinstance(value, str) and value.strip().lower() in choices:
+            return value.strip().lower()
+        raise field_error("invalid_choice", field, value, values=", ".join(choices))
+
+    return validate
+
+
+def start_time(field: str) -> Callable[[Any], datetime | None]:
+    """An optional date and time (local time when it has no offset)."""
+
+    def validate(value: Any) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            return cv.datetime(value)
+        except vol.Invalid:
+            raise field_error("invalid_start_time", field, value) from None
+
+    return validate
+
+
+def local_time(moment: datetime) -> str:
+    """A moment in Home Assistant's configured time zone, as people read it."""
+    return dt_util.as_local(moment).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
+def _target_error(err: ServiceValidationError, device_id: str) -> ServiceValidationError | None:
+    """Home Assistant's error for an unusable target device, in this integration's words.
+
+    The actions' users (and tests) know ``device_not_found`` and ``entry_not_loaded``;
+    None for an error the helper may add later (it passes through unchanged).
+    """
+    match err.translation_key:
+        case "service_device_not_found" | "service_device_wrong_domain":
+            return validation_error("device_not_found", device_id=device_id)
+        case "service_config_entry_not_loaded":
+            title = (err.translation_placeholders or {}).get("entry_title", "")
+            return validation_error("entry_not_loaded", entry=title)
+    return None
+
+
+def async_get_station(
+    hass: HomeAssistant, device_id: str
+) -> tuple[SigenConfigEntry, StationRuntime]:
+    """The loaded entry and the station of a station's device.
+
+    Home Assistant's helper finds the device and its loaded entry of this domain; a
+    station's device (not a smart load's) names a station of the entry's latest data.
+    """
+    try:
+        device, entry = service.async_get_device_and_config_entry(
+            hass, DOMAIN, device_id, include_child_devices=False
+        )
+    except ServiceValidationError as err:
+        if (ours := _target_error(err, device_id)) is None:
+            raise
+        raise ours from err
+    station_id = next((ident for domain, ident in device.identifiers if domain == DOMAIN), None)
+    if station_id is None:
+        raise validation_error("device_not_found", device_id=device_id)
+    config_entry: SigenConfigEntry = entry
+    station = config_entry.runtime_data.stations.get(station_id)
+    if station is None:
+        raise validation_error(
+            "not_a_station", device=device.name_by_user or device.name or device_id
+        )
+    return config_entry, station
