@@ -185,7 +185,8 @@ def _check_now(start: datetime | None) -> None:
 
 
 def _needs_mqtt(field: str, value: Any) -> ServiceValidationError:
-    return field_error("option_needs_developer_credentials", field, value)
+    shown = f"{value:g}" if isinstance(value, float) else value
+    return field_error("option_needs_developer_credentials", field, shown)
 
 
 def _require_app_station(station: StationRuntime) -> None:
