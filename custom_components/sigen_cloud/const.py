@@ -48,6 +48,24 @@ TELEMETRY_STALE_AFTER: Final = timedelta(minutes=15)
 STALE_CHECK_INTERVAL: Final = timedelta(minutes=1)
 # The northbound mode query may be called once per 5 minutes per system.
 NB_MODE_MIN_INTERVAL: Final = timedelta(minutes=5)
+# The battery and grid settings and the manual control (issue 17): every 10 minutes,
+# and each part right after a write through us.
+CONTROLS_INTERVAL: Final = timedelta(minutes=10)
+# After manual control's end time, its state is read again this much later.
+MANUAL_CONTROL_END_GRACE: Final = timedelta(seconds=5)
+
+# The largest value of a number where the cloud reports no ceiling of its own (kW / A):
+# the battery's power limits without a rated power (push SystemData), the PV limit
+# without the station's PV capacity, the grid limits without the installer's. A value
+# the cloud reports above it raises the maximum to that value.
+DEFAULT_BATTERY_POWER_MAX_KW: Final = 30.0
+DEFAULT_PV_LIMIT_MAX_KW: Final = 30.0
+DEFAULT_GRID_LIMIT_MAX_KW: Final = 50.0
+DEFAULT_GRID_CURRENT_MAX_A: Final = 100.0
+# Manual control's duration and power numbers before the owner sets them (the power's
+# 0 means the battery's own, unlimited power).
+DEFAULT_MANUAL_DURATION_MIN: Final = 60
+DEFAULT_MANUAL_POWER_KW: Final = 0.0
 
 ATTR_STATION: Final = "station"
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from .coordinator import (
         SigenAccountCoordinator,
+        SigenControlsCoordinator,
         SigenLiveCoordinator,
         SigenPushCoordinator,
         SigenSettingsCoordinator,
@@ -32,7 +33,8 @@ class StationRuntime:
     """One station of the account and its coordinators.
 
     Every station has a settings and a push coordinator; a station of the app API (not
-    a push-only northbound system) also has a live and a smart-load coordinator.
+    a push-only northbound system) also has a live, a smart-load and a controls
+    coordinator (the battery and grid settings and the manual control).
     ``removed`` turns true when the station leaves the account (its entities go with
     its device right after).
     """
@@ -42,6 +44,7 @@ class StationRuntime:
     push: SigenPushCoordinator
     live: SigenLiveCoordinator | None = None
     smart_loads: SigenSmartLoadCoordinator | None = None
+    controls: SigenControlsCoordinator | None = None
     removed: bool = False
     _view: StationView | None = field(default=None, init=False, repr=False)
 
@@ -64,7 +67,7 @@ class StationRuntime:
         """Every coordinator of the station, the polling ones first."""
         polling: list[DataUpdateCoordinator[Any]] = [
             coordinator
-            for coordinator in (self.live, self.settings, self.smart_loads)
+            for coordinator in (self.live, self.settings, self.smart_loads, self.controls)
             if coordinator is not None
         ]
         return [*polling, self.push]
@@ -77,6 +80,7 @@ class StationRuntime:
         """
         live = None if self.live is None else self.live.data
         settings: StationSettings | None = self.settings.data
+        controls = None if self.controls is None else self.controls.data
         view = self._view
         if (
             view is None
@@ -84,9 +88,14 @@ class StationRuntime:
             or view.live is not live
             or view.push is not self.push.data
             or view.settings is not (settings or NO_SETTINGS)
+            or view.controls is not controls
         ):
             view = self._view = StationView(
-                self.station, live=live, push=self.push.data, settings=settings or NO_SETTINGS
+                self.station,
+                live=live,
+                push=self.push.data,
+                settings=settings or NO_SETTINGS,
+                controls=controls,
             )
         return view
 

@@ -99,6 +99,9 @@ def _station(station: StationRuntime) -> dict[str, Any]:
         "last_poll": _plain(view.last_poll),
         "settings": _plain(view.settings),
         "smart_loads": _plain(station.smart_loads.data if station.smart_loads else None),
+        # The owner's battery and grid settings and the manual control: no secrets in
+        # them (their raw payloads' station ids are redacted like everywhere).
+        "controls": _plain(view.controls),
         "push": _plain(view.push),
         "last_update_success": {
             kind: coordinator.last_update_success
@@ -106,6 +109,7 @@ def _station(station: StationRuntime) -> dict[str, Any]:
                 ("live", station.live),
                 ("settings", station.settings),
                 ("smart_loads", station.smart_loads),
+                ("controls", station.controls),
             )
             if coordinator is not None
         },

@@ -15,13 +15,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .sigen import (
         AlarmEvent,
+        BatteryPowerLimits,
         CurrentMode,
         EnergyFlow,
+        GridCurrentLimit,
+        GridLimit,
+        ManualControl,
         NBMode,
         NBSystem,
         OperationalMode,
+        PvLimit,
         SmartLoad,
         SmartLoadConsumption,
+        SocLevels,
         StationInfo,
         SystemData,
         TelemetryData,
@@ -78,6 +84,24 @@ class StationSettings:
     current_mode: CurrentMode | None = None
     nb_mode: NBMode | None = None
     nb_mode_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ControlsData:
+    """The controls coordinator's data: the owner's battery and grid settings, manual control.
+
+    A part is ``None`` when the station does not report it (the cloud refused to read
+    it): its entities are not created (first read) or unavailable (later reads).
+    """
+
+    soc_levels: SocLevels | None = None
+    power_limits: BatteryPowerLimits | None = None
+    export_allowed: bool | None = None
+    export_limit: GridLimit | None = None
+    import_limit: GridLimit | None = None
+    current_limit: GridCurrentLimit | None = None
+    pv_limit: PvLimit | None = None
+    manual: ManualControl | None = None
 
 
 @dataclass(frozen=True, slots=True)

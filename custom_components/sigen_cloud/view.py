@@ -17,7 +17,7 @@ from .sigen import NBMode
 from .sigen._parse import parse_int
 
 if TYPE_CHECKING:
-    from .models import LiveData
+    from .models import ControlsData, LiveData
     from .sigen import EnergyFlow, StationInfo, SystemData, TelemetryData
 
 GRID_STATUS_OPTIONS = ["on_grid", "off_grid", "off_grid_auto", "off_grid_manual"]
@@ -93,12 +93,17 @@ _NO_SETTINGS = StationSettings()
 
 @dataclass(frozen=True, slots=True)
 class StationView:
-    """A snapshot of one station: its account entry and its coordinators' data."""
+    """A snapshot of one station: its account entry and its coordinators' data.
+
+    ``controls`` (the battery and grid settings, the manual control) is ``None`` for a
+    push-only station and until the first read.
+    """
 
     station: AccountStation
     live: LiveData | None = None
     push: PushData = _NO_PUSH
     settings: StationSettings = _NO_SETTINGS
+    controls: ControlsData | None = None
 
     @property
     def station_id(self) -> str:

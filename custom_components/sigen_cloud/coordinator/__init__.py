@@ -4,11 +4,14 @@
 * :class:`SigenLiveCoordinator` (station, 60 s): the energy flow;
 * :class:`SigenSettingsCoordinator` (station, 10 min and after a write): the modes;
 * :class:`SigenSmartLoadCoordinator` (station, 10 min and after a switch): smart loads;
+* :class:`SigenControlsCoordinator` (station, 10 min and after a write): the battery and
+  grid settings and the manual control, written one at a time;
 * :class:`SigenPushCoordinator` (station, no polling): what MQTT pushes.
 """
 
 from .account import SigenAccountCoordinator
 from .base import NorthboundAccess, SigenCoordinator
+from .controls import SigenControlsCoordinator
 from .live import SigenLiveCoordinator, SigenSmartLoadCoordinator
 from .push import SigenPushCoordinator
 from .settings import NB_REST_MODES, SigenSettingsCoordinator
@@ -17,6 +20,7 @@ __all__ = [
     "NB_REST_MODES",
     "NorthboundAccess",
     "SigenAccountCoordinator",
+    "SigenControlsCoordinator",
     "SigenCoordinator",
     "SigenLiveCoordinator",
     "SigenPushCoordinator",

@@ -21,6 +21,7 @@ from ..data import StationRuntime
 from ..models import AccountData, AccountStation
 from ..sigen import NBSystem, StationInfo, pair_stations
 from .base import NorthboundAccess, SigenCoordinator, gather_all
+from .controls import SigenControlsCoordinator
 from .live import SigenLiveCoordinator, SigenSmartLoadCoordinator
 from .push import SigenPushCoordinator
 from .settings import SigenSettingsCoordinator
@@ -130,6 +131,11 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
             live=SigenLiveCoordinator(hass, entry, client, station.station_id) if has_app else None,
             smart_loads=(
                 SigenSmartLoadCoordinator(hass, entry, client, station.station_id)
+                if has_app
+                else None
+            ),
+            controls=(
+                SigenControlsCoordinator(hass, entry, client, station.station_id)
                 if has_app
                 else None
             ),
