@@ -1,7 +1,8 @@
 """``SigenAppClient``: the app API for one account, its areas as attributes.
 
 The client owns the HTTP session and the transport, and exposes one object per area of
-the API (``stations``, ``modes``, ``smart_loads``, ``battery``, ``grid``, ``control``);
+the API (``stations``, ``modes``, ``smart_loads``, ``battery``, ``grid``, ``control``, ``ev``,
+``forecast``, ``tariff``);
 a new area is one attribute here.
 It also remembers the home station and the modes and smart loads it last read, so that
 a station id may be left out and a mode or load be found by name.
@@ -29,11 +30,14 @@ from ..regions import get_region
 from ._transport import AppTransport
 from .battery import BatteryApi
 from .control import ControlApi
+from .ev import EvApi
+from .forecast import ForecastApi
 from .grid import GridApi
 from .history import HistoryApi
 from .modes import ModesApi, check_mode, find_by_name, label_of
 from .smart_loads import SmartLoadsApi, path_of
 from .stations import StationsApi
+from .tariff import TariffApi
 
 #: A station id as the caller may give it (the cloud's ids are numbers).
 type StationId = str | int
@@ -95,6 +99,9 @@ class SigenAppClient(SessionOwner):
         self.battery = BatteryApi(self._transport, self)
         self.grid = GridApi(self._transport, self)
         self.control = ControlApi(self._transport, self)
+        self.ev = EvApi(self._transport, self)
+        self.forecast = ForecastApi(self._transport, self)
+        self.tariff = TariffApi(self._transport, self)
 
         self.station: StationInfo | None = None
         self.station_id: str | None = None

@@ -27,6 +27,21 @@ from .commands import (
 )
 from .control import ManualControl
 from .energy import STATION_STATUS_OFFLINE, EnergyFlow, NBEnergyFlow
+from .ev import (
+    DC_CHARGE_MODES,
+    AcChargeMode,
+    AcChargerCurrent,
+    AcChargerState,
+    Charger,
+    DcChargeMode,
+    DcChargerState,
+    DcChargeSettings,
+    DcEnergyTotals,
+    V2xSession,
+    V2xSettings,
+    chargers_in_topology,
+)
+from .forecast import Forecast, ForecastPoint
 from .grid import GridCurrentLimit, GridLimit, PvLimit
 from .history import (
     DayEnergy,
@@ -51,26 +66,39 @@ from .smart_loads import (
     SmartLoadConsumption,
 )
 from .station import StationInfo
+from .tariff import LOAD_TYPES, PriceCost, PriceFee, SpikeLoad, TariffPlan, TariffSlot
 
 __all__ = [
     "BATTERY_MODES",
+    "DC_CHARGE_MODES",
     "DISABLE_LOAD_PREFIX",
     "ENABLE_LOAD_PREFIX",
+    "LOAD_TYPES",
     "MAX_COMMANDS_PER_BATCH",
     "MAX_COMMAND_POWER_KW",
     "MAX_DURATION_MIN",
     "MODE_METHOD_PREFIX",
     "PAST_TOLERANCE_S",
     "STATION_STATUS_OFFLINE",
+    "AcChargeMode",
+    "AcChargerCurrent",
+    "AcChargerState",
     "BatteryCommand",
     "BatteryPowerLimits",
+    "Charger",
     "CurrentMode",
     "DayEnergy",
+    "DcChargeMode",
+    "DcChargeSettings",
+    "DcChargerState",
+    "DcEnergyTotals",
     "EnergyAmounts",
     "EnergyDelta",
     "EnergyFlow",
     "EnergyRow",
     "EnergyTotals",
+    "Forecast",
+    "ForecastPoint",
     "GridCurrentLimit",
     "GridLimit",
     "HourEnergy",
@@ -83,12 +111,20 @@ __all__ = [
     "PowerPoint",
     "PowerSeries",
     "PowerSplit",
+    "PriceCost",
+    "PriceFee",
     "PvLimit",
     "SigenModel",
     "SmartLoad",
     "SmartLoadConsumption",
     "SocLevels",
+    "SpikeLoad",
     "StationInfo",
+    "TariffPlan",
+    "TariffSlot",
+    "V2xSession",
+    "V2xSettings",
+    "chargers_in_topology",
     "hourly_sums",
     "interval_deltas",
     "match_system",
