@@ -1,8 +1,14 @@
-"""Selects of the Sigen Cloud integration: operational mode and northbound mode.
+"""Selects of the Sigen Cloud integration: operational mode, northbound mode, manual control.
 
-Both show one setting of the system, its EMS work mode (see coordinator/settings.py).
-A choice shows at once and goes back if the cloud refuses it; the settings coordinator
-records what the cloud accepted, so that both selects agree, and refreshes.
+The first two show one setting of the system, its EMS work mode (see
+coordinator/settings.py). A choice shows at once and goes back if the cloud refuses it;
+the settings coordinator records what the cloud accepted, so that both selects agree,
+and refreshes.
+
+Manual control overrides the mode for a while: choosing charge, discharge, hold or
+self-consumption starts a session now with the duration and power of the numbers
+beside it (the power for charge and discharge only; 0 is the battery's own power), and
+"off" stops it. It is written through the controls coordinator (control_entity.py).
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
+from .control_entity import SigenControlEntity, has
 from .coordinator import SigenSettingsCoordinator
+from .coordinator.control_writes import manual_start, manual_stop
 from .entity import (
     SigenEntity,
     SigenEntityDescription,
@@ -28,6 +36,7 @@ from .entity import (
 )
 from .helpers import sigen_errors
 from .sigen import NBMode
+from .sigen.const import MANUAL_CONTROL_MODES, MANUAL_CONTROL_POWER_MODES
 
 if TYPE_CHECKING:
     from .data import SigenConfigEntry, StationRuntime
@@ -37,6 +46,8 @@ PARALLEL_UPDATES = 1
 
 NB_OPTIONS = [mode.name.lower() for mode in NBMode]
 NORTHBOUND_MODE_KEY = "northbound_mode"
+MANUAL_OFF = "off"
+MANUAL_OPTIONS = [MANUAL_OFF, *MANUAL_CONTROL_MODES]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +108,20 @@ NORTHBOUND_MODE = SigenSelectEntityDescription(
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class SigenManualSelectEntityDescription(SelectEntityDescription, SigenEntityDescription):
+    """The manual-control select of a station."""
+
+
+MANUAL_CONTROL = SigenManualSelectEntityDescription(
+    key="manual_control",
+    translation_key="manual_control",
+    options=MANUAL_OPTIONS,
+    exists_fn=has("manual"),
+    available_fn=has("manual"),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: SigenConfigEntry,
@@ -109,9 +134,11 @@ async def async_setup_entry(
     @callback
     def add_station(station: StationRuntime) -> None:
         view = station.view()
-        entities = [SigenSelect(station, OPERATIONAL_MODE)]
+        entities: list[SelectEntity] = [SigenSelect(station, OPERATIONAL_MODE)]
         if with_northbound and NORTHBOUND_MODE.exists_fn(view):
             entities.append(SigenSelect(station, NORTHBOUND_MODE))
+        if station.controls is not None and MANUAL_CONTROL.exists_fn(view):
+            entities.append(SigenManualControlSelect(station, MANUAL_CONTROL))
         async_add_entities(entities)
 
     async_track_stations(entry, add_station)
@@ -156,3 +183,32 @@ class SigenSelect(SigenEntity[SigenSettingsCoordinator], SelectEntity):
             self._attr_current_option = previous
             self.async_write_ha_state()
             raise
+
+
+class SigenManualControlSelect(SigenControlEntity, SelectEntity):
+    """Manual control of a station: off, or a mode that runs for a while."""
+
+    entity_description: SigenManualSelectEntityDescription
+    _attr_options = MANUAL_OPTIONS
+
+    @property
+    @override
+    def current_option(self) -> str | None:
+        """The option being written, else the cloud's ("off" while no session runs)."""
+        if self.writing:
+            return str(self.pending)
+        manual = self.controls.manual
+        if manual is None:
+            return None
+        return manual.mode if manual.active else MANUAL_OFF
+
+    @override
+    async def async_select_option(self, option: str) -> None:
+        """Start a session of ``option`` now (the numbers' duration and power), or stop."""
+        if option == MANUAL_OFF:
+            await self.async_write_control(option, manual_stop())
+            return
+        controls = self.coordinator
+        power = controls.manual_power if option in MANUAL_CONTROL_POWER_MODES else 0.0
+        write = manual_start(option, controls.manual_duration, power or None)
+        await self.async_write_control(option, write)

@@ -32,7 +32,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .coordinator import SigenLiveCoordinator, SigenPushCoordinator
+from .coordinator import SigenControlsCoordinator, SigenLiveCoordinator, SigenPushCoordinator
 from .energy import ENERGY_COUNTER_KWH, ENERGY_SENSORS, POWER_KW, SigenEnergySensor
 from .entity import (
     SigenEntity,
@@ -136,14 +136,23 @@ async def async_setup_entry(
     async_track_smart_loads(hass, entry, add_load)
 
 
-class SigenSensor(SigenEntity[SigenLiveCoordinator | SigenPushCoordinator], SensorEntity):
-    """A sensor of a station: from its live poll, or its push, or the freshest of both."""
+type SensorSource = SigenLiveCoordinator | SigenPushCoordinator | SigenControlsCoordinator
+
+
+class SigenSensor(SigenEntity[SensorSource], SensorEntity):
+    """A sensor of a station: from its live poll, or its push, or the freshest of both.
+
+    A sensor of the station's settings follows the controls coordinator alone.
+    """
 
     entity_description: SigenSensorEntityDescription
 
     def __init__(self, station: StationRuntime, description: SigenSensorEntityDescription) -> None:
         """Listen to the push and the poll; availability follows the description's source."""
-        coordinator: SigenLiveCoordinator | SigenPushCoordinator = station.push
+        if description.controls and station.controls is not None:
+            super().__init__(station.controls, station, description)
+            return
+        coordinator: SensorSource = station.push
         if not description.mqtt_only and station.live is not None:
             coordinator = station.live
         super().__init__(coordinator, station, description, also=(station.live, station.push))

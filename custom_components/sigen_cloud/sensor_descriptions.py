@@ -36,13 +36,15 @@ class SigenSensorEntityDescription(SensorEntityDescription, SigenEntityDescripti
 
     ``mqtt_only``: pushed data, created only with developer credentials; ``push``:
     available only while the push is connected and fresh; ``live``: a live reading of
-    the station, unavailable while the cloud reports it offline.
+    the station, unavailable while the cloud reports it offline; ``controls``: read
+    from the station's settings (the controls coordinator; app API stations only).
     """
 
     value_fn: Callable[[StationView], StateType | datetime]
     mqtt_only: bool = False
     push: bool = False
     live: bool = True
+    controls: bool = False
 
 
 def _has_ev(view: StationView) -> bool:
@@ -53,6 +55,17 @@ def _has_ev(view: StationView) -> bool:
 def _has_ac_charger(view: StationView) -> bool:
     """Whether the station has an AC charger (yes for a push-only station)."""
     return view.info is None or bool(view.info.has_ac_charger)
+
+
+def _has_manual_control(view: StationView) -> bool:
+    """Whether the station reports its manual control."""
+    return view.controls is not None and view.controls.manual is not None
+
+
+def _manual_control_end(view: StationView) -> datetime | None:
+    """When the running manual control ends (``None`` while none runs)."""
+    manual = None if view.controls is None else view.controls.manual
+    return manual.ends_at if manual is not None and manual.active else None
 
 
 def _has_system(view: StationView) -> bool:
@@ -257,6 +270,16 @@ SENSORS: tuple[SigenSensorEntityDescription, ...] = (
         value_fn=lambda view: len(view.push.active_alarms),
         mqtt_only=True,
         live=False,
+    ),
+    SigenSensorEntityDescription(
+        key="manual_control_end",
+        translation_key="manual_control_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_manual_control_end,
+        exists_fn=_has_manual_control,
+        available_fn=_has_manual_control,
+        live=False,
+        controls=True,
     ),
     SigenSensorEntityDescription(
         key="last_telemetry",
