@@ -62,10 +62,17 @@ def check_range(entity_id: str, value: float, low: float, high: float, unit: str
 class SigenControlEntity(SigenEntity[SigenControlsCoordinator]):
     """An entity of a station's settings; ``pending`` is its value while it is written."""
 
-    def __init__(self, station: StationRuntime, description: SigenEntityDescription) -> None:
-        """Follow the station's controls coordinator (app API stations have one)."""
+    def __init__(
+        self, station: StationRuntime, description: SigenEntityDescription, *, push: bool = False
+    ) -> None:
+        """Follow the station's controls coordinator (app API stations have one).
+
+        With ``push``, also the station's push (a range from the MQTT system data).
+        """
         assert station.controls is not None
-        super().__init__(station.controls, station, description)
+        super().__init__(
+            station.controls, station, description, also=(station.push,) if push else ()
+        )
         self.pending: object | None = None
         self.writing = False
 

@@ -82,13 +82,14 @@ class SigenNumberEntityDescription(NumberEntityDescription, SigenEntityDescripti
 
     ``value_fn`` reads it from the settings, ``range_fn`` gives its range from the
     station's view, ``write_fn`` the write of a new value (``None``: no limit, when
-    ``no_limit_is_max``).
+    ``no_limit_is_max``). ``rated``: the range follows the push (the rated power).
     """
 
     value_fn: Callable[[ControlsData], float | None]
     range_fn: Callable[[StationView], Range]
     write_fn: Callable[[float | None], ControlWrite]
     no_limit_is_max: bool = False
+    rated: bool = False
 
 
 def _soc(view: StationView, name: str) -> int | None:
@@ -175,6 +176,7 @@ def _kw_number(
     write_fn: Callable[[float | None], ControlWrite],
     *,
     no_limit_is_max: bool = False,
+    rated: bool = False,
 ) -> SigenNumberEntityDescription:
     """A power setting (kW)."""
     return SigenNumberEntityDescription(
@@ -189,6 +191,7 @@ def _kw_number(
         range_fn=range_fn,
         write_fn=write_fn,
         no_limit_is_max=no_limit_is_max,
+        rated=rated,
         exists_fn=has(part),
         available_fn=has(part),
     )
@@ -224,6 +227,7 @@ SETTING_NUMBERS: tuple[SigenNumberEntityDescription, ...] = (
         range_fn=lambda view: _battery_range(view, "max_charge"),
         write_fn=lambda value: power_limit("max_charge", value),
         no_limit_is_max=True,
+        rated=True,
     ),
     _kw_number(
         "battery_max_discharge_power",
@@ -232,6 +236,7 @@ SETTING_NUMBERS: tuple[SigenNumberEntityDescription, ...] = (
         range_fn=lambda view: _battery_range(view, "max_discharge"),
         write_fn=lambda value: power_limit("max_discharge", value),
         no_limit_is_max=True,
+        rated=True,
     ),
     _kw_number(
         "pv_limit",
@@ -315,6 +320,10 @@ class SigenSettingNumber(SigenControlEntity, NumberEntity):
     """A battery or grid setting of a station."""
 
     entity_description: SigenNumberEntityDescription
+
+    def __init__(self, station: StationRuntime, description: SigenNumberEntityDescription) -> None:
+        """A setting of ``station``; a rated power's range follows its push too."""
+        super().__init__(station, description, push=description.rated)
 
     def _range(self) -> Range:
         view = self.view
