@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from .model import SimStation
+from .model.ev import make_chargers
 
 if TYPE_CHECKING:
     from .clock import SimClock
@@ -143,6 +144,19 @@ class SimConfig:
     # settings writes take only the documented types (numbers as strings, an integer
     # stationId and backupReserve); False: a JSON number for a string too
     strict_setting_types: bool = False
+    # EV chargers of every station (issue 20): "ac" (the station's AC charger, the
+    # acSnList serial) and/or "dc" (a bidirectional DC charger, SIMDC...); none by
+    # default, when station/home keeps its old charger fields and evPower stays 0. The
+    # car on each starts unplugged at ev_car_soc % (the control API plugs it in); the
+    # AC charger has ac_charger_phases phases; the DC status and plug read as objects
+    # ({"status", "statusDesc"}, {"pluggedIn"}) with ev_dc_object_answers
+    ev_chargers: tuple[str, ...] = ()
+    ev_car_soc: float = 40.0
+    ac_charger_phases: int = 3
+    ev_dc_object_answers: bool = False
+    # the AI forecast's points are off the curves the station follows by at most this
+    # share (deterministic noise)
+    forecast_noise: float = 0.1
 
 
 # the other SimConfig fields that take one of a few words
@@ -203,4 +217,10 @@ def make_station(config: SimConfig, clock: SimClock, index: int) -> SimStation:
         station.system_id = config.system_ids[index]
     if config.smart_loads is not None:
         station.set_smart_loads(config.smart_loads)
+    if config.ev_chargers:
+        station.chargers = make_chargers(
+            config.ev_chargers, index, station.ac_sn, config.ac_charger_phases
+        )
+        for charger in station.chargers.all():
+            charger.car.soc = config.ev_car_soc
     return station

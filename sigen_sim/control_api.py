@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from .control_common import error, json_body, ok
+from .control_ev import EvControl
 from .control_settings import SettingsControl
 from .control_stations import StationControl, station_state
 
@@ -78,6 +79,7 @@ class ControlApi:
         r.add_post("/_sim/password", self.password)
         StationControl(self.sim).register(app)
         SettingsControl(self.sim).register(app)
+        EvControl(self.sim).register(app)
         r.add_post("/_sim/change", self.change)
         r.add_post("/_sim/telemetry", self.telemetry)
         r.add_post("/_sim/alarm", self.alarm)

@@ -11,13 +11,16 @@ into the cloud's JSON beside its routes:
 * :mod:`.grid`: grid export/import limitation, PV limit, grid connection current limit;
 * :mod:`.control`: instant manual control (read, display, start, stop);
 * :mod:`.history`: statistics, a day's energy rows and power series;
+* :mod:`.ev` (reads) and :mod:`.ev_writes`: the device topology, the AC and DC chargers, V2X;
+* :mod:`.forecast`: Sigen's AI forecast; :mod:`.tariff`: the tariff, prices, spike loads;
 * :mod:`._common`: reading requests and the envelope answers; :mod:`._settings`: the
   settings areas' value types, reads and checked writes.
 
 :class:`AppApi` is the context they share: which shard a request is for, whether its
 token is good, which station an id names. A new area is a module with a routes class
 (``__init__(api)``, ``register(app)``) added to :data:`AREAS`, or, for the owner's
-settings and controls of §7, to :data:`SETTING_AREAS`.
+settings and controls of §7, to :data:`SETTING_AREAS` (chargers, forecast and prices:
+:data:`EV_AND_PRICE_AREAS`).
 """
 
 from __future__ import annotations
@@ -39,11 +42,14 @@ from ._common import (
 from .auth import BASIC_CLIENT, AuthRoutes, decrypt_password
 from .battery import BatteryRoutes
 from .control import ManualControlRoutes
+from .ev_writes import EvWriteRoutes
+from .forecast import ForecastRoutes
 from .grid import GridRoutes
 from .history import HistoryRoutes
 from .modes import ModeRoutes
 from .smart_loads import SmartLoadRoutes
 from .stations import StationRoutes
+from .tariff import TariffRoutes
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -54,6 +60,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AREAS",
     "BASIC_CLIENT",
+    "EV_AND_PRICE_AREAS",
     "NOT_APPLIED",
     "SETTING_AREAS",
     "SHARDS",
@@ -71,6 +78,8 @@ __all__ = [
 AREAS = (AuthRoutes, StationRoutes, ModeRoutes, SmartLoadRoutes, HistoryRoutes)
 #: The owner's battery and grid settings and manual control (§7 of the API notes).
 SETTING_AREAS = (BatteryRoutes, GridRoutes, ManualControlRoutes)
+#: EV chargers, the AI forecast, prices and spike loads (§7.10-§7.15; issue 20).
+EV_AND_PRICE_AREAS = (EvWriteRoutes, ForecastRoutes, TariffRoutes)
 
 
 class AppApi:
@@ -82,7 +91,7 @@ class AppApi:
 
     def register(self, app: web.Application) -> None:
         """Add every area's routes to ``app``."""
-        for area in (*AREAS, *SETTING_AREAS):
+        for area in (*AREAS, *SETTING_AREAS, *EV_AND_PRICE_AREAS):
             area(self).register(app)
 
     def request_shard(self, request: web.Request) -> str:

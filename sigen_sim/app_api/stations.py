@@ -36,6 +36,11 @@ def station_home(station: SimStation) -> dict[str, Any]:
     }
     if not station.station_code_in_home:
         del data["stationCode"]
+    chargers = station.chargers
+    if chargers:  # with SimConfig.ev_chargers: the chargers there are
+        data["hasEv"], data["hasAcCharger"] = True, chargers.ac is not None
+        data["acSnList"] = [] if chargers.ac is None else [chargers.ac.serial]
+        data["dcSnList"] = [] if chargers.dc is None else [chargers.dc.serial]
     return data
 
 
@@ -51,7 +56,7 @@ def energy_flow(station: SimStation) -> dict[str, Any]:
         "batterySoc": s.soc,
         "buySellPower": s.buy_sell,
         "dateCurrTimeStamp": "",
-        "evPower": 0.0,
+        "evPower": s.ev,
         "generatorPower": 0.0,
         "heatPumpPower": 0.0,
         "loadPower": s.load,

@@ -10,6 +10,10 @@ battery cannot give is still drawn: the model sheds no load). The battery keeps 
 backup SOC in reserve (unless the station is told not to), except under a northbound
 command, which may go down to the discharge cut-off.
 
+EV chargers (:mod:`.ev`) are a load beside the house's: the battery serves them (and
+takes a V2X discharge) as it does the house; in TOU mode a station with a tariff plan
+charges in its cheapest slots (:mod:`.pricing`).
+
 Sign conventions are the app API's: ``battery`` + = charging, ``buy_sell`` + = export.
 """
 
@@ -20,6 +24,8 @@ from typing import TYPE_CHECKING
 
 from .commands import Limits, command_battery, mode_battery
 from .manual_control import manual_battery
+from .modes import MODE_TOU
+from .pricing import tariff_battery
 
 if TYPE_CHECKING:
     from .owner_settings import OwnerSettings
@@ -35,6 +41,7 @@ class Sample:
     battery: float  # + = charging
     buy_sell: float  # + = export
     soc: float
+    ev: float = 0.0  # EV chargers, + = into cars (a load beside ``load``)
 
     @property
     def grid_import(self) -> float:
@@ -67,6 +74,7 @@ def decide(station: SimStation, t: float) -> Sample:
     if settings.pv_limit_kw is not None:
         pv = min(pv, settings.pv_limit_kw)
     load = station.load_kw(t)
+    ev = station.chargers.power_kw(t) if station.chargers else 0.0
     cmd = station.active_command(t)
     manual = cmd is None and station.manual.active_at(t)
     floor = station.discharge_cutoff_soc if cmd is not None else reserve_soc(station)
@@ -79,7 +87,7 @@ def decide(station: SimStation, t: float) -> Sample:
     max_charge, max_discharge = power_caps(station)
     limits = Limits(
         pv=pv,
-        load=load,
+        load=load + ev,
         max_charge=min(max_charge, room_kw),
         max_discharge=min(max_discharge, avail_kw),
     )
@@ -87,10 +95,13 @@ def decide(station: SimStation, t: float) -> Sample:
         battery, pv = command_battery(cmd, limits)
     elif manual:
         battery = manual_battery(station.manual, limits)
+    elif station.mode == MODE_TOU and station.pricing.buy:
+        battery = tariff_battery(station.pricing, station.local(t), limits)
     else:
         battery = mode_battery(station.mode, station.local(t).hour, limits)
     battery, pv = grid_rules(battery, pv, limits, settings)
-    return Sample(pv=pv, load=load, battery=battery, buy_sell=pv - battery - load, soc=station.soc)
+    buy_sell = pv - battery - limits.load
+    return Sample(pv=pv, load=load, battery=battery, buy_sell=buy_sell, soc=station.soc, ev=ev)
 
 
 def grid_rules(

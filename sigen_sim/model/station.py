@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 from . import curves
 from .commands import BatteryCommand, parse_command
 from .decision import Sample, decide
+from .ev import Chargers
 from .manual_control import ManualControl, start_control
 from .modes import ALL_MODES, MODE_CUSTOM, MODE_MSC, REMOTE_MODES, mode_label
 from .owner_settings import OwnerSettings, check_settings
+from .pricing import Pricing
 from .settings import parse_system_values
 from .smart_loads import SmartLoad, build_smart_loads, default_smart_loads, smart_load_id
 
@@ -88,7 +90,9 @@ class SimStation:
         self.profiles: list[tuple[str, int]] = [("Summer 50kWh", 3126), ("Storm Ready", 3939)]
         self.telemetry_pv_key = telemetry_pv_key
         self.commands_need_remote_mode = commands_need_remote_mode
-        self.ac_sn = f"SIMAC{index + 1:010d}"
+        # the AC charger's serial, the EV chargers (none unless SimConfig.ev_chargers),
+        # the tariff plan and spike loads
+        self.ac_sn, self.chargers, self.pricing = f"SIMAC{index + 1:010d}", Chargers(), Pricing()
         self.grid_connect_time = 1711814399
         self.smart_loads: list[SmartLoad] = default_smart_loads(index)
         self.commands: list[BatteryCommand] = []
@@ -197,6 +201,8 @@ class SimStation:
             self.battery_discharge_kwh += -s.battery * hours
         for sl in self.smart_loads:
             sl.count(hours)
+        if self.chargers:
+            self.chargers.step(t, hours)
 
     def _roll_day(self, old: date, new: date) -> None:
         self.pv_day_kwh = 0.0
@@ -217,8 +223,11 @@ class SimStation:
         pv = round(s.pv, 2)
         load = round(s.load, 2)
         battery = round(s.battery, 2)
-        buy_sell = round(pv - battery - load, 2)
-        return Sample(pv=pv, load=load, battery=battery, buy_sell=buy_sell, soc=round(self.soc, 1))
+        ev = round(s.ev, 2)
+        buy_sell = round(pv - battery - load - ev, 2)
+        return Sample(
+            pv=pv, load=load, battery=battery, buy_sell=buy_sell, soc=round(self.soc, 1), ev=ev
+        )
 
     def mode_label(self) -> str:
         """The current mode's name, as the app shows it."""
