@@ -5,7 +5,7 @@ the account's password (the app API's instant manual control). ``battery_command
 without developer credentials runs through manual control too, when what it asks for
 is a single command starting now that manual control can express; anything else (a
 later start, the MQTT-only options) says that it needs developer credentials.
-Every write goes through the station's settings coordinator, one at a time per station
+Every write goes through the station's controls coordinator, one at a time per station
 and read back, exactly as the manual-control entities write.
 """
 
@@ -22,6 +22,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
+from .coordinator import SigenControlsCoordinator
 from .data import SigenConfigEntry, StationRuntime
 from .helpers import sigen_errors
 from .services_commands import (
@@ -130,9 +131,9 @@ async def async_stop_manual_control(
     hass: HomeAssistant, entry: SigenConfigEntry, station: StationRuntime
 ) -> None:
     """Stop manual control of ``station``; it goes back to its operating mode."""
-    _require_app_station(station)
+    controls = _controls(station)
     async with sigen_errors(hass, entry):
-        await entry.runtime_data.client.control.stop_manual_control(station_id=station.station_id)
+        await controls.async_stop_manual_control()
 
 
 async def async_command_by_manual_control(
@@ -189,10 +190,14 @@ def _needs_mqtt(field: str, value: Any) -> ServiceValidationError:
     return field_error("option_needs_developer_credentials", field, shown)
 
 
-def _require_app_station(station: StationRuntime) -> None:
-    """Manual control is the app API's: a push-only station has none."""
-    if station.info is None:
+def _controls(station: StationRuntime) -> SigenControlsCoordinator:
+    """The station's controls coordinator, which writes one change at a time.
+
+    Manual control is the app API's: a push-only station has none.
+    """
+    if station.controls is None:
         raise validation_error("no_manual_control", station=station.station_id)
+    return station.controls
 
 
 async def _async_start(
@@ -204,8 +209,6 @@ async def _async_start(
     duration: int,
     power: float | None,
 ) -> None:
-    _require_app_station(station)
+    controls = _controls(station)
     async with sigen_errors(hass, entry):
-        await entry.runtime_data.client.control.start_manual_control(
-            mode, duration, power, station_id=station.station_id
-        )
+        await controls.async_start_manual_control(mode, duration, power)

@@ -8,7 +8,7 @@ credentials; bad input fails with messages naming the allowed range (issue 17).
 
 from __future__ import annotations
 
-from dataclasses import replace
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -36,6 +36,8 @@ pytestmark = pytest.mark.sim_config(**FROZEN_SIM)
 BATTERY_POWER = f"sensor.{PREFIX}_battery_power"
 BATTERY_SOC = f"sensor.{PREFIX}_battery"
 MANUAL_PATH = "instant/manunal"
+MANUAL_SELECT = f"select.{PREFIX}_manual_control"
+MANUAL_END = f"sensor.{PREFIX}_manual_control_end"
 
 
 def _device(hass: HomeAssistant, entry_id: str) -> str:
@@ -49,10 +51,14 @@ async def _call(hass: HomeAssistant, service: str, data: dict[str, Any]) -> None
     await hass.async_block_till_done()
 
 
-def _number(hass: HomeAssistant, entity_id: str) -> float:
+def _state(hass: HomeAssistant, entity_id: str) -> str:
     state = hass.states.get(entity_id)
     assert state is not None, entity_id
-    return float(state.state)
+    return state.state
+
+
+def _number(hass: HomeAssistant, entity_id: str) -> float:
+    return float(_state(hass, entity_id))
 
 
 async def _advance(hass: HomeAssistant, sim: Any, entry: Any, seconds: float) -> None:
@@ -69,7 +75,7 @@ def _writes(sim: Any) -> int:
 
 async def test_start_and_stop(hass: HomeAssistant, sim: Any) -> None:
     """Start charges at the power asked for until stopped; the sensors show it."""
-    entry = await setup_entry(hass, sim, Platform.SENSOR)
+    entry = await setup_entry(hass, sim, Platform.SENSOR, Platform.SELECT)
     device_id = _device(hass, entry.entry_id)
     station = sim.stations[0]
     soc_before = _number(hass, BATTERY_SOC)
@@ -84,6 +90,12 @@ async def test_start_and_stop(hass: HomeAssistant, sim: Any) -> None:
     assert session.mode == "charge"
     assert session.power_kw == pytest.approx(3.0)
     assert session.end - session.start == pytest.approx(3600)
+    # Written through the station's controls coordinator and read back: the manual
+    # control entities follow at once, without waiting for the 10-minute poll.
+    assert _state(hass, MANUAL_SELECT) == "charge"
+    ends = dt_util.parse_datetime(_state(hass, MANUAL_END))
+    assert ends is not None
+    assert ends.timestamp() == pytest.approx(session.end)
 
     # Ten simulated minutes at 3 kW into a 10 kWh battery: 5 % more, and Home
     # Assistant's battery power is negative while charging.
@@ -93,6 +105,8 @@ async def test_start_and_stop(hass: HomeAssistant, sim: Any) -> None:
 
     await _call(hass, "stop_manual_control", {"device_id": device_id})
     assert not station.manual_control_active()
+    assert _state(hass, MANUAL_SELECT) == "off"
+    assert _state(hass, MANUAL_END) == "unknown"
     await _advance(hass, sim, entry, 600)
     assert _number(hass, BATTERY_POWER) != pytest.approx(-3.0)
     await unload(hass, entry)
@@ -325,15 +339,20 @@ async def test_targets(hass: HomeAssistant, sim: Any) -> None:
         assert err.value.translation_key == "device_not_found"
 
     runtime = station_of(entry)
-    known = runtime.station
-    runtime.station = replace(known, info=None)  # as a push-only station
+    controls = runtime.controls
+    runtime.controls = None  # as a push-only station, which has no app API settings
     try:
-        with pytest.raises(ServiceValidationError) as err:
-            await _call(hass, "stop_manual_control", {"device_id": _device(hass, entry.entry_id)})
-        assert err.value.translation_key == "no_manual_control"
-        assert STATION_ID in str(err.value)
+        for service, data in (
+            ("start_manual_control", {"mode": "charge", "duration": 30}),
+            ("stop_manual_control", {}),
+            ("battery_command", {"mode": "charge", "duration": 30}),
+        ):
+            with pytest.raises(ServiceValidationError) as err:
+                await _call(hass, service, {"device_id": _device(hass, entry.entry_id), **data})
+            assert err.value.translation_key == "no_manual_control"
+            assert STATION_ID in str(err.value)
     finally:
-        runtime.station = known
+        runtime.controls = controls
     await unload(hass, entry)
 
 
@@ -349,4 +368,45 @@ async def test_with_developer_credentials(hass: HomeAssistant, sim_mqtt: Any) ->
     assert sim_mqtt.stations[0].manual.mode == "self_consumption"
     await _call(hass, "battery_command", {"device_id": device_id, "mode": "idle", "duration": 5})
     assert _writes(sim_mqtt) == 1  # the start above only
+    await unload(hass, entry)
+
+
+async def test_action_and_entity_write_one_at_a_time(hass: HomeAssistant, sim: Any) -> None:
+    """An action and a number changed at the same moment queue on the station's controls
+    coordinator: each write is read back before the next one is sent, and both hold."""
+    entry = await setup_entry(hass, sim, Platform.NUMBER, Platform.SELECT)
+    sim.clear_requests()
+    await asyncio.gather(
+        _call(
+            hass,
+            "start_manual_control",
+            {"device_id": _device(hass, entry.entry_id), "mode": "discharge", "duration": 30},
+        ),
+        hass.services.async_call(
+            "number",
+            "set_value",
+            {"entity_id": f"number.{PREFIX}_grid_export_limit", "value": 4},
+            blocking=True,
+        ),
+    )
+    await hass.async_block_till_done()
+    assert sim.stations[0].manual_control_active()
+    controls = station_of(entry).controls
+    assert controls is not None
+    assert controls.data.export_limit is not None
+    assert controls.data.export_limit.limit == pytest.approx(4.0)
+    assert controls.data.manual is not None
+    assert controls.data.manual.active
+
+    areas = (MANUAL_PATH, "limitation/export")
+    log = [
+        (request.method, next(area for area in areas if area in request.path))
+        for request in sim.requests()
+        if any(area in request.path for area in areas)
+    ]
+    writes = [index for index, (method, _) in enumerate(log) if method != "GET"]
+    assert len(writes) == 2, log
+    for index in writes:
+        assert log[index + 1] == ("GET", log[index][1]), log  # read back before anything else
+    assert _state(hass, MANUAL_SELECT) == "discharge"
     await unload(hass, entry)
