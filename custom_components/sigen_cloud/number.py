@@ -83,6 +83,7 @@ class SigenNumberEntityDescription(NumberEntityDescription, SigenEntityDescripti
     ``value_fn`` reads it from the settings, ``range_fn`` gives its range from the
     station's view, ``write_fn`` the write of a new value (``None``: no limit, when
     ``no_limit_is_max``). ``rated``: the range follows the push (the rated power).
+    ``whole``: whole numbers only (a value is rounded to one).
     """
 
     value_fn: Callable[[ControlsData], float | None]
@@ -90,6 +91,7 @@ class SigenNumberEntityDescription(NumberEntityDescription, SigenEntityDescripti
     write_fn: Callable[[float | None], ControlWrite]
     no_limit_is_max: bool = False
     rated: bool = False
+    whole: bool = False
 
 
 def _soc(view: StationView, name: str) -> int | None:
@@ -163,6 +165,7 @@ def _soc_number(
         value_fn=lambda data: None if data.soc_levels is None else getattr(data.soc_levels, name),
         range_fn=range_fn,
         write_fn=lambda value: soc_level(name, round(value or 0)),
+        whole=True,
         exists_fn=has("soc_levels"),
         available_fn=has("soc_levels"),
     )
@@ -361,6 +364,8 @@ class SigenSettingNumber(SigenControlEntity, NumberEntity):
         unit = self.native_unit_of_measurement or ""
         check_range(self.entity_id, value, low, high, unit)
         description = self.entity_description
+        if description.whole:
+            value = round(value)
         limit = None if description.no_limit_is_max and value >= high else value
         await self.async_write_control(value, description.write_fn(limit))
 
