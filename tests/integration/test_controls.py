@@ -21,6 +21,7 @@ from homeassistant.core import Event, EventStateChangedData, HomeAssistant, call
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.event import async_track_state_change_event
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sigen_cloud.const import CONTROLS_INTERVAL, DOMAIN
 from custom_components.sigen_cloud.coordinator.control_writes import soc_level
@@ -43,6 +44,7 @@ from .controls_helpers import (
     value,
 )
 from .platform_helpers import FROZEN_SIM, setup_entry, unload
+from .test_diagnostics import dump, forbidden
 
 pytestmark = pytest.mark.sim_config(**FROZEN_SIM)
 
@@ -291,3 +293,21 @@ async def test_write_through_the_coordinator(
     await hass.async_block_till_done()
     assert sim.stations[0].backup_cutoff_soc == 45
     assert value(hass, BACKUP_SOC) == 45
+
+
+async def test_diagnostics_include_the_settings(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    sim: Any,
+    controls_entry: MockConfigEntry,
+) -> None:
+    """The settings and the manual control are in the diagnostics, with nothing secret."""
+    result, text = await dump(hass, hass_client, controls_entry)
+    for secret in forbidden(sim, controls_entry):
+        assert secret not in text, secret
+    station = result["coordinator"]["stations"][0]
+    controls = station["controls"]
+    assert controls["soc_levels"]["charge_cut_off"] == 100
+    assert controls["export_limit"]["installer_limit"] == 10.0
+    assert controls["manual"]["active"] is False
+    assert station["last_update_success"]["controls"] is True
