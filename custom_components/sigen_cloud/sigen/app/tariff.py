@@ -151,11 +151,11 @@ class TariffApi(SettingsArea):
     """A station's tariff, price summary and spike-load hints (app API); home by default."""
 
     async def get_plan(self, *, station_id: StationRef | None = None) -> TariffPlan:
-        """The tariff plan the app knows: buy and sell slots, cents/kWh."""
+        """The tariff plan the app knows: buy and sell slots, cents/kWh (none before a save)."""
         sid = await self._station(station_id)
         what = f"Reading the tariff plan of station {sid}"
         reply = await self._request("GET", _PLAN, what=what, params={"stationId": sid})
-        return TariffPlan.parse(reply.object())
+        return TariffPlan.parse({} if reply.data is None else reply.object())
 
     async def get_price_cost(self, *, station_id: StationRef | None = None) -> list[PriceCost]:
         """The price, tax and fee summary, one per direction the cloud lists."""

@@ -58,6 +58,13 @@ def parse_local_time(value: object, zone: tzinfo | None) -> datetime | None:
     return None if zone is None else parsed.replace(tzinfo=zone)
 
 
+def parse_epoch_only(value: object) -> datetime | None:
+    """Epoch seconds or ms given as a number or digits (a date text is not one)."""
+    if isinstance(value, str) and not value.strip().isdigit():
+        return None
+    return parse_epoch(value)
+
+
 @dataclass(frozen=True, slots=True)
 class ForecastPoint:
     """One point of a forecast series: an aware time and a value (kW or %)."""
@@ -75,7 +82,7 @@ def read_points(items: object, zone: tzinfo | None) -> tuple[ForecastPoint, ...]
         if not isinstance(item, Mapping):
             continue
         value = parse_number(item.get("value"))
-        when = parse_local_time(item.get("time"), zone) or parse_epoch(item.get("timestamp"))
+        when = parse_local_time(item.get("time"), zone) or parse_epoch_only(item.get("timestamp"))
         if value is not None and when is not None:
             points.append(ForecastPoint(when, value))
     points.sort(key=lambda point: point.time)
@@ -135,7 +142,7 @@ class Forecast(SigenModel):
     def parse(cls, data: Mapping[str, Any], zone: tzinfo | None) -> Forecast:
         """Read the cloud's answer; local times are in ``zone`` (else the timestamps)."""
         source = require_mapping(cls.WHAT, data)
-        made = parse_local_time(source.get("nowTime"), zone) or parse_epoch(source.get("nowTime"))
+        made = parse_local_time(source.get("nowTime"), zone) or parse_epoch_only(source.get("nowTime"))
         series = {name: read_points(source.get(key), zone) for name, key in SERIES_KEYS.items()}
         return cls(made_at=made, time_zone=zone, raw=source, **series)
 
