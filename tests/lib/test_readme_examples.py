@@ -30,10 +30,10 @@ WAIT = 60.0  # bound of a wait (no timing is asserted)
 
 
 def blocks() -> list[str]:
-    """The README's Python blocks: imports, app API, settings, developer API + MQTT,
-    simulator."""
+    """The README's Python blocks: imports, app API, settings, EV/forecast/prices,
+    developer API + MQTT, simulator."""
     found = python_blocks(README.read_text(encoding="utf-8"))
-    assert len(found) == 5, "a Python block was added to or removed from README.md"
+    assert len(found) == 6, "a Python block was added to or removed from README.md"
     return found
 
 
@@ -44,7 +44,8 @@ async def run_in_thread(source: str, namespace: dict[str, Any]) -> None:
 
 
 def test_blocks_are_the_ones_tested() -> None:
-    imports, app_api, settings, developer, simulator = blocks()
+    imports, app_api, settings, ev, developer, simulator = blocks()
+    assert "sigen.ev." in ev
     assert imports.startswith("from sigen import ")
     assert "Sigen(username=" in app_api
     assert "sigen.battery." in settings
@@ -100,6 +101,29 @@ async def test_settings_example(sim: Simulator) -> None:
 
 
 @pytest.mark.sim_config(
+    time_scale=0, username="your_username", password="your_password", ev_chargers=("ac", "dc")
+)
+async def test_ev_forecast_prices_example(sim: Simulator) -> None:
+    """The EV, forecast and prices example (issue 20) changes the simulator."""
+    station = sim.stations[0]
+    station.chargers.plug("SIMDC0000000001", True, sim.clock.now())  # a car for V2X
+    source = point_at(blocks()[3], {'region="eu")': f'region="eu", base_url="{sim.api_url}")'})
+    printed = RecordingPrint()
+    await run_in_thread(source, {"print": printed, "__name__": "__main__"})
+
+    assert printed.lines[:2] == ["dc SIMDC0000000001", printed.lines[1]]
+    assert printed.lines[1].startswith("DcChargerState(")
+    assert printed.lines[2] == "ac SIMAC0000000001"
+    assert sim.count("start/discharge", "POST") == 1
+    assert sim.count("stop/discharge", "POST") == 1
+    assert station.chargers.ac is not None
+    assert station.chargers.ac.current == 16.0
+    assert station.pricing.buy[2:10] == [12.0] * 8
+    assert len(station.pricing.spike_loads) == 1
+    assert printed.lines[-1].startswith("[SpikeLoad(")
+
+
+@pytest.mark.sim_config(
     app_key="your_app_key",
     app_secret="your_app_secret",
     app_identifier="your_app_identifier",
@@ -121,7 +145,7 @@ async def test_developer_api_and_mqtt_example(sim_mtls: Simulator) -> None:
         await asyncio.to_thread(printed.printed.wait, seconds)
 
     source = point_at(
-        blocks()[3],
+        blocks()[4],
         {
             'base_url="https://openapi-eu.sigencloud.com/"': f'base_url="{sim.nb_url}"',
             '"ca.pem"': f'"{certs.ca_path}"',
@@ -155,7 +179,7 @@ async def test_developer_api_and_mqtt_example(sim_mtls: Simulator) -> None:
 
 async def test_simulator_snippet(socket_enabled: None) -> None:
     """The simulator snippet (with the import line before it, which gives it ``Sigen``)."""
-    imports, _, _, _, snippet = blocks()
+    imports, _, _, _, _, snippet = blocks()
     namespace: dict[str, Any] = {}
     await run_block(imports + snippet, namespace)
     sim, sigen = namespace["sim"], namespace["sigen"]
