@@ -43,6 +43,8 @@ REGION_AUTO: Final = "auto"
 
 ENERGY_FLOW_INTERVAL: Final = timedelta(seconds=60)
 SLOW_REFRESH_INTERVAL: Final = timedelta(minutes=10)  # modes, smart loads, consumption
+# The station list and the northbound systems (and with them the list of modes).
+ACCOUNT_REFRESH_INTERVAL: Final = timedelta(minutes=30)
 RATE_LIMIT_BACKOFF: Final = timedelta(minutes=5)
 # Telemetry older than this (no push, no poll) makes push-only entities unavailable.
 TELEMETRY_STALE_AFTER: Final = timedelta(minutes=15)

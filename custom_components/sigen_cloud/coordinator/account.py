@@ -1,7 +1,7 @@
 """The account coordinator: which stations the account has, and their runtimes.
 
 It reads the home station (app API) and, with developer credentials, the northbound
-system list every 10 minutes, and reconciles: a new station gets its coordinators (and
+system list every 30 minutes, and reconciles: a new station gets its coordinators (and
 their first data) before the platforms hear of it; a station that left the account
 loses its coordinators and its device, and with it every entity of it.
 """
@@ -16,7 +16,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.helpers import device_registry as dr
 
 from ..client import has_developer_credentials
-from ..const import DOMAIN, LOGGER, SLOW_REFRESH_INTERVAL
+from ..const import ACCOUNT_REFRESH_INTERVAL, DOMAIN, LOGGER
 from ..data import StationRuntime
 from ..models import AccountData, AccountStation
 from ..sigen import NBSystem, StationInfo, pair_stations
@@ -66,9 +66,13 @@ def reconcile(
 
 
 class SigenAccountCoordinator(SigenCoordinator[AccountData]):
-    """The account's stations, every 10 minutes; ``stations`` holds their runtimes."""
+    """The account's stations, every 30 minutes; ``stations`` holds their runtimes.
 
-    interval = SLOW_REFRESH_INTERVAL
+    It holds the entry's lane (see :mod:`.base`): it and every station's coordinators
+    but the live one take turns through it.
+    """
+
+    interval = ACCOUNT_REFRESH_INTERVAL
 
     def __init__(
         self,
@@ -81,12 +85,14 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
         super().__init__(hass, entry, client)
         self.northbound = northbound
         self.stations: dict[str, StationRuntime] = {}
+        self.lane = asyncio.Lock()
 
     async def _async_fetch(self) -> AccountData:
         """Read the station lists and bring the station runtimes in line with them."""
-        info, systems = await asyncio.gather(
-            self.client.get_station_info(),
-            self.northbound.get_systems() if self.northbound is not None else _none(),
+        northbound = self.northbound
+        info, systems = await self._async_both(
+            self.client.get_station_info,
+            northbound.get_systems if northbound is not None else _none,
         )
         known = {key: runtime.station for key, runtime in self.stations.items()}
         stations = reconcile(known, [info], systems)
@@ -112,7 +118,8 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
         added: list[StationRuntime] = []
         for station_id, station in stations.items():
             if (known := self.stations.get(station_id)) is not None:
-                known.station = known.settings.station = station
+                known.station = station
+                known.settings.account_refreshed(station)
                 continue
             new = self._new_runtime(station)
             self.stations[station_id] = new
@@ -124,7 +131,7 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
         """The coordinators of a new station (polling only what its APIs offer)."""
         hass, entry, client = self.hass, self.config_entry, self.client
         has_app = station.info is not None
-        return StationRuntime(
+        runtime = StationRuntime(
             station=station,
             settings=SigenSettingsCoordinator(hass, entry, client, self.northbound, station),
             push=SigenPushCoordinator(hass, entry, station.station_id),
@@ -140,6 +147,11 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
                 else None
             ),
         )
+        # Every 10 minutes they read together: one after another, not side by side.
+        for coordinator in runtime.coordinators():
+            if isinstance(coordinator, SigenCoordinator) and coordinator is not runtime.live:
+                coordinator.lane = self.lane
+        return runtime
 
     async def _async_first_refresh(self, runtime: StationRuntime) -> None:
         """The first data of a new station's polling coordinators, all at once.

@@ -8,13 +8,21 @@ failure means is the same for all of them:
   cloud answers again (logged once each way); before the first data, an
   ``UpdateFailed`` with ``retry_after``;
 * anything else: a translated ``UpdateFailed`` (entities unavailable, logged once).
+
+How a refresh sends its requests depends on whether someone waits for it. The first
+data (the entry's set-up, a new station) is waited for: its requests go out together,
+so that their round trips overlap. Later refreshes run in the background: their
+requests go one after another, and the entry's slower coordinators take turns through
+one lock (the *lane*). Home Assistant's shared session closes a connection after 15 s
+idle, so every request sent beside another one opened a TCP and TLS connection of its
+own; one at a time, a 10-minute burst of reads runs on one connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -68,16 +76,69 @@ class SigenCoordinator[T](DataUpdateCoordinator[T], ABC):
             hass, LOGGER, config_entry=entry, name=DOMAIN, update_interval=self.interval
         )
         self.client = client
+        # The entry's lane (see the module's docstring); None: this one does not queue.
+        self.lane: asyncio.Lock | None = None
         self._rate_limited = False
 
     @abstractmethod
     async def _async_fetch(self) -> T:
         """Fetch this coordinator's data (the library's errors pass through)."""
 
+    @property
+    def waited_for(self) -> bool:
+        """Whether this refresh brings the first data, which someone waits for."""
+        return self.data is None
+
+    async def _async_both[A, B](
+        self, first: Callable[[], Awaitable[A]], second: Callable[[], Awaitable[B]]
+    ) -> tuple[A, B]:
+        """Two reads: together for the first data, else one after the other."""
+        if self.waited_for:
+            return await asyncio.gather(first(), second())
+        return await first(), await second()
+
+    async def _async_each[R](self, calls: Sequence[Callable[[], Awaitable[R]]]) -> list[R]:
+        """Reads: together for the first data, else one after another.
+
+        Together, the first failure is raised once every read has finished (as
+        :func:`gather_all`); one after another, at once (the rest is not sent).
+        """
+        if self.waited_for:
+            return await gather_all(call() for call in calls)
+        return [await call() for call in calls]
+
+    async def _async_each_settled[R](
+        self,
+        calls: Sequence[Callable[[], Awaitable[R]]],
+        settled: Callable[[BaseException], bool],
+    ) -> list[R | BaseException]:
+        """As :meth:`_async_each`, but a library error ``settled`` accepts is a result."""
+        if self.waited_for:
+            together = await asyncio.gather(*(call() for call in calls), return_exceptions=True)
+            for result in together:
+                if isinstance(result, BaseException) and not (
+                    isinstance(result, SigenError) and settled(result)
+                ):
+                    raise result
+            return together
+        results: list[R | BaseException] = []
+        for call in calls:
+            try:
+                results.append(await call())
+            except SigenError as err:
+                if not settled(err):
+                    raise
+                results.append(err)
+        return results
+
     async def _async_update_data(self) -> T:
         """Fetch, and map the library's errors to what Home Assistant expects."""
         try:
-            data = await self._async_fetch()
+            if self.lane is None or self.waited_for:
+                data = await self._async_fetch()
+            else:
+                async with self.lane:
+                    data = await self._async_fetch()
         except SigenRateLimitError as err:
             return self._slow_down(err)
         except SigenAuthError as err:

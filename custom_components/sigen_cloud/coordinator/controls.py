@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import fields, replace
+from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, override
 
@@ -98,15 +99,15 @@ class SigenControlsCoordinator(SigenCoordinator[ControlsData]):
         self._unsub_end: CALLBACK_TYPE | None = None
 
     async def _async_fetch(self) -> ControlsData:
-        """Every part at once; a part the station does not offer is ``None``.
+        """Every part (at once for the first data); one the station does not offer is ``None``.
 
         A failure of the cloud fails the update, unless the station offers none of the
         settings at all (then there is nothing to show, and nothing is unavailable).
         """
         sid = self.station_id
         async with self._lock:
-            results = await asyncio.gather(
-                *(read(self.client, sid) for read in _READERS.values()), return_exceptions=True
+            results = await self._async_each_settled(
+                [partial(read, self.client, sid) for read in _READERS.values()], not_reported
             )
         parts: dict[str, Any] = {}
         refused: dict[str, BaseException] = {}

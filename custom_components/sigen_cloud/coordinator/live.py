@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from homeassistant.util import dt as dt_util
 
 from ..const import ENERGY_FLOW_INTERVAL, LOGGER, SLOW_REFRESH_INTERVAL
 from ..models import LiveData, SmartLoadsData
-from .base import SigenCoordinator, gather_all
+from .base import SigenCoordinator
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -67,11 +68,14 @@ class SigenSmartLoadCoordinator(SigenCoordinator[SmartLoadsData]):
         self.station_id = station_id
 
     async def _async_fetch(self) -> SmartLoadsData:
-        """The loads, then the consumption of each (concurrently)."""
+        """The loads, then the consumption of each (together for the first data)."""
         sid = self.station_id
         loads = await self.client.get_smart_loads(station_id=sid)
-        consumption = await gather_all(
-            self.client.get_smart_load_consumption(load.path, station_id=sid) for load in loads
+        consumption = await self._async_each(
+            [
+                partial(self.client.get_smart_load_consumption, load.path, station_id=sid)
+                for load in loads
+            ]
         )
         return SmartLoadsData(
             loads={load.path: load for load in loads},

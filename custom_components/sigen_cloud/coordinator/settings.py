@@ -9,7 +9,6 @@ per 5 minutes per system, so the one set through us stands until then.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -48,6 +47,11 @@ class SigenSettingsCoordinator(SigenCoordinator[StationSettings]):
     credentials every station with a system id also has a northbound mode, queried at
     most every 5 minutes (the cloud's limit). ``station`` is kept current by the
     account coordinator (a system id may be learned later).
+
+    The list of modes changes only when the owner edits the energy profiles in the
+    app: it is read with the first data, after each refresh of the account (every 30
+    minutes, :meth:`account_refreshed`), and when the current mode is one the list
+    does not have; the other refreshes read the current mode alone.
     """
 
     interval = SLOW_REFRESH_INTERVAL
@@ -66,23 +70,47 @@ class SigenSettingsCoordinator(SigenCoordinator[StationSettings]):
         self.station = station
         # When the northbound mode was last asked for (the 5-minute limit).
         self.nb_mode_checked_at: datetime | None = None
+        self._modes_due = False
+        # The (mode, profile id) not in the list for which the list was read again.
+        self._unlisted: tuple[int, int] | None = None
+
+    def account_refreshed(self, station: AccountStation) -> None:
+        """The account was read again: its view of the station, and the list of modes."""
+        self.station = station
+        self._modes_due = True
 
     async def _async_fetch(self) -> StationSettings:
         """The operational modes and current mode, and the northbound mode when due."""
-        (modes, current), (nb_mode, nb_mode_at) = await asyncio.gather(
-            self._async_app_modes(), self._async_nb_mode()
+        (modes, current), (nb_mode, nb_mode_at) = await self._async_both(
+            self._async_app_modes, self._async_nb_mode
         )
         return StationSettings(
             modes=modes, current_mode=current, nb_mode=nb_mode, nb_mode_at=nb_mode_at
         )
 
     async def _async_app_modes(self) -> tuple[tuple[OperationalMode, ...], CurrentMode | None]:
-        """The app's modes, then the current one (which is labelled from them)."""
+        """The current mode, and the list of modes first when it is due (see the class)."""
         if self.station.info is None:
             return (), None
+        known = self.data
+        if known is None or self._modes_due or not known.modes:
+            return await self._async_modes_and_current()
+        current = await self.client.get_current_mode(station_id=self.station.station_id)
+        if current.label is not None:
+            self._unlisted = None
+        elif (current.mode, current.profile_id) != self._unlisted:
+            # A mode the list does not have (a profile added in the app): read the list
+            # again, once for this mode.
+            self._unlisted = (current.mode, current.profile_id)
+            return await self._async_modes_and_current()
+        return known.modes, current
+
+    async def _async_modes_and_current(self) -> tuple[tuple[OperationalMode, ...], CurrentMode]:
+        """The list of modes, then the current mode (labelled from that list)."""
         sid = self.station.station_id
         modes = await self.client.get_operational_modes(station_id=sid)
         current = await self.client.get_current_mode(station_id=sid)
+        self._modes_due = False
         return tuple(modes), current
 
     async def _async_nb_mode(self) -> tuple[NBMode | None, datetime | None]:
