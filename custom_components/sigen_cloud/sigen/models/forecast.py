@@ -142,7 +142,8 @@ class Forecast(SigenModel):
     def parse(cls, data: Mapping[str, Any], zone: tzinfo | None) -> Forecast:
         """Read the cloud's answer; local times are in ``zone`` (else the timestamps)."""
         source = require_mapping(cls.WHAT, data)
-        made = parse_local_time(source.get("nowTime"), zone) or parse_epoch_only(source.get("nowTime"))
+        now_time = source.get("nowTime")
+        made = parse_local_time(now_time, zone) or parse_epoch_only(now_time)
         series = {name: read_points(source.get(key), zone) for name, key in SERIES_KEYS.items()}
         return cls(made_at=made, time_zone=zone, raw=source, **series)
 
