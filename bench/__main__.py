@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cost, push, startup, steady
-from .harness import LATENCY, median
+from .harness import LATENCY, median, without_controls
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 ALL = ("startup", "scale", "steady", "push", "throughput", "cost")
@@ -301,12 +302,13 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def main_async(names: list[str], quick: bool) -> dict[str, Any]:
-    results: dict[str, Any] = {"machine": machine(), "quick": quick}
+async def main_async(names: list[str], quick: bool, controls: bool = True) -> dict[str, Any]:
+    results: dict[str, Any] = {"machine": machine(), "quick": quick, "controls": controls}
     for name in names:
         t0 = time.perf_counter()
         print(f"== {name}", file=sys.stderr, flush=True)
-        results[name] = await BENCHES[name](quick)
+        with contextlib.nullcontext() if controls else without_controls():
+            results[name] = await BENCHES[name](quick)
         results.setdefault("wall_s", {})[name] = round(time.perf_counter() - t0, 1)
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     results["machine"]["loadavg_at_end"] = [round(x, 2) for x in load]
@@ -319,6 +321,12 @@ def main(argv: list[str] | None = None) -> int:
         "names", nargs="*", metavar="NAME", help=f"benchmarks to run (default all): {ALL}"
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke run)")
+    parser.add_argument(
+        "--no-controls",
+        action="store_true",
+        help="stations without the battery/grid settings and manual control (issue 17): "
+        "the data the baseline in bench/README.md read",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON output file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
@@ -329,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     names = list(args.names) or list(ALL)
     if unknown := [n for n in names if n not in BENCHES]:
         parser.error(f"unknown benchmark(s) {unknown}; choose from {ALL}")
-    results = asyncio.run(main_async(names, args.quick))
+    results = asyncio.run(main_async(names, args.quick, controls=not args.no_controls))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str))
     print(table(results))

@@ -325,6 +325,27 @@ async def wait_until(condition: Callable[[], bool], limit: float, step: float = 
     return True
 
 
+# --------------------------------------------------------------------------- same data as before
+
+
+@contextlib.contextmanager
+def without_controls() -> Iterator[None]:
+    """Stations without the controls coordinator (``python -m bench --no-controls``).
+
+    The battery and grid settings and the manual control (issue 17) are data the
+    integration did not read before; without them a run reads what the baseline of
+    bench/README.md read, so that its figures compare like with like. The default run
+    reads everything.
+    """
+    from unittest.mock import patch
+
+    with patch(
+        "custom_components.sigen_cloud.coordinator.account.SigenControlsCoordinator",
+        lambda *_args, **_kwargs: None,
+    ):
+        yield
+
+
 # --------------------------------------------------------------------------- virtual time
 
 
