@@ -1,4 +1,4 @@
-"""Binary sensors of the Sigen Cloud integration (all fed by MQTT)."""
+"""Binary sensors of the Sigen Cloud integration: fed by MQTT, and the EV chargers' plugs."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from .entity import (
     async_remove_developer_entities,
     async_track_stations,
 )
+from .ev_sensors import async_setup_ev_binary_sensors
 
 if TYPE_CHECKING:
     from .data import SigenConfigEntry, StationRuntime
@@ -72,11 +73,13 @@ async def async_setup_entry(
 ) -> None:
     """Set up the binary sensors of every station, now and as stations appear.
 
-    Only with developer credentials: the values come over MQTT.
+    The station's only with developer credentials (the values come over MQTT); the
+    chargers' plugs always.
     """
     async_remove_developer_entities(
         hass, entry, Platform.BINARY_SENSOR, (d.key for d in BINARY_SENSORS)
     )
+    async_setup_ev_binary_sensors(hass, entry, async_add_entities)
     if entry.runtime_data.mqtt is None:
         return
 

@@ -15,6 +15,7 @@ LOGGER = logging.getLogger(__package__)
 
 PLATFORMS: Final = [
     Platform.BINARY_SENSOR,
+    Platform.BUTTON,
     Platform.EVENT,
     Platform.NUMBER,
     Platform.SELECT,
@@ -54,6 +55,10 @@ NB_MODE_MIN_INTERVAL: Final = timedelta(minutes=5)
 # The battery and grid settings and the manual control (issue 17): every 10 minutes,
 # and each part right after a write through us.
 CONTROLS_INTERVAL: Final = timedelta(minutes=10)
+# EV chargers (issue 20): every 2 minutes, every 30 s while a car is plugged in; the
+# energy counters, the charge mode and the V2X session no more often than every 2 min.
+EV_INTERVAL: Final = timedelta(minutes=2)
+EV_PLUGGED_INTERVAL: Final = timedelta(seconds=30)
 # After manual control's end time, its state is read again this much later.
 MANUAL_CONTROL_END_GRACE: Final = timedelta(seconds=5)
 
@@ -76,3 +81,6 @@ ATTR_STATION: Final = "station"
 DEVICE_MODEL_STATION: Final = "SigenStor station"
 # The model of a smart load's own device.
 DEVICE_MODEL_SMART_LOAD: Final = "Smart load"
+# The models of a charger's own device (under its station's).
+DEVICE_MODEL_AC_CHARGER: Final = "AC charger"
+DEVICE_MODEL_DC_CHARGER: Final = "DC charger"

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .coordinator import (
         SigenAccountCoordinator,
         SigenControlsCoordinator,
+        SigenEvCoordinator,
         SigenLiveCoordinator,
         SigenPushCoordinator,
         SigenSettingsCoordinator,
@@ -34,7 +35,8 @@ class StationRuntime:
 
     Every station has a settings and a push coordinator; a station of the app API (not
     a push-only northbound system) also has a live, a smart-load and a controls
-    coordinator (the battery and grid settings and the manual control).
+    coordinator (the battery and grid settings and the manual control), and an EV
+    coordinator once it lists EV chargers.
     ``removed`` turns true when the station leaves the account (its entities go with
     its device right after).
     """
@@ -45,6 +47,7 @@ class StationRuntime:
     live: SigenLiveCoordinator | None = None
     smart_loads: SigenSmartLoadCoordinator | None = None
     controls: SigenControlsCoordinator | None = None
+    ev: SigenEvCoordinator | None = None
     removed: bool = False
     _view: StationView | None = field(default=None, init=False, repr=False)
 
@@ -67,7 +70,13 @@ class StationRuntime:
         """Every coordinator of the station, the polling ones first."""
         polling: list[DataUpdateCoordinator[Any]] = [
             coordinator
-            for coordinator in (self.live, self.settings, self.smart_loads, self.controls)
+            for coordinator in (
+                self.live,
+                self.settings,
+                self.smart_loads,
+                self.controls,
+                self.ev,
+            )
             if coordinator is not None
         ]
         return [*polling, self.push]

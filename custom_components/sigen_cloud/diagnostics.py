@@ -51,6 +51,10 @@ TO_REDACT = {
     "acSnList",
     "dc_sn_list",
     "dcSnList",
+    "serial",
+    "serial_number",
+    "dcSnCode",
+    "showSnCode",
     "systemName",
     "name",
     "addr",
@@ -91,6 +95,7 @@ def _scrub(value: Any, secrets: list[str]) -> Any:
 def _station(station: StationRuntime) -> dict[str, Any]:
     """One station: its account entry and each coordinator's data and health."""
     view = station.view()
+    ev_data = None if station.ev is None else station.ev.data
     return {
         "station_id": station.station_id,
         "system_id": station.system_id,
@@ -103,6 +108,8 @@ def _station(station: StationRuntime) -> dict[str, Any]:
         # them (their raw payloads' station ids are redacted like everywhere).
         "controls": _plain(view.controls),
         "push": _plain(view.push),
+        # The EV chargers as a list (their serials are redacted wherever they appear).
+        "ev_chargers": _plain(list(ev_data.chargers.values()) if ev_data else []),
         "last_update_success": {
             kind: coordinator.last_update_success
             for kind, coordinator in (
@@ -110,6 +117,7 @@ def _station(station: StationRuntime) -> dict[str, Any]:
                 ("settings", station.settings),
                 ("smart_loads", station.smart_loads),
                 ("controls", station.controls),
+                ("ev", station.ev),
             )
             if coordinator is not None
         },
@@ -126,6 +134,8 @@ def _secrets(entry: SigenConfigEntry) -> list[str]:
             secrets.append(station.system_id)
         if station.info is not None and station.info.sn_code:
             secrets.append(station.info.sn_code)
+        if station.ev is not None:
+            secrets.extend(charger.serial for charger in station.ev.listed)
     if runtime.northbound is not None and runtime.northbound.access_token:
         secrets.append(runtime.northbound.access_token)
     if entry.unique_id:

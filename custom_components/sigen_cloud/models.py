@@ -14,9 +14,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .sigen import (
+        AcChargeMode,
+        AcChargerCurrent,
         AlarmEvent,
         BatteryPowerLimits,
+        Charger,
         CurrentMode,
+        DcChargeMode,
+        DcChargerState,
+        DcEnergyTotals,
         EnergyFlow,
         GridCurrentLimit,
         GridLimit,
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
         StationInfo,
         SystemData,
         TelemetryData,
+        V2xSession,
     )
 
 _EMPTY: Mapping[str, AlarmEvent] = MappingProxyType({})
@@ -128,3 +135,52 @@ class PushData:
     operational_mode_at: datetime | None = None
     active_alarms: Mapping[str, AlarmEvent] = _EMPTY
     last_alarm: AlarmEvent | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerData:
+    """One EV charger as the EV coordinator last read it (issue 20).
+
+    ``power`` is kW through the charger, + = into the car (the Energy dashboard's
+    consumption of a device), - = out of it (V2X). The AC charger has ``ac_current``
+    (and ``ac_mode`` when the cloud reports it); the DC charger ``dc_state`` and, read
+    less often, ``dc_totals``, ``dc_mode`` and ``v2x``. A part is ``None`` when unknown.
+    """
+
+    charger: Charger
+    power: float | None = None
+    ac_current: AcChargerCurrent | None = None
+    ac_mode: AcChargeMode | None = None
+    dc_state: DcChargerState | None = None
+    dc_totals: DcEnergyTotals | None = None
+    dc_mode: DcChargeMode | None = None
+    v2x: V2xSession | None = None
+
+    @property
+    def serial(self) -> str:
+        """The charger's serial."""
+        return self.charger.serial
+
+    @property
+    def kind(self) -> str:
+        """``"ac"`` or ``"dc"``."""
+        return self.charger.kind
+
+    @property
+    def plugged(self) -> bool | None:
+        """Whether a car is plugged in: the DC plug; an AC charger only tells by charging."""
+        if self.dc_state is not None:
+            return self.dc_state.plugged
+        return None if self.power is None else self.power > 0
+
+
+@dataclass(frozen=True, slots=True)
+class EvData:
+    """The EV coordinator's data: the chargers that answer, by serial."""
+
+    chargers: Mapping[str, ChargerData] = field(default_factory=dict)
+
+    @property
+    def car_plugged(self) -> bool:
+        """Whether a car is plugged in on any charger (the coordinator polls faster)."""
+        return any(charger.plugged for charger in self.chargers.values())

@@ -24,6 +24,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .control_entity import SigenControlEntity, check_range, controls_of
 from .entity import async_track_stations
+from .ev_controls import async_setup_ev_numbers
 from .number_descriptions import (
     MANUAL_DURATION,
     MANUAL_POWER,
@@ -61,6 +62,7 @@ async def async_setup_entry(
         async_add_entities(entities)
 
     async_track_stations(entry, add_station)
+    async_setup_ev_numbers(hass, entry, async_add_entities)
 
 
 class SigenSettingNumber(SigenControlEntity, NumberEntity):

@@ -34,6 +34,7 @@ from .entity import (
     async_switch_northbound_mode,
     async_track_stations,
 )
+from .ev_controls import async_setup_ev_selects
 from .helpers import sigen_errors
 from .sigen import NBMode
 from .sigen.const import MANUAL_CONTROL_MODES, MANUAL_CONTROL_POWER_MODES
@@ -142,6 +143,7 @@ async def async_setup_entry(
         async_add_entities(entities)
 
     async_track_stations(entry, add_station)
+    async_setup_ev_selects(hass, entry, async_add_entities)
 
 
 class SigenSelect(SigenEntity[SigenSettingsCoordinator], SelectEntity):

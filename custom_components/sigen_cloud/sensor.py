@@ -42,6 +42,7 @@ from .entity import (
     async_track_smart_loads,
     async_track_stations,
 )
+from .ev_sensors import async_setup_ev_sensors
 from .sensor_descriptions import SENSORS, SigenSensorEntityDescription
 
 if TYPE_CHECKING:
@@ -123,6 +124,7 @@ async def async_setup_entry(
         async_add_entities(entities)
 
     async_track_stations(entry, add_station)
+    async_setup_ev_sensors(hass, entry, async_add_entities)
 
     @callback
     def add_load(station: StationRuntime, path: int, via_device_id: str) -> None:

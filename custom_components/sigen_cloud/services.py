@@ -28,6 +28,7 @@ from .services_commands import (
     BATTERY_SCHEDULE_SCHEMA,
     async_send_commands,
 )
+from .services_ev import async_setup_ev_services
 from .services_fields import async_get_station, choice
 from .services_manual import (
     START_MANUAL_CONTROL_SCHEMA,
@@ -88,3 +89,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_STOP_MANUAL_CONTROL, stop_manual_control, STOP_MANUAL_CONTROL_SCHEMA),
     ):
         hass.services.async_register(DOMAIN, name, handler, schema=schema)
+    async_setup_ev_services(hass)

@@ -26,6 +26,7 @@ from .entity import (
     async_track_smart_loads,
     async_track_stations,
 )
+from .ev_controls import async_setup_ev_switches
 from .helpers import sigen_errors
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ async def async_setup_entry(
         )
 
     async_track_stations(entry, add_station)
+    async_setup_ev_switches(hass, entry, async_add_entities)
 
     @callback
     def add_load(station: StationRuntime, path: int, via_device_id: str) -> None:

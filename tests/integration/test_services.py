@@ -19,7 +19,11 @@ from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sigen_cloud.const import DEVICE_MODEL_STATION, DOMAIN
+from custom_components.sigen_cloud.const import (
+    DEVICE_MODEL_DC_CHARGER,
+    DEVICE_MODEL_STATION,
+    DOMAIN,
+)
 from custom_components.sigen_cloud.helpers import sigen_errors
 from custom_components.sigen_cloud.sigen import (
     SigenAccountLockedError,
@@ -521,6 +525,8 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
         "set_northbound_mode",
         "start_manual_control",
         "stop_manual_control",
+        "start_v2x_discharge",
+        "stop_v2x_discharge",
     }
     assert descriptions[DOMAIN]["battery_command"]["fields"]["mode"]["required"] is True
 
@@ -539,6 +545,7 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
             "services_fields",
             "services_commands",
             "services_manual",
+            "services_ev",
         )
     )
     raised = set(re.findall(r'translation_key="([a-z_]+)"', source))
@@ -552,14 +559,14 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
 
 async def test_device_filter_matches_the_station_model(hass: HomeAssistant, sim: Any) -> None:
     """Every action offers the devices of the station model, the model a station's
-    device has (const.DEVICE_MODEL_STATION; a smart load's device is not offered)."""
+    device has (const.DEVICE_MODEL_STATION; a smart load's device is not offered); the
+    V2X actions (issue 20) offer DC chargers (const.DEVICE_MODEL_DC_CHARGER)."""
     entry = await setup_entry(hass, sim, Platform.SWITCH)
     descriptions = await async_get_all_descriptions(hass)
     for service, description in descriptions[DOMAIN].items():
         selector = description["fields"]["device_id"]["selector"]["device"]
-        assert selector["filter"] == [{"integration": DOMAIN, "model": DEVICE_MODEL_STATION}], (
-            service
-        )
+        model = DEVICE_MODEL_DC_CHARGER if "v2x" in service else DEVICE_MODEL_STATION
+        assert selector["filter"] == [{"integration": DOMAIN, "model": model}], service
     device = dr.async_get(hass).async_get(_station_device(hass, entry.entry_id))
     assert device is not None
     assert device.model == DEVICE_MODEL_STATION

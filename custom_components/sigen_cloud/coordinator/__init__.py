@@ -6,12 +6,15 @@
 * :class:`SigenSmartLoadCoordinator` (station, 10 min and after a switch): smart loads;
 * :class:`SigenControlsCoordinator` (station, 10 min and after a write): the battery and
   grid settings and the manual control, written one at a time;
+* :class:`SigenEvCoordinator` (station with chargers, 2 min, 30 s while a car is
+  plugged in): the EV chargers, written with the controls' write lock;
 * :class:`SigenPushCoordinator` (station, no polling): what MQTT pushes.
 """
 
 from .account import SigenAccountCoordinator
 from .base import NorthboundAccess, SigenCoordinator
 from .controls import SigenControlsCoordinator
+from .ev import SigenEvCoordinator
 from .live import SigenLiveCoordinator, SigenSmartLoadCoordinator
 from .push import SigenPushCoordinator
 from .settings import NB_REST_MODES, SigenSettingsCoordinator
@@ -22,6 +25,7 @@ __all__ = [
     "SigenAccountCoordinator",
     "SigenControlsCoordinator",
     "SigenCoordinator",
+    "SigenEvCoordinator",
     "SigenLiveCoordinator",
     "SigenPushCoordinator",
     "SigenSettingsCoordinator",

@@ -22,6 +22,7 @@ from ..models import AccountData, AccountStation
 from ..sigen import NBSystem, StationInfo, pair_stations
 from .base import NorthboundAccess, SigenCoordinator, gather_all
 from .controls import SigenControlsCoordinator
+from .ev import async_update_chargers
 from .live import SigenLiveCoordinator, SigenSmartLoadCoordinator
 from .push import SigenPushCoordinator
 from .settings import SigenSettingsCoordinator
@@ -124,6 +125,12 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
             new = self._new_runtime(station)
             self.stations[station_id] = new
             added.append(new)
+        await gather_all(
+            async_update_chargers(
+                self.hass, self.config_entry, self.client, runtime, refresh=runtime not in added
+            )
+            for runtime in self.stations.values()
+        )
         if added:
             await gather_all(self._async_first_refresh(runtime) for runtime in added)
 
@@ -170,7 +177,7 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
 
         With ``sweep``, also the devices of stations that left the account while Home
         Assistant was not running: every station device of the entry whose station is
-        not on the account. Smart-load devices are the smart-load tracker's.
+        not on the account. Smart-load and charger devices are their trackers'.
         """
         device_registry = dr.async_get(self.hass)
         entries = dr.async_entries_for_config_entry(device_registry, self.config_entry.entry_id)
@@ -178,7 +185,9 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
             station_ids = {
                 identifier
                 for domain, identifier in device.identifiers
-                if domain == DOMAIN and "_smart_load_" not in identifier
+                if domain == DOMAIN
+                and "_smart_load_" not in identifier
+                and "_charger_" not in identifier
             }
             if not station_ids:
                 continue

@@ -98,6 +98,11 @@ class SigenControlsCoordinator(SigenCoordinator[ControlsData]):
         self._missing: frozenset[str] = frozenset()
         self._unsub_end: CALLBACK_TYPE | None = None
 
+    @property
+    def write_lock(self) -> asyncio.Lock:
+        """The station's write lock: its polls and writes, the EV chargers' too, take turns."""
+        return self._lock
+
     async def _async_fetch(self) -> ControlsData:
         """Every part (at once for the first data); one the station does not offer is ``None``.
 
