@@ -61,6 +61,9 @@ EV_INTERVAL: Final = timedelta(minutes=2)
 EV_PLUGGED_INTERVAL: Final = timedelta(seconds=30)
 # After manual control's end time, its state is read again this much later.
 MANUAL_CONTROL_END_GRACE: Final = timedelta(seconds=5)
+# Sigen's AI forecast and the tariff plan with its price summary (issue 20): hourly,
+# as often as the cloud remakes the forecast; the plan again right after a write.
+FORECAST_INTERVAL: Final = timedelta(hours=1)
 
 # The largest value of a number where the cloud reports no ceiling of its own (kW / A):
 # the battery's power limits without a rated power (push SystemData), the PV limit

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         SigenAccountCoordinator,
         SigenControlsCoordinator,
         SigenEvCoordinator,
+        SigenForecastCoordinator,
         SigenLiveCoordinator,
         SigenPushCoordinator,
         SigenSettingsCoordinator,
@@ -35,8 +36,9 @@ class StationRuntime:
 
     Every station has a settings and a push coordinator; a station of the app API (not
     a push-only northbound system) also has a live, a smart-load and a controls
-    coordinator (the battery and grid settings and the manual control), and an EV
-    coordinator once it lists EV chargers.
+    coordinator (the battery and grid settings and the manual control) and a forecast
+    coordinator (the AI forecast and the prices), and an EV coordinator once it lists
+    EV chargers.
     ``removed`` turns true when the station leaves the account (its entities go with
     its device right after).
     """
@@ -47,6 +49,7 @@ class StationRuntime:
     live: SigenLiveCoordinator | None = None
     smart_loads: SigenSmartLoadCoordinator | None = None
     controls: SigenControlsCoordinator | None = None
+    forecast: SigenForecastCoordinator | None = None
     ev: SigenEvCoordinator | None = None
     removed: bool = False
     _view: StationView | None = field(default=None, init=False, repr=False)
@@ -75,6 +78,7 @@ class StationRuntime:
                 self.settings,
                 self.smart_loads,
                 self.controls,
+                self.forecast,
                 self.ev,
             )
             if coordinator is not None

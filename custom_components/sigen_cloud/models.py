@@ -24,18 +24,21 @@ if TYPE_CHECKING:
         DcChargerState,
         DcEnergyTotals,
         EnergyFlow,
+        Forecast,
         GridCurrentLimit,
         GridLimit,
         ManualControl,
         NBMode,
         NBSystem,
         OperationalMode,
+        PriceCost,
         PvLimit,
         SmartLoad,
         SmartLoadConsumption,
         SocLevels,
         StationInfo,
         SystemData,
+        TariffPlan,
         TelemetryData,
         V2xSession,
     )
@@ -109,6 +112,19 @@ class ControlsData:
     current_limit: GridCurrentLimit | None = None
     pv_limit: PvLimit | None = None
     manual: ManualControl | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastData:
+    """The forecast coordinator's data: Sigen's AI forecast, the tariff plan, the price summary.
+
+    A part is ``None`` (``()`` for the summary) when the station does not offer it;
+    ``plan`` has no slots before a tariff was ever saved.
+    """
+
+    forecast: Forecast | None = None
+    plan: TariffPlan | None = None
+    price_cost: tuple[PriceCost, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ from .entity import (
 )
 from .ev_sensors import async_setup_ev_sensors
 from .sensor_descriptions import SENSORS, SigenSensorEntityDescription
+from .sensor_forecast import forecast_sensors
 
 if TYPE_CHECKING:
     from .data import SigenConfigEntry, StationRuntime
@@ -121,6 +122,7 @@ async def async_setup_entry(
             if (with_mqtt or not description.mqtt_only) and description.exists_fn(view)
         ]
         entities.extend(SigenEnergySensor(station, description) for description in ENERGY_SENSORS)
+        entities.extend(forecast_sensors(station))
         async_add_entities(entities)
 
     async_track_stations(entry, add_station)

@@ -6,6 +6,8 @@
 * :class:`SigenSmartLoadCoordinator` (station, 10 min and after a switch): smart loads;
 * :class:`SigenControlsCoordinator` (station, 10 min and after a write): the battery and
   grid settings and the manual control, written one at a time;
+* :class:`SigenForecastCoordinator` (station, hourly and after a tariff write): the AI
+  forecast, the tariff plan and the price summary;
 * :class:`SigenEvCoordinator` (station with chargers, 2 min, 30 s while a car is
   plugged in): the EV chargers, written with the controls' write lock;
 * :class:`SigenPushCoordinator` (station, no polling): what MQTT pushes.
@@ -15,6 +17,7 @@ from .account import SigenAccountCoordinator
 from .base import NorthboundAccess, SigenCoordinator
 from .controls import SigenControlsCoordinator
 from .ev import SigenEvCoordinator
+from .forecast import SigenForecastCoordinator
 from .live import SigenLiveCoordinator, SigenSmartLoadCoordinator
 from .push import SigenPushCoordinator
 from .settings import NB_REST_MODES, SigenSettingsCoordinator
@@ -26,6 +29,7 @@ __all__ = [
     "SigenControlsCoordinator",
     "SigenCoordinator",
     "SigenEvCoordinator",
+    "SigenForecastCoordinator",
     "SigenLiveCoordinator",
     "SigenPushCoordinator",
     "SigenSettingsCoordinator",

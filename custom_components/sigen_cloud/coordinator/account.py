@@ -23,6 +23,7 @@ from ..sigen import NBSystem, StationInfo, pair_stations
 from .base import NorthboundAccess, SigenCoordinator, gather_all
 from .controls import SigenControlsCoordinator
 from .ev import async_update_chargers
+from .forecast import SigenForecastCoordinator
 from .live import SigenLiveCoordinator, SigenSmartLoadCoordinator
 from .push import SigenPushCoordinator
 from .settings import SigenSettingsCoordinator
@@ -154,6 +155,10 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
                 else None
             ),
         )
+        if runtime.controls is not None:
+            runtime.forecast = SigenForecastCoordinator(
+                hass, entry, client, station, runtime.controls.write_lock
+            )
         # Every 10 minutes they read together: one after another, not side by side.
         for coordinator in runtime.coordinators():
             if isinstance(coordinator, SigenCoordinator) and coordinator is not runtime.live:

@@ -100,7 +100,7 @@ class SigenControlsCoordinator(SigenCoordinator[ControlsData]):
 
     @property
     def write_lock(self) -> asyncio.Lock:
-        """The station's write lock: its polls and writes, the EV chargers' too, take turns."""
+        """The station's write lock: its polls and writes, the EV chargers' and the tariff's too."""
         return self._lock
 
     async def _async_fetch(self) -> ControlsData:
