@@ -14,6 +14,7 @@ from .const import CONF_APP_KEY, CONF_APP_SECRET, DOMAIN, LOGGER, PLATFORMS
 from .coordinator import NorthboundAccess, SigenAccountCoordinator
 from .data import SigenConfigEntry, SigenRuntimeData
 from .entity import smart_load_identifier
+from .ev_entity import charger_identifier
 from .helpers import async_unblock_reauth
 from .push import SigenPushListener
 from .repairs import async_create_developer_issue, async_delete_developer_issue
@@ -112,7 +113,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> bo
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: SigenConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Allow deleting a device only when its station (or load) is gone from the account."""
+    """Allow deleting a device only when its station (or load, or charger) is gone."""
     active: set[tuple[str, str]] = set()
     for station_id, station in entry.runtime_data.stations.items():
         active.add((DOMAIN, station_id))
@@ -120,4 +121,6 @@ async def async_remove_config_entry_device(
             active.update(
                 smart_load_identifier(station_id, path) for path in station.smart_loads.data.loads
             )
+        if station.ev is not None and station.ev.data is not None:
+            active.update(charger_identifier(station_id, sn) for sn in station.ev.data.chargers)
     return not device.identifiers & active

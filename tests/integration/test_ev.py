@@ -25,6 +25,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sigen_cloud import async_remove_config_entry_device
 from custom_components.sigen_cloud.const import (
     DEVICE_MODEL_AC_CHARGER,
     DEVICE_MODEL_DC_CHARGER,
@@ -338,11 +339,15 @@ async def test_chargers_come_and_go(
     """A charger the station stops listing loses its device; one that comes back is added."""
     chargers = sim.stations[0].chargers
     dc = chargers.dc
+    present = device_of(hass, f"{STATION_ID}_charger_{DC}")
+    assert present is not None
+    assert not await async_remove_config_entry_device(hass, ev_entry, present)
     chargers.dc = None
     await ev_entry.runtime_data.account.async_refresh()
     await hass.async_block_till_done()
     ident = f"{STATION_ID}_charger_{DC}"
     assert device_of(hass, ident) is None
+    assert await async_remove_config_entry_device(hass, ev_entry, present)
     assert hass.states.get(DC_STATUS) is None
     assert state(hass, AC_STATUS) == "idle"
     chargers.dc = dc
