@@ -366,3 +366,25 @@ async def test_diagnostics_hide_the_serials(
     assert [charger["charger"]["kind"] for charger in chargers] == ["dc", "ac"]
     for secret in (AC, DC, *forbidden(sim, ev_entry)):
         assert secret not in text
+
+
+async def test_write_not_applied_and_rate_limit(
+    hass: HomeAssistant, sim: Any, ev_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A current the cloud accepts but ignores shows the cloud's with one warning; a rate
+    limit slows the chargers' polling, which comes back once the cloud answers."""
+    sim.faults.not_applied("acevse/charge/current")
+    await set_number(hass, AC_CURRENT, 12)
+    assert value(hass, AC_CURRENT) == 16
+    assert caplog.text.count("did not apply it") == 1
+    sim.faults.clear()
+
+    ev = ev_of(ev_entry)
+    sim.faults.rate_limit("dcevse", 1201)
+    await poll(hass, ev_entry)
+    assert ev.update_interval is not None
+    assert ev.update_interval >= 2 * EV_INTERVAL
+    assert state(hass, DC_STATUS) == "ready"  # the last data stays
+    sim.faults.clear()
+    await poll(hass, ev_entry)
+    assert ev.update_interval == EV_INTERVAL
