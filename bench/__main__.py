@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cost, push, startup, steady
-from .harness import LATENCY, median, without_controls
+from .harness import LATENCY, baseline_data, median
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 ALL = ("startup", "scale", "steady", "push", "throughput", "cost")
@@ -302,13 +302,15 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def main_async(names: list[str], quick: bool, controls: bool = True) -> dict[str, Any]:
-    results: dict[str, Any] = {"machine": machine(), "quick": quick, "controls": controls}
+async def main_async(names: list[str], quick: bool, everything: bool = True) -> dict[str, Any]:
+    results: dict[str, Any] = {"machine": machine(), "quick": quick}
     for name in names:
         t0 = time.perf_counter()
         print(f"== {name}", file=sys.stderr, flush=True)
-        with contextlib.nullcontext() if controls else without_controls():
+        with contextlib.nullcontext([]) if everything else baseline_data() as left_out:
             results[name] = await BENCHES[name](quick)
+        if left_out:
+            results["left_out"] = left_out
         results.setdefault("wall_s", {})[name] = round(time.perf_counter() - t0, 1)
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     results["machine"]["loadavg_at_end"] = [round(x, 2) for x in load]
@@ -322,10 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke run)")
     parser.add_argument(
-        "--no-controls",
+        "--baseline-data",
         action="store_true",
-        help="stations without the battery/grid settings and manual control (issue 17): "
-        "the data the baseline in bench/README.md read",
+        help="stations with the coordinators of bench/README.md's baseline only: the "
+        "data it read (no settings, EV, forecast, history added since)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON output file")
     args = parser.parse_args(argv)
@@ -337,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     names = list(args.names) or list(ALL)
     if unknown := [n for n in names if n not in BENCHES]:
         parser.error(f"unknown benchmark(s) {unknown}; choose from {ALL}")
-    results = asyncio.run(main_async(names, args.quick, controls=not args.no_controls))
+    results = asyncio.run(main_async(names, args.quick, everything=not args.baseline_data))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str))
     print(table(results))

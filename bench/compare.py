@@ -2,7 +2,7 @@
 
 ``python -m bench.compare BEFORE.json AFTER.json [SAME_DATA.json]`` prints one row per
 figure: before, after and, when given, after measured on the data ``BEFORE`` read
-(``python -m bench --no-controls``), with the change of the like-for-like pair in per
+(``python -m bench --baseline-data``), with the change of the like-for-like pair in per
 cent. bench/README.md's before-and-after table is made with it. A figure missing from
 a file shows as ``-``.
 """

@@ -224,10 +224,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"{m.get('loadavg_at_end', ['?'])[0]} at the end; "
         f"wall time {sum(results.get('wall_s', {}).values()):.0f} s.",
     ]
-    if results.get("controls") is False:
-        parts[0] += (
-            " Stations without the battery/grid settings and manual control (`--no-controls`)."
-        )
+    if left_out := results.get("left_out"):
+        parts[0] += f" Only the baseline's data (`--baseline-data`): without {', '.join(left_out)}."
     if "startup" in results:
         parts += ["#### 1-2. Start-up against the peer", _startup(results["startup"])]
     if "steady" in results:

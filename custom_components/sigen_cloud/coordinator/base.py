@@ -50,6 +50,10 @@ if TYPE_CHECKING:
 # The northbound mode query: a few systems at a time, not one by one (50 stations
 # took 50 round trips), and not all at once.
 NB_QUERIES_AT_ONCE = 4
+# The first data's reads of one coordinator, a few at a time too: each read beside
+# another opens a connection, and eight at once (the controls) saved no time over
+# four, since the start-up waits for longer chains of reads anyway.
+FIRST_READS_AT_ONCE = 4
 
 
 async def gather_all[T](aws: Iterable[Awaitable[T]]) -> list[T]:
@@ -104,7 +108,7 @@ class SigenCoordinator[T](DataUpdateCoordinator[T], ABC):
         :func:`gather_all`); one after another, at once (the rest is not sent).
         """
         if self.waited_for:
-            return await gather_all(call() for call in calls)
+            return await gather_all(_few_at_once(calls))
         return [await call() for call in calls]
 
     async def _async_each_settled[R](
@@ -114,7 +118,7 @@ class SigenCoordinator[T](DataUpdateCoordinator[T], ABC):
     ) -> list[R | BaseException]:
         """As :meth:`_async_each`, but a library error ``settled`` accepts is a result."""
         if self.waited_for:
-            together = await asyncio.gather(*(call() for call in calls), return_exceptions=True)
+            together = await asyncio.gather(*_few_at_once(calls), return_exceptions=True)
             for result in together:
                 if isinstance(result, BaseException) and not (
                     isinstance(result, SigenError) and settled(result)
@@ -178,6 +182,17 @@ class SigenCoordinator[T](DataUpdateCoordinator[T], ABC):
         self._rate_limited = True
         self.update_interval = delay
         return self.data
+
+
+def _few_at_once[R](calls: Sequence[Callable[[], Awaitable[R]]]) -> list[Awaitable[R]]:
+    """The calls, at most ``FIRST_READS_AT_ONCE`` of them running at a time."""
+    gate = asyncio.Semaphore(FIRST_READS_AT_ONCE)
+
+    async def gated(call: Callable[[], Awaitable[R]]) -> R:
+        async with gate:
+            return await call()
+
+    return [gated(call) for call in calls]
 
 
 def _update_failed(err: SigenError) -> UpdateFailed:
