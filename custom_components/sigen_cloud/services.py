@@ -37,6 +37,7 @@ from .services_manual import (
     async_start_manual_control,
     async_stop_manual_control,
 )
+from .services_tariff import async_setup_tariff_services
 from .sigen import NBMode
 
 NB_MODES: Final = {mode.name.lower(): mode for mode in NBMode}
@@ -90,3 +91,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
     ):
         hass.services.async_register(DOMAIN, name, handler, schema=schema)
     async_setup_ev_services(hass)
+    async_setup_tariff_services(hass)

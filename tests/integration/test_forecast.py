@@ -20,7 +20,15 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from custom_components.sigen_cloud.const import FORECAST_INTERVAL
 from custom_components.sigen_cloud.sensor_forecast import SERIES_ATTRIBUTES, SigenForecastSensor
 
-from .platform_helpers import FROZEN_SIM, NOON, PREFIX, coordinator_of, setup_entry, station_of, unload
+from .platform_helpers import (
+    FROZEN_SIM,
+    NOON,
+    PREFIX,
+    coordinator_of,
+    setup_entry,
+    station_of,
+    unload,
+)
 
 pytestmark = pytest.mark.sim_config(**FROZEN_SIM)
 
@@ -100,7 +108,7 @@ async def test_forecast_sensors_hold_the_series(
     assert float(_state(hass, PV_REMAINING).state) == pytest.approx(sum(today) / 4, abs=0.01)
     # The series stay out of the recorder; the rest is recorded.
     assert {"forecast", "detailedForecast"} <= SERIES_ATTRIBUTES
-    assert SigenForecastSensor._unrecorded_attributes == SERIES_ATTRIBUTES  # noqa: SLF001 (the class's declaration is what is checked)
+    assert SigenForecastSensor._unrecorded_attributes == SERIES_ATTRIBUTES
     await unload(hass, entry)
 
 
@@ -129,9 +137,7 @@ async def test_the_station_follows_the_forecast(
     await unload(hass, entry)
 
 
-async def test_polled_hourly(
-    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory
-) -> None:
+async def test_polled_hourly(hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory) -> None:
     """The forecast is read once an hour, no more often; a new one replaces the old."""
     freezer.move_to(datetime.fromtimestamp(NOON, UTC))
     entry = await setup_entry(hass, sim, Platform.SENSOR)

@@ -527,6 +527,10 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
         "stop_manual_control",
         "start_v2x_discharge",
         "stop_v2x_discharge",
+        "set_tariff",
+        "add_spike_load",
+        "list_spike_loads",
+        "remove_spike_load",
     }
     assert descriptions[DOMAIN]["battery_command"]["fields"]["mode"]["required"] is True
 
@@ -546,6 +550,8 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
             "services_commands",
             "services_manual",
             "services_ev",
+            "services_tariff",
+            "tariff_prices",
         )
     )
     raised = set(re.findall(r'translation_key="([a-z_]+)"', source))
