@@ -14,13 +14,18 @@ a symlinked directory).
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import async_mock_service
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    async_fire_time_changed,
+    async_mock_service,
+)
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from .conftest import load_develop_ha
@@ -71,6 +76,9 @@ SHIPPED = {
     ),
     "sigen_cloud/stop_export_at_negative_price.yaml": (
         "Sigen Cloud — stop exporting when the feed-in price is negative"
+    ),
+    "sigen_cloud/sync_tariff.yaml": (
+        "Sigen Cloud — keep Sigen's tariff in sync with a price entity"
     ),
 }
 
@@ -159,6 +167,7 @@ def test_blueprints_exist() -> None:
     assert sorted(p.name for p in BLUEPRINTS.glob("*.yaml")) == [
         "charge_battery_at_low_price.yaml",
         "stop_export_at_negative_price.yaml",
+        "sync_tariff.yaml",
     ]
 
 
@@ -220,3 +229,53 @@ async def test_stop_export_at_negative_price(
         limited,
         {"device_id": STATION, "mode": "self_consumption", "duration": 60},
     ]
+
+
+@pytest.mark.parametrize("sell", ["", "sensor.feed_in_price"])
+async def test_sync_tariff(hass: HomeAssistant, tmp_path: Path, sell: str) -> None:
+    """set_tariff from the price entity when it changes (its forecast too) and daily."""
+    hass.config.config_dir = str(tmp_path)
+    shutil.copytree(BLUEPRINTS, tmp_path / "blueprints" / "automation" / "sigen_cloud")
+    calls = async_mock_service(hass, "sigen_cloud", "set_tariff")
+    hass.states.async_set(PRICE, "0.20", {"raw_today": [], "raw_tomorrow": []})
+    inputs = {"station": STATION, "price_entity": PRICE, "daily_time": "03:00:00"}
+    if sell:
+        inputs["sell_price_entity"] = sell
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "id": "sync_tariff",
+                "alias": "sync_tariff",
+                "use_blueprint": {"path": "sigen_cloud/sync_tariff.yaml", "input": inputs},
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    state = hass.states.get("automation.sync_tariff")
+    assert state is not None
+    assert state.state == "on", state
+    await _price(hass, "0.25")  # the price moved
+    assert len(calls) == 1
+    hass.states.async_set(PRICE, "0.25", {"raw_today": [], "raw_tomorrow": [{"value": 1}]})
+    await hass.async_block_till_done()  # tomorrow's prices came
+    assert len(calls) == 2
+    await _price(hass, "unavailable")  # no prices: nothing
+    assert len(calls) == 2
+    at_three = dt_util.start_of_local_day() + timedelta(days=1, hours=3)
+    async_fire_time_changed(hass, at_three)  # daily, but still no prices: nothing
+    await hass.async_block_till_done()
+    expected: dict[str, Any] = {"device_id": STATION, "price_entity": PRICE}
+    if sell:
+        expected["sell_price_entity"] = sell
+    assert [c.data for c in calls] == [expected] * 2
+    hass.states.async_set(PRICE, "0.22", {"raw_today": [], "raw_tomorrow": []})
+    await hass.async_block_till_done()  # back
+    async_fire_time_changed(hass, at_three + timedelta(days=1))  # the next day's sync
+    await hass.async_block_till_done()
+    assert [c.data for c in calls] == [expected] * 4
+    # Off: the daily timer goes.
+    await hass.services.async_call(
+        "automation", "turn_off", {"entity_id": "automation.sync_tariff"}, blocking=True
+    )
