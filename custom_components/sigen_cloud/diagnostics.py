@@ -110,6 +110,7 @@ def _station(station: StationRuntime) -> dict[str, Any]:
         "push": _plain(view.push),
         # The EV chargers as a list (their serials are redacted wherever they appear).
         "ev_chargers": _plain(list(ev_data.chargers.values()) if ev_data else []),
+        "forecast": _forecast(station),
         "last_update_success": {
             kind: coordinator.last_update_success
             for kind, coordinator in (
@@ -118,9 +119,46 @@ def _station(station: StationRuntime) -> dict[str, Any]:
                 ("smart_loads", station.smart_loads),
                 ("controls", station.controls),
                 ("ev", station.ev),
+                ("forecast", station.forecast),
             )
             if coordinator is not None
         },
+    }
+
+
+def _forecast(station: StationRuntime) -> dict[str, Any] | None:
+    """The AI forecast in brief, the tariff plan and the price summary.
+
+    Of the forecast, when it was made and each series' length and span: the series
+    themselves are the sensors'.
+    """
+    if station.forecast is None:
+        return None
+    data = station.forecast.current
+    forecast = data.forecast
+    series = {}
+    if forecast is not None:
+        for name in ("pv", "load", "soc"):
+            points = getattr(forecast, name)
+            series[name] = {
+                "points": len(points),
+                "from": points[0].time.isoformat() if points else None,
+                "to": points[-1].time.isoformat() if points else None,
+            }
+    plan = data.plan
+    return {
+        "made_at": _plain(forecast.made_at) if forecast is not None else None,
+        "series": series,
+        "plan": None
+        if plan is None
+        else {
+            "currency": plan.currency,
+            "provider_name": plan.provider_name,
+            "plan_name": plan.plan_name,
+            "buy": [_plain(slot) for slot in plan.buy],
+            "sell": [_plain(slot) for slot in plan.sell],
+        },
+        "price_cost": [_plain(cost) for cost in data.price_cost],
     }
 
 

@@ -18,12 +18,14 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.sigen_cloud.const import FORECAST_INTERVAL
+from custom_components.sigen_cloud.diagnostics import async_get_config_entry_diagnostics
 from custom_components.sigen_cloud.sensor_forecast import SERIES_ATTRIBUTES, SigenForecastSensor
 
 from .platform_helpers import (
     FROZEN_SIM,
     NOON,
     PREFIX,
+    STATION_ID,
     coordinator_of,
     setup_entry,
     station_of,
@@ -180,4 +182,24 @@ async def test_price_sensors_without_a_plan(hass: HomeAssistant, sim: Any) -> No
         assert state.attributes["unit_of_measurement"] == "EUR/kWh"
         assert state.attributes["today"] == []
     assert _state(hass, BUY_PRICE).attributes["tax_rate"] == 0.25
+    await unload(hass, entry)
+
+
+async def test_diagnostics(hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory) -> None:
+    """The diagnostics tell when the forecast was made, its spans, the plan and prices."""
+    freezer.move_to(datetime.fromtimestamp(NOON, UTC))
+    entry = await setup_entry(hass, sim, Platform.SENSOR)
+    result = await async_get_config_entry_diagnostics(hass, entry)
+    (station,) = result["coordinator"]["stations"]
+    forecast = station["forecast"]
+    assert forecast["made_at"] == "2026-06-01T12:00:00+01:00"
+    assert forecast["series"]["pv"] == {
+        "points": 96,
+        "from": "2026-06-01T12:00:00+01:00",
+        "to": "2026-06-02T11:45:00+01:00",
+    }
+    assert forecast["plan"]["buy"] == []
+    assert forecast["price_cost"][0]["fixed_tax_rate"] == 0.25
+    assert station["last_update_success"]["forecast"] is True
+    assert STATION_ID not in str(result)
     await unload(hass, entry)
