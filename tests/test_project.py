@@ -35,12 +35,12 @@ def test_license_is_an_spdx_expression_with_its_file() -> None:
 
 
 def test_one_minimum_home_assistant_version_the_tested_one() -> None:
-    """hacs.json, both blueprints and the README name the version the suite runs on."""
+    """hacs.json, the three blueprints and the README name the version the suite runs on."""
     tested = _major_minor(HA_VERSION)
     hacs = json.loads((REPO / "hacs.json").read_text(encoding="utf-8"))
     assert _major_minor(hacs["homeassistant"]) == tested
     blueprints = sorted((REPO / "blueprints").rglob("*.yaml"))
-    assert len(blueprints) == 2
+    assert len(blueprints) == 3
     for path in blueprints:
         text = re.sub(r"!input \S+", "null", path.read_text(encoding="utf-8"))
         meta = yaml.safe_load(text)["blueprint"]
