@@ -16,6 +16,7 @@ from .data import SigenConfigEntry, SigenRuntimeData
 from .entity import smart_load_identifier
 from .ev_entity import charger_identifier
 from .helpers import async_unblock_reauth
+from .history_import import async_setup_history
 from .push import SigenPushListener
 from .repairs import async_create_developer_issue, async_delete_developer_issue
 from .services import async_setup_services
@@ -62,6 +63,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> boo
     entry.async_on_unload(account.async_add_listener(push.async_account_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     push.async_start()
+    await async_setup_history(hass, entry)
     return True
 
 
@@ -102,6 +104,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> bo
     if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         return False
     runtime = entry.runtime_data
+    if runtime.history is not None:
+        await runtime.history.async_unload()
     # The clients run on Home Assistant's shared session, which they never close.
     await runtime.push.async_stop()
     if runtime.northbound is not None:

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
         SigenSettingsCoordinator,
         SigenSmartLoadCoordinator,
     )
+    from .coordinator.history import SigenHistoryCoordinator
+    from .history_import import HistoryImports
     from .models import AccountStation
     from .push import SigenPushListener
     from .sigen import NorthboundClient, Sigen, SigenMQTT, StationInfo
@@ -38,7 +40,8 @@ class StationRuntime:
     a push-only northbound system) also has a live, a smart-load and a controls
     coordinator (the battery and grid settings and the manual control) and a forecast
     coordinator (the AI forecast and the prices), and an EV coordinator once it lists
-    EV chargers.
+    EV chargers. An app API station has a history coordinator too (the cloud's day
+    counters, issue 19).
     ``removed`` turns true when the station leaves the account (its entities go with
     its device right after).
     """
@@ -51,6 +54,7 @@ class StationRuntime:
     controls: SigenControlsCoordinator | None = None
     forecast: SigenForecastCoordinator | None = None
     ev: SigenEvCoordinator | None = None
+    history: SigenHistoryCoordinator | None = None
     removed: bool = False
     _view: StationView | None = field(default=None, init=False, repr=False)
 
@@ -80,6 +84,7 @@ class StationRuntime:
                 self.controls,
                 self.forecast,
                 self.ev,
+                self.history,
             )
             if coordinator is not None
         ]
@@ -124,6 +129,8 @@ class SigenRuntimeData:
     account: SigenAccountCoordinator
     push: SigenPushListener
     northbound: NorthboundClient | None = None
+    # The energy history's imports into the statistics (with the recorder only).
+    history: HistoryImports | None = None
 
     @property
     def stations(self) -> dict[str, StationRuntime]:

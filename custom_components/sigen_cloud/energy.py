@@ -1,8 +1,10 @@
 """Energy counters integrated from the station's powers (kWh), restored across restarts.
 
-The cloud gives no lifetime counters for solar production, grid import/export and
-battery charge/discharge; these sensors integrate the freshest power samples of the
-poll and the push with the trapezoidal rule. They never decrease.
+These sensors integrate the freshest power samples of the poll and the push with the
+trapezoidal rule; they never decrease. They are an **estimate**: they drift, and miss
+whatever happened while Home Assistant was down. Where the cloud's own day counters
+feed sensors (an app API station, :mod:`.energy_cloud`), they are disabled by default;
+they stay enabled only for a station known by MQTT alone (push-only).
 """
 
 from __future__ import annotations
@@ -134,6 +136,8 @@ class SigenEnergySensor(SigenEntity[SigenLiveCoordinator | SigenPushCoordinator]
         coordinator = station.live if station.live is not None else station.push
         super().__init__(coordinator, station, description, also=(station.push,))
         self.integrator = EnergyIntegrator()
+        # The cloud's counters are the ones to trust where there are any (issue 19).
+        self._attr_entity_registry_enabled_default = station.history is None
 
     @override
     async def async_added_to_hass(self) -> None:

@@ -13,7 +13,8 @@ State classes of the energy counters, chosen deliberately:
   late reset), and ``total_increasing`` detects the reset from the drop itself instead
   of trusting a guessed ``last_reset``;
 * the integrated energy sensors (energy.py) are ``total_increasing`` counters kept by
-  us, restored across restarts, never decreasing.
+  us, restored across restarts, never decreasing: an estimate, disabled by default
+  where the cloud's day counters feed sensors of their own (energy_cloud.py, issue 19).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from homeassistant.helpers.typing import StateType
 
 from .coordinator import SigenControlsCoordinator, SigenLiveCoordinator, SigenPushCoordinator
 from .energy import ENERGY_COUNTER_KWH, ENERGY_SENSORS, POWER_KW, SigenEnergySensor
+from .energy_cloud import CLOUD_ENERGY_SENSORS, SigenCloudEnergySensor
 from .entity import (
     SigenEntity,
     SigenEntityDescription,
@@ -122,6 +124,10 @@ async def async_setup_entry(
             if (with_mqtt or not description.mqtt_only) and description.exists_fn(view)
         ]
         entities.extend(SigenEnergySensor(station, description) for description in ENERGY_SENSORS)
+        if station.history is not None:
+            entities.extend(
+                SigenCloudEnergySensor(station, description) for description in CLOUD_ENERGY_SENSORS
+            )
         entities.extend(forecast_sensors(station))
         async_add_entities(entities)
 

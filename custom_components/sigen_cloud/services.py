@@ -30,6 +30,7 @@ from .services_commands import (
 )
 from .services_ev import async_setup_ev_services
 from .services_fields import async_get_station, choice
+from .services_history import async_setup_history_services
 from .services_manual import (
     START_MANUAL_CONTROL_SCHEMA,
     STOP_MANUAL_CONTROL_SCHEMA,
@@ -92,3 +93,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
         hass.services.async_register(DOMAIN, name, handler, schema=schema)
     async_setup_ev_services(hass)
     async_setup_tariff_services(hass)
+    async_setup_history_services(hass)

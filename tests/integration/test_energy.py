@@ -120,7 +120,7 @@ def _state(hass: HomeAssistant, key: str) -> float:
 
 async def test_energy_from_polls(hass: HomeAssistant, sim: Any) -> None:
     """Two polls a minute apart integrate the simulator's power into energy."""
-    entry = await setup_entry(hass, sim, Platform.SENSOR)
+    entry = await setup_entry(hass, sim, Platform.SENSOR, enable_all=True)
     coordinator = coordinator_of(entry)
     for key in ENERGY_KEYS:
         assert _state(hass, key) == 0.0
@@ -176,7 +176,7 @@ async def test_energy_restored(hass: HomeAssistant, sim: Any) -> None:
             ),
         ],
     )
-    entry = await setup_entry(hass, sim, Platform.SENSOR)
+    entry = await setup_entry(hass, sim, Platform.SENSOR, enable_all=True)
     assert _state(hass, "solar_energy") == 1234.5
     assert _state(hass, "grid_import_energy") == 0.0
     assert _state(hass, "grid_export_energy") == 0.0

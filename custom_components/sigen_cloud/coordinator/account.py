@@ -24,6 +24,7 @@ from .base import NorthboundAccess, SigenCoordinator, gather_all
 from .controls import SigenControlsCoordinator
 from .ev import async_update_chargers
 from .forecast import SigenForecastCoordinator
+from .history import SigenHistoryCoordinator
 from .live import SigenLiveCoordinator, SigenSmartLoadCoordinator
 from .push import SigenPushCoordinator
 from .settings import SigenSettingsCoordinator
@@ -155,6 +156,8 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
                 else None
             ),
         )
+        if has_app:
+            runtime.history = SigenHistoryCoordinator(hass, entry, client, station)
         if runtime.controls is not None:
             runtime.forecast = SigenForecastCoordinator(
                 hass, entry, client, station, runtime.controls.write_lock
