@@ -531,6 +531,8 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
         "add_spike_load",
         "list_spike_loads",
         "remove_spike_load",
+        "import_history",
+        "cancel_history_import",
     }
     assert descriptions[DOMAIN]["battery_command"]["fields"]["mode"]["required"] is True
 
@@ -552,6 +554,7 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
             "services_ev",
             "services_tariff",
             "tariff_prices",
+            "services_history",
         )
     )
     raised = set(re.findall(r'translation_key="([a-z_]+)"', source))
