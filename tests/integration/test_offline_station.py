@@ -107,7 +107,7 @@ async def test_station_going_offline_with_push(hass: HomeAssistant, sim_mqtt: An
     """With MQTT: the poll that finds the station offline makes the readings, pushed ones
     too, unavailable (the offline station pushes nothing); telemetry newer than that
     poll, or a poll that finds it online, brings them back."""
-    entry = await setup_entry(hass, sim_mqtt, Platform.SENSOR, developer=True)
+    entry = await setup_entry(hass, sim_mqtt, Platform.SENSOR, developer=True, enable_all=True)
     await wait_for_push(hass, sim_mqtt, entry)
     assert state_of(hass, PUSHED) != STATE_UNAVAILABLE
 
