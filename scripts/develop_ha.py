@@ -14,7 +14,8 @@ Run through ``scripts/develop`` (which sets up ``.venv`` first). It
    (``config/.sigen-sim``: certificates reused while valid), its HTTP port and its broker
    port between runs, so the entry's stored server URL, broker and certificates still
    match; only when one of them changed does it go through the reconfigure flow;
-4. configures the Energy dashboard with the integration's sensors (first run only);
+4. configures the Energy dashboard with the stations' cloud counters (their history since
+   commissioning and today's hours, as external statistics; issue 19) (first run only);
 5. prints where to look and waits; Ctrl-C or SIGTERM stops Home Assistant, then the
    simulator and its broker, each by PID, and waits for them.
 
@@ -99,6 +100,26 @@ logger:
     homeassistant.bootstrap: info
     custom_components.sigen_cloud: debug
 """
+
+
+def _energy_statistics(keys: dict[str, str]) -> dict[str, str]:
+    """What the Energy dashboard counts for a station.
+
+    The cloud's counters as the integration's external statistics (history and live
+    hours, issue 19); for a station without them (push-only), the integrated sensors,
+    an estimate.
+    """
+    if "statistics" in keys:
+        prefix = keys["statistics"]
+        kinds = ("pv", "grid_import", "grid_export", "battery_charge", "battery_discharge")
+        return {kind: f"{prefix}_{kind}" for kind in kinds}
+    return {
+        "pv": keys["solar_energy"],
+        "grid_import": keys["grid_import_energy"],
+        "grid_export": keys["grid_export_energy"],
+        "battery_charge": keys["battery_charge_energy"],
+        "battery_discharge": keys["battery_discharge_energy"],
+    }
 
 
 class DevelopError(Exception):
@@ -808,15 +829,21 @@ class Develop:
                 by_device.setdefault(entry["device_id"], {})[entry["translation_key"]] = entry[
                     "entity_id"
                 ]
+                if entry["translation_key"] == "pv_production_today":
+                    # The station's external statistics (issue 19): its history since
+                    # commissioning, imported at set-up, and today's hours as they end.
+                    station = entry["unique_id"].removesuffix("_pv_production_today").lower()
+                    by_device[entry["device_id"]]["statistics"] = f"{DOMAIN}:{station}"
         sources: list[dict[str, Any]] = []
         consumption: list[dict[str, Any]] = []
         for keys in by_device.values():
             if "grid_import_energy" in keys:
+                stats = _energy_statistics(keys)
                 sources.append(
                     {
                         "type": "grid",
-                        "stat_energy_from": keys["grid_import_energy"],
-                        "stat_energy_to": keys.get("grid_export_energy"),
+                        "stat_energy_from": stats["grid_import"],
+                        "stat_energy_to": stats["grid_export"],
                         "stat_cost": None,
                         "entity_energy_price": None,
                         "number_energy_price": 0.30,
@@ -830,15 +857,15 @@ class Develop:
                 sources.append(
                     {
                         "type": "solar",
-                        "stat_energy_from": keys["solar_energy"],
+                        "stat_energy_from": stats["pv"],
                         "stat_rate": keys["pv_power"],
                         "config_entry_solar_forecast": None,
                     }
                 )
                 battery = {
                     "type": "battery",
-                    "stat_energy_from": keys["battery_discharge_energy"],
-                    "stat_energy_to": keys["battery_charge_energy"],
+                    "stat_energy_from": stats["battery_discharge"],
+                    "stat_energy_to": stats["battery_charge"],
                     "stat_rate": keys["battery_power"],
                 }
                 if "battery_soc" in keys:
@@ -850,7 +877,10 @@ class Develop:
                     item["stat_rate"] = keys["smart_load_power"]
                 consumption.append(item)
         await api.ws("energy/save_prefs", energy_sources=sources, device_consumption=consumption)
-        print("Energy dashboard configured with the integration's sensors.", flush=True)
+        print(
+            "Energy dashboard configured with the stations' cloud counters and history.",
+            flush=True,
+        )
 
     async def setup(self) -> None:
         self.write_config()
