@@ -20,11 +20,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from . import cost, push, startup, steady
+from . import cost, history, push, startup, steady
 from .harness import LATENCY, baseline_data, median
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-ALL = ("startup", "scale", "steady", "push", "throughput", "cost")
+ALL = ("startup", "scale", "steady", "push", "throughput", "cost", "history")
 
 
 def machine() -> dict[str, Any]:
@@ -175,6 +175,7 @@ BENCHES: dict[str, Callable[[bool], Awaitable[dict[str, Any]]]] = {
     "push": bench_push,
     "throughput": bench_throughput,
     "cost": bench_cost,
+    "history": history.run,
 }
 
 
@@ -296,6 +297,25 @@ def table(results: dict[str, Any]) -> str:
                     "",
                 )
             )
+    hi = results.get("history")
+    if hi:
+        imp = hi["import"]
+        rows.append(
+            (
+                f"8 history import, {imp['days']} days (issue 19)",
+                f"{imp['requests']} req, {imp['rate_limited']} rate-limited, "
+                f"{imp['simulated_seconds'] / 60:.1f} min simulated, {imp['real_seconds']:.1f} s "
+                f"real, peak {imp['peak_memory_bytes'] / 2**20:.0f} MiB",
+                f"cloud allows {hi['allowed_per_window']}/{hi['window_seconds']:.0f} s",
+            )
+        )
+        acc = hi["accuracy"]
+        for label, key in (
+            ("integrated", "integrated_error_pct"),
+            ("cloud-fed", "cloud_fed_error_pct"),
+        ):
+            worst = max(acc[key].values(), key=abs)
+            rows.append((f"8 day accuracy, {label} counters", f"worst {worst:+.3f} %", ""))
     width = max((len(r[0]) for r in rows), default=10)
     lines = [f"{'figure':<{width}}  ours  |  peer"]
     lines += [f"{a:<{width}}  {b}" + (f"  |  {c}" if c else "") for a, b, c in rows]
