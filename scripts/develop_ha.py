@@ -839,6 +839,9 @@ class Develop:
         for keys in by_device.values():
             if "grid_import_energy" in keys:
                 stats = _energy_statistics(keys)
+                # A fixed price works only on sensor entities: the Energy dashboard refuses
+                # it on external statistics (it would need a cost statistic instead).
+                external = ":" in stats["grid_import"]
                 sources.append(
                     {
                         "type": "grid",
@@ -846,10 +849,10 @@ class Develop:
                         "stat_energy_to": stats["grid_export"],
                         "stat_cost": None,
                         "entity_energy_price": None,
-                        "number_energy_price": 0.30,
+                        "number_energy_price": None if external else 0.30,
                         "stat_compensation": None,
                         "entity_energy_price_export": None,
-                        "number_energy_price_export": 0.08,
+                        "number_energy_price_export": None if external else 0.08,
                         "stat_rate": keys["grid_power"],
                         "cost_adjustment_day": 0,
                     }

@@ -120,6 +120,7 @@ def test_config_layout_drops_the_old_duplicate_log(tmp_path: Path) -> None:
     assert [p.name for p in blueprints] == [
         "charge_battery_at_low_price.yaml",
         "stop_export_at_negative_price.yaml",
+        "sync_tariff.yaml",
     ]
     assert not any(p.is_symlink() for p in blueprints)
     assert "develop-hass.log" not in (config / "configuration.yaml").read_text()
