@@ -10,6 +10,7 @@
 * :func:`find_region` — which region (shard) holds an account.
 """
 
+from ._auth import TokenState
 from .app import SigenAppClient
 from .client import Sigen
 from .const import (
@@ -144,6 +145,7 @@ __all__ = [
     "TariffPlan",
     "TariffSlot",
     "TelemetryData",
+    "TokenState",
     "V2xSession",
     "V2xSettings",
     "find_region",

@@ -17,9 +17,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Final
+from typing import Any, Final, TypedDict
 
 from .errors import (
     SigenAccountLockedError,
@@ -70,6 +70,45 @@ class Token:
     def is_fresh(self) -> bool:
         """Whether the token may still be used as it is."""
         return time.time() < self.renew_at
+
+
+class TokenState(TypedDict):
+    """A client's token as :meth:`TokenStateOwner.token_state` exports it (JSON-ready).
+
+    It grants access to the account: keep it where only its owner reads it, never in
+    a log. Times are epoch seconds; ``refresh`` is ``None`` for the northbound API.
+    """
+
+    access: str
+    expires_at: float
+    renew_at: float
+    refresh: str | None
+    scheme: str
+
+
+def _seconds(value: object) -> float | None:
+    """An exported time as a float, or ``None`` when it is not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _token_from_state(state: Mapping[str, Any] | None) -> Token | None:
+    """The token of an exported state, or ``None`` when it is not one (any version)."""
+    if not isinstance(state, Mapping):
+        return None
+    access, refresh, scheme = state.get("access"), state.get("refresh"), state.get("scheme")
+    expires_at, renew_at = _seconds(state.get("expires_at")), _seconds(state.get("renew_at"))
+    if (
+        not isinstance(access, str)
+        or not access
+        or expires_at is None
+        or renew_at is None
+        or not (refresh is None or isinstance(refresh, str))
+        or not isinstance(scheme, str)
+    ):
+        return None
+    return Token(access, expires_at, min(renew_at, expires_at), refresh or None, scheme)
 
 
 class RefusedCredentials:
@@ -175,6 +214,31 @@ class TokenKeeper:
         """Whether there is a token that needs no renewal yet."""
         return self.token is not None and self.token.is_fresh()
 
+    def export(self) -> TokenState | None:
+        """The current token as a :class:`TokenState` (``None`` before a login)."""
+        token = self.token
+        if token is None or not token.access:
+            return None
+        return TokenState(
+            access=token.access,
+            expires_at=token.expires_at,
+            renew_at=token.renew_at,
+            refresh=token.refresh,
+            scheme=token.scheme,
+        )
+
+    def restore(self, state: Mapping[str, Any] | None) -> bool:
+        """Take over an exported token; ``False`` (and nothing changes) when unusable.
+
+        A token past its renewal time is refreshed (or replaced by a login) on first
+        use, and one the cloud rejects is renewed once, as any other token.
+        """
+        token = _token_from_state(state)
+        if token is None:
+            return False
+        self.token = token
+        return True
+
     async def ensure(self, *, explicit: bool = False) -> Token:
         """A fresh token, renewing it first when it is due.
 
@@ -234,6 +298,29 @@ class TokenKeeper:
                 + (f"the token refresh failed ({refresh_error}) and " if refresh_error else "")
                 + f"logging in again failed: {err}"
             ) from err
+
+
+class TokenStateOwner:
+    """The public export and import of a REST client's token (both clients have it).
+
+    A program that restarts often (Home Assistant) keeps :meth:`token_state` and hands
+    it to :meth:`restore_tokens` of its next client, which then needs no login while
+    the token (or its refresh token) holds.
+    """
+
+    _token_keeper: TokenKeeper
+
+    def token_state(self) -> TokenState | None:
+        """The current token, to keep for the next run (secret; ``None`` before a login)."""
+        return self._token_keeper.export()
+
+    def restore_tokens(self, state: Mapping[str, Any] | None) -> bool:
+        """Start from a token :meth:`token_state` exported; ``False`` when unusable.
+
+        Call it before the first request. A token due for renewal is refreshed (app
+        API) or replaced by a login on first use; one the cloud rejects likewise.
+        """
+        return self._token_keeper.restore(state)
 
 
 # ------------------------------------------------------------- app-key login registry

@@ -31,6 +31,7 @@ from ._auth import (
     LOGIN_FAILURE_BUDGET,
     LOGIN_FAILURE_WINDOW,
     Token,
+    TokenStateOwner,
     newest_key_token,
     wait_for_key_logins,
 )
@@ -92,7 +93,7 @@ def _nb_mode(mode: object) -> NBMode:
         ) from None
 
 
-class NorthboundClient(SessionOwner):
+class NorthboundClient(SessionOwner, TokenStateOwner):
     """The northbound (developer) API: systems, energy flow, summary, modes, onboarding.
 
     ``session`` is an :class:`aiohttp.ClientSession` to use (never closed by this
@@ -140,6 +141,7 @@ class NorthboundClient(SessionOwner):
             request_timeout=float(request_timeout),
         )
         self._request = self._transport.request
+        self._token_keeper = self._transport.tokens
 
     @classmethod
     async def from_app_key(

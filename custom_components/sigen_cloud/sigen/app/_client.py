@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import aiohttp
 
+from .._auth import TokenStateOwner
 from .._http import SessionOwner, normalize_base_url
 from .._redact import mask_email
 from ..const import APP_DEFAULT_PROFILE_ID, DEFAULT_REQUEST_TIMEOUT, DEFAULT_USER_AGENT
@@ -43,7 +44,7 @@ from .tariff import TariffApi
 type StationId = str | int
 
 
-class SigenAppClient(SessionOwner):
+class SigenAppClient(SessionOwner, TokenStateOwner):
     """Client of the end-user ("app") API for one Sigen account.
 
     ``region`` is a key of :data:`~..regions.REGIONS` (``eu``, ``apac``, ``aus``,
@@ -92,6 +93,7 @@ class SigenAppClient(SessionOwner):
             user_agent=user_agent,
             request_timeout=float(request_timeout),
         )
+        self._token_keeper = self._transport.tokens
         self.stations = StationsApi(self._transport)
         self.modes = ModesApi(self._transport)
         self.smart_loads = SmartLoadsApi(self._transport)
