@@ -20,7 +20,8 @@ from .history_import import async_setup_history
 from .push import SigenPushListener
 from .repairs import async_create_developer_issue, async_delete_developer_issue
 from .services import async_setup_services
-from .sigen import NorthboundClient, SigenAuthError, SigenError
+from .session_store import SavedSession, SessionStore, async_remove_session
+from .sigen import NorthboundClient, Sigen, SigenAuthError, SigenError
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -32,8 +33,35 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> bool:
-    """Log in, fetch the first data of every station, start the MQTT push when configured."""
+    """Log in (or take the last run's tokens), fetch every station's first data, push."""
+    store = SessionStore(hass, entry)
+    saved = await store.async_load()
     client = build_client(entry.data, async_get_clientsession(hass))
+    if saved is None or not client.restore_tokens(saved.app):
+        await _async_login(hass, entry, client)
+    northbound = await _async_northbound(hass, entry, saved)
+    account = SigenAccountCoordinator(
+        hass, entry, client, NorthboundAccess(northbound) if northbound is not None else None
+    )
+    if saved is not None:
+        account.saved_stations = saved.stations
+    store.async_track(client, northbound, account)
+    await account.async_config_entry_first_refresh()
+    store.async_save_later()  # the stations are known now
+    push = SigenPushListener(hass, entry, account, northbound)
+    entry.runtime_data = SigenRuntimeData(
+        client=client, account=account, push=push, northbound=northbound, session=store
+    )
+    push.async_create()  # before the platforms: they look at runtime_data.mqtt
+    entry.async_on_unload(account.async_add_listener(push.async_account_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    push.async_start()
+    await async_setup_history(hass, entry)
+    return True
+
+
+async def _async_login(hass: HomeAssistant, entry: SigenConfigEntry, client: Sigen) -> None:
+    """Log in with the password; a refusal asks for it again (reauthentication)."""
     try:
         await client.async_login()
     except SigenAuthError as err:
@@ -50,34 +78,28 @@ async def async_setup_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> boo
             translation_placeholders={"error": str(err)},
         ) from err
 
-    northbound = await _async_northbound(hass, entry)
-    account = SigenAccountCoordinator(
-        hass, entry, client, NorthboundAccess(northbound) if northbound is not None else None
-    )
-    await account.async_config_entry_first_refresh()
-    push = SigenPushListener(hass, entry, account, northbound)
-    entry.runtime_data = SigenRuntimeData(
-        client=client, account=account, push=push, northbound=northbound
-    )
-    push.async_create()  # before the platforms: they look at runtime_data.mqtt
-    entry.async_on_unload(account.async_add_listener(push.async_account_updated))
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    push.async_start()
-    await async_setup_history(hass, entry)
-    return True
-
 
 async def _async_northbound(
-    hass: HomeAssistant, entry: SigenConfigEntry
+    hass: HomeAssistant, entry: SigenConfigEntry, saved: SavedSession | None
 ) -> NorthboundClient | None:
     """Log in to the northbound API with the developer credentials, when there are any.
 
-    Refused developer credentials do not stop the integration: it runs on the app API
-    alone and a repair issue asks to correct them (reconfigure).
+    The last run's token, when there is one, needs no login (the client logs in when
+    it is due or refused). Refused developer credentials do not stop the integration:
+    it runs on the app API alone and a repair issue asks to correct them (reconfigure).
     """
     if not has_developer_credentials(entry.data):
         async_delete_developer_issue(hass)
         return None
+    if saved is not None and saved.northbound is not None:
+        restored = NorthboundClient(
+            nb_base_url(entry.data),
+            session=async_get_clientsession(hass),
+            app_key=entry.data[CONF_APP_KEY],
+            app_secret=entry.data[CONF_APP_SECRET],
+        )
+        if restored.restore_tokens(saved.northbound):
+            return restored
     try:
         northbound = await NorthboundClient.from_app_key(
             base_url=nb_base_url(entry.data),
@@ -106,12 +128,19 @@ async def async_unload_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> bo
     runtime = entry.runtime_data
     if runtime.history is not None:
         await runtime.history.async_unload()
+    if runtime.session is not None:
+        await runtime.session.async_save()
     # The clients run on Home Assistant's shared session, which they never close.
     await runtime.push.async_stop()
     if runtime.northbound is not None:
         await runtime.northbound.close()
     await runtime.client.close()
     return True
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> None:
+    """Remove the entry's stored session (its tokens) with the entry."""
+    await async_remove_session(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .history_import import HistoryImports
     from .models import AccountStation
     from .push import SigenPushListener
+    from .session_store import SessionStore
     from .sigen import NorthboundClient, Sigen, SigenMQTT, StationInfo
 
 
@@ -131,6 +132,8 @@ class SigenRuntimeData:
     northbound: NorthboundClient | None = None
     # The energy history's imports into the statistics (with the recorder only).
     history: HistoryImports | None = None
+    # The stored session a restart starts from (issue 21).
+    session: SessionStore | None = None
 
     @property
     def stations(self) -> dict[str, StationRuntime]:

@@ -124,3 +124,18 @@ async def test_northbound_expired_token_logs_in(sim: Simulator) -> None:
         assert nb.restore_tokens({**state, "renew_at": 0.0, "expires_at": 1.0})
         await nb.get_systems()
     assert sim.count("openapi/auth/login") == 1
+
+
+async def test_token_listener_hears_every_new_token(sim: Simulator) -> None:
+    heard: list[str | None] = []
+    async with Sigen(sim.username, sim.password, base_url=sim.api_url) as api:
+        api.set_token_listener(
+            lambda: heard.append(None if (s := api.token_state()) is None else s["access"])
+        )
+        await api.async_login()
+        api.restore_tokens({**api.token_state(), "renew_at": 0.0})  # type: ignore[dict-item]
+        await api.get_station_info()
+        api.set_token_listener(None)
+        await api.async_login()
+    assert len(heard) == 2
+    assert heard[0] != heard[1]

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from ..data import SigenConfigEntry
-    from ..sigen import Sigen
+    from ..session_store import SavedStation
+    from ..sigen import EnergyFlow, Sigen
 
 
 def reconcile(
@@ -89,17 +90,26 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
         self.northbound = northbound
         self.stations: dict[str, StationRuntime] = {}
         self.lane = asyncio.Lock()
+        # The last run's stations (issue 21): their energy flow is asked for beside the
+        # first station read, so that the power sensors do not wait for it.
+        self.saved_stations: tuple[SavedStation, ...] = ()
+        self._prefetched: dict[str, asyncio.Task[EnergyFlow]] = {}
 
     async def _async_fetch(self) -> AccountData:
         """Read the station lists and bring the station runtimes in line with them."""
         northbound = self.northbound
+        if self.saved_stations:
+            self._async_prefetch()
         info, systems = await self._async_both(
             self.client.get_station_info,
             northbound.get_systems if northbound is not None else _none,
         )
         known = {key: runtime.station for key, runtime in self.stations.items()}
         stations = reconcile(known, [info], systems)
-        await self._async_apply(stations)
+        try:
+            await self._async_apply(stations)
+        finally:
+            self._drop_prefetched()
         # The list is complete unless developer credentials are set but their system
         # list is missing (then push-only stations may be missing from it too).
         complete = systems is not None or not has_developer_credentials(self.config_entry.data)
@@ -136,6 +146,26 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
         if added:
             await gather_all(self._async_first_refresh(runtime) for runtime in added)
 
+    def _async_prefetch(self) -> None:
+        """Ask for the saved app stations' energy flow now (their live data's first).
+
+        Only at start-up: later refreshes find these stations among the known ones.
+        """
+        saved_stations, self.saved_stations = self.saved_stations, ()
+        for saved in saved_stations:
+            if saved.app:
+                flow = self.client.get_energy_flow(station_id=saved.station_id)
+                self._prefetched[saved.station_id] = self.hass.async_create_task(
+                    flow, "sigen_cloud prefetch", eager_start=True
+                )
+
+    def _drop_prefetched(self) -> None:
+        """Forget the prefetches no station took (a station gone while we were off)."""
+        for task in self._prefetched.values():
+            task.cancel()
+            task.add_done_callback(_retrieve)
+        self._prefetched.clear()
+
     def _new_runtime(self, station: AccountStation) -> StationRuntime:
         """The coordinators of a new station (polling only what its APIs offer)."""
         hass, entry, client = self.hass, self.config_entry, self.client
@@ -156,6 +186,8 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
                 else None
             ),
         )
+        if runtime.live is not None:
+            runtime.live.prefetched = self._prefetched.pop(station.station_id, None)
         if has_app:
             runtime.history = SigenHistoryCoordinator(hass, entry, client, station)
         if runtime.controls is not None:
@@ -210,3 +242,9 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
 
 async def _none() -> None:
     """No northbound system list (no developer credentials)."""
+
+
+def _retrieve(task: asyncio.Task[EnergyFlow]) -> None:
+    """Take a dropped prefetch's outcome, so that its failure is not reported."""
+    if not task.cancelled():
+        task.exception()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
@@ -10,13 +11,14 @@ from homeassistant.util import dt as dt_util
 
 from ..const import ENERGY_FLOW_INTERVAL, LOGGER, SLOW_REFRESH_INTERVAL
 from ..models import LiveData, SmartLoadsData
+from ..sigen import SigenError
 from .base import SigenCoordinator
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from ..data import SigenConfigEntry
-    from ..sigen import Sigen
+    from ..sigen import EnergyFlow, Sigen
 
 
 class SigenLiveCoordinator(SigenCoordinator[LiveData]):
@@ -31,13 +33,27 @@ class SigenLiveCoordinator(SigenCoordinator[LiveData]):
         super().__init__(hass, entry, client)
         self.station_id = station_id
         self._offline = False
+        # The first energy flow, asked for at start-up before the station read (issue 21).
+        self.prefetched: asyncio.Task[EnergyFlow] | None = None
 
     async def _async_fetch(self) -> LiveData:
         """The energy flow, stamped with the time it was asked for."""
         now = dt_util.utcnow()
-        flow = await self.client.get_energy_flow(station_id=self.station_id)
+        flow = await self._async_prefetched()
+        if flow is None:
+            flow = await self.client.get_energy_flow(station_id=self.station_id)
         self._note_offline(offline=flow.is_offline)
         return LiveData(flow, now)
+
+    async def _async_prefetched(self) -> EnergyFlow | None:
+        """The prefetched energy flow, once; ``None`` when there is none or it failed."""
+        task, self.prefetched = self.prefetched, None
+        if task is None:
+            return None
+        try:
+            return await task
+        except SigenError:
+            return None  # read again, with the usual error handling
 
     def _note_offline(self, *, offline: bool) -> None:
         """Log once when the cloud reports the station offline, and once when it is back."""

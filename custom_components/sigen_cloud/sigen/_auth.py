@@ -204,6 +204,8 @@ class TokenKeeper:
         self._lock = asyncio.Lock()
         self._refused = RefusedCredentials(retry_call)
         self.token: Token | None = None
+        #: Called after every new token (login or refresh), e.g. to keep it.
+        self.listener: Callable[[], None] | None = None
 
     @property
     def access(self) -> str | None:
@@ -284,6 +286,8 @@ class TokenKeeper:
                     raise
                 _LOGGER.debug("Refreshing the token failed (%s); logging in again", err)
                 self.token = await self._login_after_failed_refresh(err)
+        if self.listener is not None:
+            self.listener()
 
     async def _login_after_failed_refresh(self, refresh_error: SigenError | None) -> Token:
         """Log in again; a refusal now means the session is over."""
@@ -321,6 +325,10 @@ class TokenStateOwner:
         API) or replaced by a login on first use; one the cloud rejects likewise.
         """
         return self._token_keeper.restore(state)
+
+    def set_token_listener(self, listener: Callable[[], None] | None) -> None:
+        """Have ``listener`` called after every new token (login or refresh); ``None`` stops."""
+        self._token_keeper.listener = listener
 
 
 # ------------------------------------------------------------- app-key login registry
