@@ -4,6 +4,11 @@ Every entity belongs to one station's device (a smart load's entities to the loa
 device, via the station's). An entity listens to one coordinator, whose success makes
 it available, and may also listen to others of its station: a power sensor shows the
 freshest of the polled energy flow and the pushed telemetry.
+
+A pushed message (several a minute per station) writes only the entities whose state,
+attributes or availability it changed (issue 21): Home Assistant's coordinator entity
+writes on every update, and those writes (and their recorder rows) were most of the
+cost of a message. Polled updates still write every time.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpda
 
 from .client import has_developer_credentials
 from .const import DEVICE_MODEL_SMART_LOAD, DEVICE_MODEL_STATION, DOMAIN, LOGGER
-from .coordinator import NB_REST_MODES, SigenSmartLoadCoordinator
+from .coordinator import NB_REST_MODES, SigenPushCoordinator, SigenSmartLoadCoordinator
 from .helpers import sigen_errors
 
 if TYPE_CHECKING:
@@ -96,13 +101,63 @@ class SigenEntity[CoordT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordT])
         self._attr_device_info = station_device_info(
             station.station, station.settings.config_entry.runtime_data.client.web_app_url
         )
+        # What the entity last wrote (see :meth:`_shown_now`), and whether the update
+        # being handled is a pushed message.
+        self._shown: tuple[Any, ...] | None = None
+        self._pushed = isinstance(coordinator, SigenPushCoordinator)
 
     @override
     async def async_added_to_hass(self) -> None:
         """Listen to the entity's coordinator and to the others it shows."""
         await super().async_added_to_hass()
         for other in self._also:
-            self.async_on_remove(other.async_add_listener(self._handle_coordinator_update))
+            handler = (
+                self._handle_push_update
+                if isinstance(other, SigenPushCoordinator)
+                else self._handle_coordinator_update
+            )
+            self.async_on_remove(other.async_add_listener(handler))
+
+    @callback
+    def _handle_push_update(self) -> None:
+        """A pushed message of the station: handled as any update, written on change."""
+        if self._pushed:
+            self._handle_coordinator_update()
+            return
+        self._pushed = True
+        try:
+            self._handle_coordinator_update()
+        finally:
+            self._pushed = False
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        """Write the state; after a pushed message only when it shows something new."""
+        if not self._pushed:
+            self.async_write_ha_state()
+            return
+        shown = self._shown_now()
+        if shown != self._shown:
+            self.async_write_ha_state()
+            self._shown = shown
+
+    @callback
+    @override
+    def _async_write_ha_state(self) -> None:
+        """Every write, also one outside an update (an optimistic state, an event).
+
+        Home Assistant's ``async_write_ha_state`` is final; all its ways to write come
+        here. What was written is not known here: the next pushed message writes.
+        """
+        self._shown = None
+        super()._async_write_ha_state()
+
+    def _shown_now(self) -> tuple[Any, ...]:
+        """What a write would show now: availability, then state, attributes and icon."""
+        if not self.available:
+            return (False,)
+        return (True, self.state, self.state_attributes, self.extra_state_attributes, self.icon)
 
     @property
     def view(self) -> StationView | None:
