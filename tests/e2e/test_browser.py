@@ -12,9 +12,11 @@ system's Chromium headless with Playwright for Python:
   record the change (its state and its request log);
 * performs ``sigen_cloud.battery_command`` from Settings → Tools → Actions in YAML mode
   and sees the simulated battery charge;
+* on the station's device page sets the grid export limit (a number) and starts and
+  stops manual control (the select), and sees the simulator's settings follow;
 * opens Settings → Automations & scenes → Blueprints and finds both shipped blueprints;
-* takes screenshots of each step (``tests/artifacts/e2e/``): the device page, the
-  blueprints, the Energy dashboard, the config flow;
+* takes screenshots of each step (``tests/artifacts/e2e/``): the device page, its
+  controls, the blueprints, the Energy dashboard, the config flow;
 * checks that Home Assistant's output went to its own ``home-assistant.log`` only.
 
 Without Chromium the test is skipped with a reason saying how to install it (and a
@@ -30,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -275,9 +278,123 @@ def _shot(page: Any, name: str, *, full_page: bool = False) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
+# An element's text, its shadow roots' included (a timestamp row shows its relative time
+# inside hui-timestamp-display's shadow root, which text_content() does not see).
+DEEP_TEXT = """element => {
+    const walk = node => node.nodeType === Node.TEXT_NODE ? node.textContent
+        : ["STYLE", "SCRIPT"].includes(node.nodeName) ? "" : [
+            ...(node.shadowRoot ? node.shadowRoot.childNodes : []), ...node.childNodes,
+        ].map(walk).join(" ");
+    return walk(element).split(/\\s+/).join(" ").trim();
+}"""
+
+
+def _deep_row_text(page: Any, name: str) -> str:
+    """The whole text of the entity row called ``name``: its name and its state."""
+    row = page.locator("hui-generic-entity-row", has_text=name)
+    if not row.count():
+        return ""
+    return str(row.first.evaluate(DEEP_TEXT))
+
+
+def _fit_height(page: Any, minimum: int = 1000, maximum: int = 4000) -> None:
+    """Make the viewport as tall as the page's cards (within limits): Home Assistant
+    scrolls inside its own container, which a full-page screenshot does not see."""
+    bottoms = [
+        box["y"] + box["height"]
+        for card in page.locator("ha-card").all()
+        if (box := card.bounding_box()) is not None
+    ]
+    height = min(maximum, max([minimum, *(int(bottom) + 32 for bottom in bottoms)]))
+    page.set_viewport_size({"width": 1280, "height": height})
+
+
+def _set_export_limit(page: Any, develop: Develop, settings: str) -> float:
+    """Type a new grid export limit into its number (the Configuration card); the
+    simulator's owner limit follows. Returns the limit set (kW)."""
+    before = develop.sim("GET", settings)["exportLimitOwnerKw"]
+    target = 4.5 if before != 4.5 else 5.5
+    field = page.locator("hui-number-entity-row", has_text="Grid export limit").first
+    entry = field.locator("input").first
+    entry.fill(str(target))
+    entry.press("Enter")
+    entry.evaluate("element => element.blur()")  # the row writes on its change event
+    _wait_until(
+        f"the simulator's grid export limit to become {target} kW",
+        lambda: develop.sim("GET", settings)["exportLimitOwnerKw"] == target,
+    )
+    return target
+
+
+def _choose_manual_control(page: Any, develop: Develop, settings: str, option: str) -> Any:
+    """Pick ``option`` of the Manual control select (the Controls card); return the
+    simulator's manual control once it follows."""
+    page.locator('ha-picker-field[aria-label="Manual control"]').click()
+    page.get_by_role("menuitem", name=option, exact=True).click()
+    running = option != "Off"
+
+    def followed() -> Any:
+        manual = develop.sim("GET", settings)["manualControl"]
+        return manual if manual["active"] is running else None
+
+    return _wait_until(f"the simulator's manual control to follow {option!r}", followed)
+
+
+def _controls_from_the_device_page(page: Any, develop: Develop, system_id: str) -> None:
+    """Issue 17: a limit and manual control, set from the station's device page."""
+    settings = f"stations/{system_id}/settings"
+    limit = _set_export_limit(page, develop, settings)
+    writes = develop.sim("GET", "requests?path_contains=limitation/export")
+    assert any(r["method"] != "GET" for r in writes), "no write of the export limit logged"
+    _wait_until(
+        "the export limit number to show the simulator's read-back",
+        lambda: (
+            page.locator("hui-number-entity-row", has_text="Grid export limit")
+            .first.locator("input")
+            .first.input_value()
+            == f"{limit:g}"
+        ),
+    )
+
+    manual = _choose_manual_control(page, develop, settings, "Charge")
+    assert manual["mode"] == "charge"
+    # The select starts a session of the duration number's value (60 minutes at first).
+    assert manual["end"] - manual["start"] == pytest.approx(3600)
+    _wait_until(
+        "the manual control end to show a time",
+        lambda: (
+            (text := _deep_row_text(page, "Manual control end"))
+            and "Unknown" not in text
+            and "Unavailable" not in text
+            and re.search(r"\d", text)
+        ),
+    )
+    _fit_height(page, minimum=1600)
+    _shot(page, "06-controls")
+    # The two cards on their own, for the README: manual control running, the limit set;
+    # in a narrow window, where the cards take its width and the names are not cut.
+    page.set_viewport_size({"width": 600, "height": 3000})
+    page.wait_for_timeout(1500)
+    for name, inside in (
+        ("06-controls-card", 'ha-picker-field[aria-label="Manual control"]'),
+        ("06-configuration-card", "hui-number-entity-row:has-text('Grid export limit')"),
+    ):
+        card = page.locator("ha-device-entities-card").filter(has=page.locator(inside)).first
+        card.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.set_viewport_size({"width": 1280, "height": 1000})
+
+    _choose_manual_control(page, develop, settings, "Off")
+    _wait_until(
+        "the manual control end to be cleared",
+        lambda: "Unknown" in _deep_row_text(page, "Manual control end"),
+    )
+    _shot(page, "07-manual-control-stopped")
+
+
 @pytest.mark.timeout(900)  # a first start of Home Assistant on a slow machine, and the UI
 def test_develop_in_a_real_browser(develop: Develop) -> None:
-    """Log in, read live values, switch a mode and a smart load, send a battery command."""
+    """Log in, read live values, switch a mode and a smart load, send a battery command,
+    set a limit and start and stop manual control."""
     from playwright import sync_api
 
     state = develop.state
@@ -406,6 +523,10 @@ def test_develop_in_a_real_browser(develop: Develop) -> None:
                 lambda: "-3.00 kW" in _row_value(page, "Battery power"),
             )
 
+            # The battery and grid settings and manual control (issue 17), from the
+            # same page: a limit typed in, manual control started and stopped.
+            _controls_from_the_device_page(page, develop, system_id)
+
             # Settings → Automations & scenes → Blueprints lists both of ours (the
             # frontend asks with the websocket command blueprint/list).
             _navigate(page, "/config/blueprint/dashboard")
@@ -413,18 +534,18 @@ def test_develop_in_a_real_browser(develop: Develop) -> None:
                 page.get_by_text(name).first.wait_for()
             for file_name in BLUEPRINT_FILES:
                 page.get_by_text(file_name, exact=True).first.wait_for()
-            _shot(page, "06-blueprints")
+            _shot(page, "08-blueprints")
 
             # Pictures for the README: the Energy dashboard and the config flow.
             _navigate(page, "/energy")
             page.get_by_text("Energy distribution").first.wait_for()
-            _shot(page, "07-energy-dashboard")
+            _shot(page, "09-energy-dashboard")
             _navigate(page, "/config/integrations/dashboard/add?domain=sigen_cloud")
             page.get_by_role("button", name="OK").click()
             page.get_by_text("Region").first.wait_for()
             with contextlib.suppress(sync_api.Error):
                 page.get_by_text("Advanced", exact=False).first.click(timeout=5000)
-            _shot(page, "08-config-flow")
+            _shot(page, "10-config-flow")
         except BaseException:
             with contextlib.suppress(Exception):
                 page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
