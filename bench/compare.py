@@ -154,6 +154,13 @@ def _rows(files: list[dict[str, Any]]) -> list[Row]:
             True,
         ),
         (
+            "6 the same, with HA's recorder loaded too",
+            _get("cost", "import", "integration_on_top_of_ha_and_recorder_s"),
+            "ms",
+            1e3,
+            True,
+        ),
+        (
             "6 import of the library alone",
             _get("cost", "import", "library_alone_s"),
             "ms",

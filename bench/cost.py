@@ -31,6 +31,14 @@ HA_PRELOAD = (
     "homeassistant.components.event",
     "aiohttp",
 )
+# The recorder, which the integration's statistics import (after_dependencies) and which
+# Home Assistant sets up before it wherever it runs (default_config has it): the
+# integration's import is also timed with it loaded, so that its own share shows.
+RECORDER = (
+    "homeassistant.components.recorder",
+    "homeassistant.components.recorder.models",
+    "homeassistant.components.recorder.statistics",
+)
 OURS = (
     "custom_components.sigen_cloud",
     "custom_components.sigen_cloud.sensor",
@@ -72,6 +80,10 @@ def import_time(runs: int = 5) -> dict[str, Any]:
         float(_run(_TIMER.format(preload=HA_PRELOAD, ours=OURS)).stdout.split()[-1])
         for _ in range(runs)
     ]
+    with_recorder = [
+        float(_run(_TIMER.format(preload=HA_PRELOAD + RECORDER, ours=OURS)).stdout.split()[-1])
+        for _ in range(runs)
+    ]
     library = [
         float(_run(_TIMER.format(preload=(), ours=("sigen",))).stdout.split()[-1])
         for _ in range(runs)
@@ -98,6 +110,8 @@ def import_time(runs: int = 5) -> dict[str, Any]:
     return {
         "integration_on_top_of_ha_s": median(on_top),
         "integration_on_top_of_ha_runs": on_top,
+        "integration_on_top_of_ha_and_recorder_s": median(with_recorder),
+        "integration_on_top_of_ha_and_recorder_runs": with_recorder,
         "library_alone_s": median(library),
         "self_time_by_group_s": by_group,
         "slowest_modules": modules[:10],

@@ -156,6 +156,12 @@ def _cost(c: dict[str, Any], t: dict[str, Any] | None) -> str:
         ],
         ["  where it goes (`-X importtime` self times)", groups],
         [
+            "  the same, with Home Assistant's recorder loaded too (as it is wherever HA runs)",
+            _ms(imp["integration_on_top_of_ha_and_recorder_s"])
+            if "integration_on_top_of_ha_and_recorder_s" in imp
+            else "-",
+        ],
+        [
             "import of the library alone (`import sigen`, aiohttp included)",
             _ms(imp["library_alone_s"]),
         ],
