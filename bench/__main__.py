@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from . import cost, history, push, startup, steady
-from .harness import LATENCY, baseline_data, median
+from .baseline import baseline_data
+from .harness import LATENCY, median
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 ALL = ("startup", "scale", "steady", "push", "throughput", "cost", "history")
