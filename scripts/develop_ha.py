@@ -32,6 +32,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -126,6 +127,27 @@ class DevelopError(Exception):
     """Something a person has to look at; the message says what."""
 
 
+EV_CHARGER_KINDS = ("ac", "dc")
+
+
+def _ev_chargers(text: str) -> tuple[str, ...]:
+    """``--ev-chargers``: a comma-separated subset of ac and dc, in that order."""
+    kinds = {part.strip().lower() for part in text.split(",") if part.strip()}
+    unknown = kinds - set(EV_CHARGER_KINDS)
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown charger {', '.join(sorted(unknown))} (choose from ac, dc)"
+        )
+    return tuple(kind for kind in EV_CHARGER_KINDS if kind in kinds)
+
+
+def _language(text: str) -> str:
+    """``--language``: a language code as Home Assistant writes it (de, pt-BR, zh-Hans)."""
+    if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,4})?", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a language code such as de or pt-BR")
+    return text
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="scripts/develop",
@@ -160,6 +182,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=0,
         help="the simulator's MQTT broker port (default: the last run's, else a free one)",
+    )
+    parser.add_argument(
+        "--ev-chargers",
+        type=_ev_chargers,
+        default=(),
+        metavar="ac,dc",
+        help=(
+            "EV chargers at every simulated station: ac, dc or ac,dc (default none); "
+            "plug a car in through the simulator's control API "
+            "(POST /_sim/stations/{systemId}/ev/{serial}/car)"
+        ),
+    )
+    parser.add_argument(
+        "--language",
+        default="en",
+        type=_language,
+        help=(
+            "Home Assistant's language (its core config, so entity names are created in "
+            "it) and the demo user's, e.g. de (default en)"
+        ),
     )
     parser.add_argument(
         "--config",
@@ -431,7 +473,7 @@ class HomeAssistantAPI:
         )
         self.token = data["access_token"]
 
-    async def onboard(self) -> bool:
+    async def onboard(self, language: str = "en") -> bool:
         """Complete every open onboarding step; True when the user was created now."""
         steps = await self.onboarding_steps()
         created = False
@@ -444,7 +486,7 @@ class HomeAssistantAPI:
                     "name": DEMO_NAME,
                     "username": DEMO_USER,
                     "password": DEMO_PASSWORD,
-                    "language": "en",
+                    "language": language,
                 },
             )
             await self._token_from_code(answer["auth_code"])
@@ -540,7 +582,8 @@ class Develop:
     # -- config directory
     def write_config(self) -> None:
         self.config.mkdir(parents=True, exist_ok=True)
-        (self.config / "configuration.yaml").write_text(CONFIGURATION_YAML, encoding="utf-8")
+        yaml = CONFIGURATION_YAML.replace("  language: en\n", f"  language: {self.args.language}\n")
+        (self.config / "configuration.yaml").write_text(yaml, encoding="utf-8")
         self.write_http_store()
         automations = self.config / "automations.yaml"
         if not automations.exists():
@@ -653,6 +696,8 @@ class Develop:
             "--require-client-cert",
             "--auto-approve",
         ]
+        if self.args.ev_chargers:
+            argv += ["--ev-chargers", ",".join(self.args.ev_chargers)]
         env = dict(os.environ)
         env["PATH"] = env.get("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin"
         sim_log = self.config / "sigen-sim.log"
@@ -907,12 +952,18 @@ class Develop:
                     if not self.hass.running():
                         raise DevelopError(self.exited(self.hass, " while starting")) from None
                     raise
-                created = await api.onboard()
+                created = await api.onboard(self.args.language)
                 await api.wait_running(HA_START_TIMEOUT)
                 if created:
                     print(f"Onboarding done: created the user {DEMO_USER!r}.", flush=True)
                     await self.remove_online_only_entries(api)
                 await api.ws("frontend/set_user_data", key="core", value={"showAdvanced": True})
+                # The demo user's profile language (the frontend's texts and states).
+                await api.ws(
+                    "frontend/set_user_data",
+                    key="language",
+                    value={"language": self.args.language, "number_format": "language"},
+                )
                 # A development Home Assistant in a venv is a "Core" installation, which
                 # Home Assistant flags as deprecated; that repair is noise here.
                 with contextlib.suppress(DevelopError):

@@ -19,6 +19,16 @@ from .simulator import SimConfig, Simulator
 _LOGGER = logging.getLogger("sigen_sim")
 
 
+def _ev_chargers(text: str) -> tuple[str, ...]:
+    """``--ev-chargers``: a comma-separated subset of ac and dc, in that order."""
+    kinds = {part.strip().lower() for part in text.split(",") if part.strip()}
+    if unknown := kinds - {"ac", "dc"}:
+        raise argparse.ArgumentTypeError(
+            f"unknown charger {', '.join(sorted(unknown))} (choose from ac, dc)"
+        )
+    return tuple(kind for kind in ("ac", "dc") if kind in kinds)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line's options."""
     parser = argparse.ArgumentParser(
@@ -95,6 +105,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "the changed fields after the first message (default), or as documented: "
             "pvPowerW and every field in every message (official)"
         ),
+    )
+    parser.add_argument(
+        "--ev-chargers",
+        type=_ev_chargers,
+        default=(),
+        metavar="ac,dc",
+        help="EV chargers at every station: ac, dc or ac,dc (default none)",
     )
     parser.add_argument("--seed", type=int, default=1234, help="random seed of the model")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -204,6 +221,7 @@ async def run(args: argparse.Namespace) -> int:
         mqtt_port=args.mqtt_port,
         cert_dir=cert_dir(args),
         state_dir=args.state_dir,
+        ev_chargers=args.ev_chargers,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from sigen_sim.__main__ import parse_args as sim_parse_args
+
 from . import test_browser
 from .conftest import REPO, load_develop_ha
 
@@ -193,3 +195,57 @@ def test_a_skipped_browser_test_is_announced_in_the_summary(pytester: pytest.Pyt
     result.stdout.fnmatch_lines(
         ["*the browser test did NOT run*", "Chromium is not installed*did not run."]
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("ac,dc", ("ac", "dc")), ("dc", ("dc",)), ("DC, ac", ("ac", "dc")), ("ac,ac", ("ac",))],
+)
+def test_develop_ev_chargers_option(given: str, expected: tuple[str, ...]) -> None:
+    """``--ev-chargers`` (issue 20): the kinds for the simulator, in one order; none by
+    default; the simulator's own command line takes the same option."""
+    develop_ha = load_develop_ha()
+    assert develop_ha.parse_args([]).ev_chargers == ()
+    assert develop_ha.parse_args(["--ev-chargers", given]).ev_chargers == expected
+    assert sim_parse_args([]).ev_chargers == ()
+    assert sim_parse_args(["--ev-chargers", given]).ev_chargers == expected
+
+
+@pytest.mark.parametrize("bad", ["ev", "ac,hpc"])
+def test_develop_refuses_an_unknown_charger(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown charger kind is a usage error that names the choices."""
+    for parse in (load_develop_ha().parse_args, sim_parse_args):
+        with pytest.raises(SystemExit) as exited:
+            parse(["--ev-chargers", bad])
+        assert exited.value.code == 2
+        assert "choose from ac, dc" in capsys.readouterr().err
+
+
+def test_develop_language_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--language`` (issue 22): English by default; the code goes into Home Assistant's
+    core config (configuration.yaml), and a malformed one is a usage error."""
+    develop_ha = load_develop_ha()
+    assert develop_ha.parse_args([]).language == "en"
+    assert develop_ha.parse_args(["--language", "pt-BR"]).language == "pt-BR"
+    with pytest.raises(SystemExit):
+        develop_ha.parse_args(["--language", "German!"])
+    assert "language code" in capsys.readouterr().err
+
+    for language in ("en", "de"):
+        config = tmp_path / language
+        args = develop_ha.parse_args(["--config", str(config), "--language", language])
+        develop_ha.Develop(args).write_config()
+        yaml = (config / "configuration.yaml").read_text()
+        assert f"\n  language: {language}\n" in yaml
+        assert yaml.count("language:") == 1
+
+
+def test_develop_help_names_the_ev_and_language_options(tmp_path: Path) -> None:
+    """``scripts/develop --help`` documents ``--ev-chargers`` and ``--language``."""
+    checkout = _copy_scripts(tmp_path, "develop", "develop_ha.py")
+    result = _run([BASH, str(checkout / "scripts" / "develop"), "--help"], timeout=30)
+    assert result.returncode == 0, result
+    text = " ".join(result.stdout.split())
+    assert "--ev-chargers ac,dc" in text
+    assert "--language LANGUAGE" in text
+    assert "entity names" in text
