@@ -21,7 +21,7 @@ from .push import SigenPushListener
 from .repairs import async_create_developer_issue, async_delete_developer_issue
 from .services import async_setup_services
 from .session_store import SavedSession, SessionStore, async_remove_session
-from .sigen import NorthboundClient, Sigen, SigenAuthError, SigenError
+from .sigen import NBSystem, NorthboundClient, Sigen, SigenAuthError, SigenError
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -39,10 +39,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> boo
     client = build_client(entry.data, async_get_clientsession(hass))
     if saved is None or not client.restore_tokens(saved.app):
         await _async_login(hass, entry, client)
-    northbound = await _async_northbound(hass, entry, saved)
-    account = SigenAccountCoordinator(
-        hass, entry, client, NorthboundAccess(northbound) if northbound is not None else None
-    )
+    northbound, systems = await _async_northbound(hass, entry, saved)
+    access = NorthboundAccess(northbound) if northbound is not None else None
+    if access is not None:
+        access.first_systems = systems
+    account = SigenAccountCoordinator(hass, entry, client, access)
     if saved is not None:
         account.saved_stations = saved.stations
     store.async_track(client, northbound, account)
@@ -54,6 +55,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> boo
     )
     push.async_create()  # before the platforms: they look at runtime_data.mqtt
     entry.async_on_unload(account.async_add_listener(push.async_account_updated))
+    entry.async_on_unload(account.async_add_listener(store.async_save_later))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     push.async_start()
     await async_setup_history(hass, entry)
@@ -81,16 +83,18 @@ async def _async_login(hass: HomeAssistant, entry: SigenConfigEntry, client: Sig
 
 async def _async_northbound(
     hass: HomeAssistant, entry: SigenConfigEntry, saved: SavedSession | None
-) -> NorthboundClient | None:
+) -> tuple[NorthboundClient | None, list[NBSystem] | None]:
     """Log in to the northbound API with the developer credentials, when there are any.
 
-    The last run's token, when there is one, needs no login (the client logs in when
-    it is due or refused). Refused developer credentials do not stop the integration:
-    it runs on the app API alone and a repair issue asks to correct them (reconfigure).
+    The last run's token needs no login: the system list the account coordinator reads
+    first is read here with it (and handed over), so that a token and credentials the
+    cloud no longer takes fall back to the login below. Refused developer credentials
+    do not stop the integration: it runs on the app API alone and a repair issue asks
+    to correct them (reconfigure).
     """
     if not has_developer_credentials(entry.data):
         async_delete_developer_issue(hass)
-        return None
+        return None, None
     if saved is not None and saved.northbound is not None:
         restored = NorthboundClient(
             nb_base_url(entry.data),
@@ -99,7 +103,14 @@ async def _async_northbound(
             app_secret=entry.data[CONF_APP_SECRET],
         )
         if restored.restore_tokens(saved.northbound):
-            return restored
+            try:
+                systems = await restored.get_systems()
+            except SigenAuthError as err:  # the token and a new login were refused
+                return _developer_refused(hass, entry, err)
+            except SigenError:
+                systems = None  # the account coordinator reads the list again
+            async_delete_developer_issue(hass)
+            return restored, systems
     try:
         northbound = await NorthboundClient.from_app_key(
             base_url=nb_base_url(entry.data),
@@ -108,9 +119,7 @@ async def _async_northbound(
             session=async_get_clientsession(hass),
         )
     except SigenAuthError as err:
-        LOGGER.warning("The developer credentials were refused, push is off: %s", err)
-        async_create_developer_issue(hass, entry, err)
-        return None
+        return _developer_refused(hass, entry, err)
     except SigenError as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
@@ -118,7 +127,16 @@ async def _async_northbound(
             translation_placeholders={"error": str(err)},
         ) from err
     async_delete_developer_issue(hass)
-    return northbound
+    return northbound, None
+
+
+def _developer_refused(
+    hass: HomeAssistant, entry: SigenConfigEntry, err: SigenAuthError
+) -> tuple[None, None]:
+    """Run without the developer API; a repair issue asks to correct the credentials."""
+    LOGGER.warning("The developer credentials were refused, push is off: %s", err)
+    async_create_developer_issue(hass, entry, err)
+    return None, None
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> bool:

@@ -119,6 +119,7 @@ async def test_refused_credentials_keep_the_entities(
     entry = mqtt_entry
     before = _developer_entities(entity_registry, entry)
     sim_mqtt.app_secret = "revoked-secret"
+    sim_mqtt.faults.expire_tokens("nb")  # its tokens with it (a restart starts from one)
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED

@@ -222,9 +222,14 @@ class NorthboundAccess:
         self.client = client
         self._failed = False
         self._gate = asyncio.Semaphore(NB_QUERIES_AT_ONCE)
+        # The list read at set-up to check a restored token (issue 21): the first answer.
+        self.first_systems: list[NBSystem] | None = None
 
     async def get_systems(self) -> list[NBSystem] | None:
         """The northbound system list; ``None`` when it could not be read."""
+        if (systems := self.first_systems) is not None:
+            self.first_systems = None
+            return systems
         try:
             systems = await self.client.get_systems()
         except SigenRateLimitError:
