@@ -16,7 +16,7 @@ import pytest
 
 from sigen_sim.__main__ import parse_args as sim_parse_args
 
-from . import test_browser
+from . import test_browser, test_browser_more
 from .conftest import REPO, load_develop_ha
 
 BASH = shutil.which("bash") or "/bin/bash"
@@ -249,3 +249,20 @@ def test_develop_help_names_the_ev_and_language_options(tmp_path: Path) -> None:
     assert "--ev-chargers ac,dc" in text
     assert "--language LANGUAGE" in text
     assert "entity names" in text
+
+
+def test_without_chromium_in_ci_the_more_browser_tests_fail(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """tests/e2e/test_browser_more.py fails too in CI without a browser, before it
+    starts anything (no develop.log is written)."""
+    _no_chromium(monkeypatch, tmp_path)
+    monkeypatch.setenv("CI", "true")
+    folder = tmp_path / "artifacts"
+    with (
+        pytest.raises(pytest.fail.Exception) as failed,
+        test_browser_more._develop(tmp_path, folder, "--language", "de"),
+    ):
+        pass
+    assert "CI is set: the browser test must run there" in str(failed.value)
+    assert not folder.exists()
