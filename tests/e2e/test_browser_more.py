@@ -12,8 +12,9 @@ with Playwright, as ``tests/e2e/test_browser.py`` does:
   states of ``translations/de.json``.
 
 Screenshots go to ``tests/artifacts/e2e/<test>/`` (a folder of their own: the main
-browser test empties ``tests/artifacts/e2e/`` when it starts); the README's pictures
-``docs/screenshots/charger.png`` and ``device-de.png`` are copies of two of them. Like
+browser test empties ``tests/artifacts/e2e/`` when it starts); with
+``UPDATE_SCREENSHOTS=1`` two of them become the README's pictures
+``docs/screenshots/charger.png`` and ``device-de.png``. Like
 the main browser test, without Chromium these are skipped, and fail with ``CI=true``.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -123,8 +125,17 @@ def _logged_in(develop: Develop, folder: Path) -> Iterator[Any]:
             browser.close()
 
 
+def _update_readme_picture(shot: Path, name: str) -> None:
+    """With ``UPDATE_SCREENSHOTS=1``: ``shot`` becomes the README's picture ``name`` (not
+    on every run, which would leave a changed picture in the checkout each time)."""
+    if os.environ.get("UPDATE_SCREENSHOTS", "").strip().lower() in ("1", "true", "yes"):
+        SCREENSHOTS.mkdir(exist_ok=True)
+        shutil.copy(shot, SCREENSHOTS / name)
+
+
 def _shot(page: Any, path: Path) -> None:
-    """A picture of the page, once charts and fonts settled."""
+    """A picture of the page, once charts and fonts settled (no button under the mouse)."""
+    page.mouse.move(1, 1)
     page.wait_for_timeout(1000)
     page.screenshot(path=str(path))
 
@@ -242,8 +253,7 @@ def test_charger_device_page(socket_enabled: None, tmp_path: Path) -> None:
             # The AC charger: a car plugged in, its charging current lowered by one
             # step from the keyboard on the current's slider.
             _ac_current_from_the_ui(page, develop, system_id, chargers, folder)
-    SCREENSHOTS.mkdir(exist_ok=True)
-    shutil.copy(folder / "charger-charging.png", SCREENSHOTS / "charger.png")
+    _update_readme_picture(folder / "charger-charging.png", "charger.png")
 
 
 @pytest.mark.timeout(900)
@@ -282,5 +292,4 @@ def test_device_page_in_german(socket_enabled: None, tmp_path: Path) -> None:
         # Tall enough for the statuses (Stationsstatus: In Betrieb), not the whole page.
         page.set_viewport_size({"width": 1280, "height": 2000})
         _shot(page, folder / "device-de.png")
-    SCREENSHOTS.mkdir(exist_ok=True)
-    shutil.copy(folder / "device-de.png", SCREENSHOTS / "device-de.png")
+    _update_readme_picture(folder / "device-de.png", "device-de.png")
