@@ -8,9 +8,11 @@ One :class:`StationHistory` per app API station writes its external statistics
   day that just ended is written whole once more, so the series stays continuous day
   after day (skipped while an import runs: the import catches up at its end);
 * **imports**: a range of days read from the cloud (one request a day, paced under its
-  rate limits, waiting what a rate-limit answer asks), each day's hours continuing the
-  previous day's sums. An import that changed the sums of days that later hours
-  continue from shifts those hours by the difference.
+  rate limits, waiting what a rate-limit answer asks), the most recent month first and
+  then older months backwards (:mod:`.history_job`), so the Energy dashboard shows the
+  recent past within minutes. Each day's hours continue the previous day's sums; after
+  each month the hours after it (the months done before, today's) are shifted by what
+  it changed, and today's completed hours are written again.
 
 :class:`HistoryImports` (one per entry) runs them: on first set-up, in the background,
 everything from the commissioning date; at every start, the days missed while Home
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -33,8 +34,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, LOGGER
+from .history_job import ImportJob
 from .sigen import SigenError, SigenRateLimitError
-from .statistics import StationStatistics, Sums, day_rows, midnight, recorder_loaded
+from .statistics import StationStatistics, day_rows, midnight, recorder_loaded
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -60,35 +62,6 @@ PROGRESS_EVERY: Final = 7
 async def pause(seconds: float) -> None:
     """Wait between requests (a simulated clock's wait in the bench)."""
     await asyncio.sleep(seconds)
-
-
-@dataclass(slots=True)
-class ImportJob:
-    """An import of the days ``start`` … ``end``, done up to ``next`` (excluded).
-
-    ``old_end`` are the sums stored before the day after ``end`` when it began: the
-    hours after the range move by what the import changed.
-    """
-
-    start: date
-    end: date
-    next: date
-    old_end: Sums | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        """The job as stored."""
-        stored = asdict(self)
-        return {**stored, **{k: stored[k].isoformat() for k in ("start", "end", "next")}}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ImportJob:
-        """A stored job."""
-        return cls(
-            date.fromisoformat(data["start"]),
-            date.fromisoformat(data["end"]),
-            date.fromisoformat(data["next"]),
-            data.get("old_end"),
-        )
 
 
 class StationHistory:
@@ -148,35 +121,59 @@ class StationHistory:
         await self.coordinator.async_request_refresh()
 
     async def _async_import(self, job: ImportJob) -> None:
-        zone = self.coordinator.zone
-        if job.old_end is None:
-            job.old_end = await self.stats.async_sums_before(
-                midnight(job.end + timedelta(days=1), zone)
-            )
-        self._store_job(job)
-        base = await self.stats.async_sums_before(midnight(job.next, zone))
+        """Import the job's chunks, the newest month first (see :mod:`.history_job`)."""
         LOGGER.info(
             "Importing the energy history of station %s: %s to %s",
             self.station_id,
-            job.next,
+            job.start,
             job.end,
         )
-        while job.next <= job.end:
-            if (job.next - job.start).days % PROGRESS_EVERY == 0:
+        while True:
+            await self._async_import_chunk(job)
+            self._synced_through(job)
+            if not job.next_chunk():
+                break
+            self._store_job(job)
+            await self._async_write_today()
+        self.state.pop("job", None)
+        self.imports.save()
+        await self.stats.async_flush()
+        LOGGER.info("Imported the energy history of station %s", self.station_id)
+
+    async def _async_import_chunk(self, job: ImportJob) -> None:
+        """Import the chunk's days from ``next`` on, then shift the hours after it."""
+        zone = self.coordinator.zone
+        after = midnight(job.last + timedelta(days=1), zone)
+        if job.old_end is None:
+            job.old_end = await self.stats.async_sums_before(after)
+        self._store_job(job)
+        base = await self.stats.async_sums_before(midnight(job.next, zone))
+        while job.next <= job.last:
+            if (job.next - job.first).days % PROGRESS_EVERY == 0:
                 self._notify(job)
             rows = day_rows(await self._async_read(job.next), base)
             self.stats.write(rows)
             base = rows.sums
             job.next += timedelta(days=1)
             self._store_job(job)
-        self.stats.adjust_after(midnight(job.end + timedelta(days=1), zone), job.old_end, base)
+        # No await from here until the next chunk is stored: a cancel cannot shift twice.
+        self.stats.adjust_after(after, job.old_end, base)
+
+    def _synced_through(self, job: ImportJob) -> None:
+        """After a chunk: whether the series is now continuous through the job's end.
+
+        It is once the chunks reach back to the day after the last synced one (or when
+        nothing was synced before: the first import).
+        """
         synced = self.state.get("synced")
-        if synced is None or job.start <= date.fromisoformat(synced) + timedelta(days=1):
+        if synced is None or job.first <= date.fromisoformat(synced) + timedelta(days=1):
             self.mark_synced(job.end)
-        self.state.pop("job", None)
-        self.imports.save()
-        await self.stats.async_flush()
-        LOGGER.info("Imported the energy history of station %s", self.station_id)
+
+    async def _async_write_today(self) -> None:
+        """Between two chunks: today's completed hours, continuing the sums written."""
+        data = self.coordinator.data
+        if data is not None and not data.final and data.day == self.coordinator.today():
+            await self._async_write_live(data.energy, final=False)
 
     def _store_job(self, job: ImportJob) -> None:
         self.state["job"] = job.as_json()
@@ -208,16 +205,11 @@ class StationHistory:
 
     def _notify(self, job: ImportJob) -> None:
         """Show the dates done and to do."""
-        done = (
-            f"{job.start.isoformat()} to {(job.next - timedelta(days=1)).isoformat()}"
-            if job.next > job.start
-            else "nothing yet"
-        )
         persistent_notification.async_create(
             self.imports.hass,
-            f"Importing the energy history of {self.name} into the statistics.\n\n"
-            f"Done: {done}.\n\nTo do: {job.next.isoformat()} to {job.end.isoformat()} "
-            f"({(job.end - job.next).days + 1} days).\n\n"
+            f"Importing the energy history of {self.name} into the statistics, "
+            "the most recent days first.\n\n"
+            f"{job.progress()}\n\n"
             "The action `sigen_cloud.cancel_history_import` stops it.",
             title="Sigen Cloud: energy history",
             notification_id=self.notification_id,
@@ -282,7 +274,7 @@ class HistoryImports:
             synced = station.state.get("synced")
             if synced is not None and date.fromisoformat(synced) < yesterday:
                 missed = date.fromisoformat(synced) + timedelta(days=1)
-                await station.async_run(ImportJob(missed, yesterday, missed))
+                await station.async_run(ImportJob.new(missed, yesterday))
         except SigenError as err:
             LOGGER.warning(
                 "The energy history of station %s could not be imported now (%s); "
@@ -304,14 +296,14 @@ class HistoryImports:
             yesterday = coordinator.today() - timedelta(days=1)
             start = start or yesterday - timedelta(days=DEFAULT_HISTORY_DAYS - 1)
             if start <= yesterday:
-                await station.async_run(ImportJob(start, yesterday, start))
+                await station.async_run(ImportJob.new(start, yesterday))
             else:
                 self.save()
 
     def start(self, station_id: str, first: date, last: date) -> None:
         """Start an import of ``first`` … ``last`` in the background (one per station)."""
         station = self.stations[station_id]
-        job = ImportJob(first, last, first)
+        job = ImportJob.new(first, last)
         station.task = self.entry.async_create_background_task(
             self.hass, station.async_run(job), f"{DOMAIN} history import {station_id}"
         )
