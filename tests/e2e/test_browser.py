@@ -53,6 +53,7 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts" / "e2e"
+SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--headless",
@@ -391,6 +392,53 @@ def _controls_from_the_device_page(page: Any, develop: Develop, system_id: str) 
     _shot(page, "07-manual-control-stopped")
 
 
+# Days of the station's PV production stored as long-term statistics, asked through the
+# frontend's websocket connection (recorder/list_statistic_ids, then the daily changes).
+STORED_DAYS = """async () => {
+    const hass = document.querySelector('home-assistant')?.hass;
+    if (!hass) return 0;
+    const ids = await hass.callWS({type: 'recorder/list_statistic_ids', statistic_type: 'sum'});
+    const pv = ids.map(s => s.statistic_id)
+        .find(id => id.startsWith('sigen_cloud:') && id.endsWith('_pv'));
+    if (!pv) return 0;
+    const start = new Date(Date.now() - 40 * 86400 * 1000).toISOString();
+    const rows = await hass.callWS({
+        type: 'recorder/statistics_during_period', start_time: start, period: 'day',
+        statistic_ids: [pv], types: ['change'],
+    });
+    return (rows[pv] || []).filter(r => r.change !== null && r.change !== undefined).length;
+}"""
+MONTH_OF_DAYS = 28  # the import does the newest 31 days first (history_job.py)
+HISTORY_TIMEOUT = 150.0  # s: one request every 2.5 s, a day a request
+
+
+def _energy_dashboard_with_history(page: Any) -> None:
+    """The Energy dashboard over the last 30 days once the first set-up's import stored
+    the newest month: the README's picture (``UPDATE_SCREENSHOTS=1``)."""
+    _wait_until(
+        f"{MONTH_OF_DAYS} days of PV production in the long-term statistics",
+        lambda: (days := int(page.evaluate(STORED_DAYS))) >= MONTH_OF_DAYS and days,
+        HISTORY_TIMEOUT,
+    )
+    _navigate(page, "/energy")
+    page.get_by_text("Energy distribution").first.wait_for()
+    # The period selector: its date range opens the picker with the preset ranges.
+    page.locator("hui-energy-period-selector .date-range").first.click()
+    page.get_by_text("Last 30 days", exact=True).first.click()
+    page.locator("hui-energy-period-selector").first.wait_for()
+    page.wait_for_timeout(3000)  # the charts load the month's statistics and animate
+    _shot(page, "09-energy-dashboard")
+    _update_readme_picture(ARTIFACTS / "09-energy-dashboard.png", "energy-dashboard.png")
+
+
+def _update_readme_picture(shot: Path, name: str) -> None:
+    """With ``UPDATE_SCREENSHOTS=1``: ``shot`` becomes the README's picture ``name`` (not
+    on every run, which would leave a changed picture in the checkout each time)."""
+    if os.environ.get("UPDATE_SCREENSHOTS", "").strip().lower() in ("1", "true", "yes"):
+        SCREENSHOTS.mkdir(exist_ok=True)
+        shutil.copy(shot, SCREENSHOTS / name)
+
+
 @pytest.mark.timeout(900)  # a first start of Home Assistant on a slow machine, and the UI
 def test_develop_in_a_real_browser(develop: Develop) -> None:
     """Log in, read live values, switch a mode and a smart load, send a battery command,
@@ -537,9 +585,7 @@ def test_develop_in_a_real_browser(develop: Develop) -> None:
             _shot(page, "08-blueprints")
 
             # Pictures for the README: the Energy dashboard and the config flow.
-            _navigate(page, "/energy")
-            page.get_by_text("Energy distribution").first.wait_for()
-            _shot(page, "09-energy-dashboard")
+            _energy_dashboard_with_history(page)
             _navigate(page, "/config/integrations/dashboard/add?domain=sigen_cloud")
             page.get_by_role("button", name="OK").click()
             page.get_by_text("Region").first.wait_for()
