@@ -120,12 +120,9 @@ def main(argv: list[str] | None = None) -> int:
             page.wait_for_timeout(2000)  # icons settle
             page.screenshot(path=str(out / "device-page.png"))
 
+            # energy-dashboard.png comes from tests/e2e/test_browser.py
+            # (UPDATE_SCREENSHOTS=1): it waits for the imported month of history first.
             page.set_viewport_size({"width": 1280, "height": 900})
-            navigate(page, "/energy")
-            page.get_by_text("Energy distribution").first.wait_for()
-            page.wait_for_timeout(4000)
-            page.screenshot(path=str(out / "energy-dashboard.png"))
-
             navigate(page, "/config/integrations/dashboard/add?domain=sigen_cloud")
             page.get_by_role("button", name="OK").click()
             page.get_by_text("Region").first.wait_for()
