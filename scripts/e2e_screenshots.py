@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             page.screenshot(path=str(out / "config-flow.png"))
         finally:
             browser.close()
-    print(f"Saved device-page.png, energy-dashboard.png and config-flow.png in {out}")
+    print(f"Saved device-page.png and config-flow.png in {out}")
     return 0
 
 
