@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from unittest.mock import patch
@@ -52,16 +51,6 @@ async def wait_for(hass: HomeAssistant, condition: Callable[[], bool], what: str
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture(autouse=True)
-def quiet_mock_storage(caplog: pytest.LogCaptureFixture) -> None:
-    """The test harness's mock Store logs every write in full at DEBUG.
-
-    Home Assistant's own Store never logs the data it writes; the harness's echo of
-    the entry's stored session (its tokens, issue 21) would trip the secrets guard.
-    """
-    caplog.set_level(logging.INFO, logger="pytest_homeassistant_custom_component.common")
 
 
 @pytest.fixture
