@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -294,3 +294,50 @@ def _http_problem(answer: HttpAnswer, content_type: str) -> str | None:
     if status >= 400 and status != 401 and envelope_code(answer.payload) in (None, CODE_OK):
         return f"the Sigen cloud refused the request (HTTP {status}): {excerpt}"
     return None
+
+
+class Endpoint:
+    """One REST server of the cloud: where requests go, and how one is sent as it is.
+
+    The base of both REST transports (the app API's and the northbound API's), which
+    differ in their headers, tokens and envelopes but send a request the same way.
+    ``session`` gives the HTTP session to use (the client owns it).
+    """
+
+    def __init__(
+        self,
+        session: Callable[[], aiohttp.ClientSession],
+        base_url: str,
+        *,
+        user_agent: str,
+        request_timeout: float,
+    ) -> None:
+        """Nothing is sent before the first request."""
+        self._session = session
+        self.base_url = base_url
+        self.user_agent = user_agent
+        self.request_timeout = request_timeout
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        headers: Mapping[str, str],
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+    ) -> HttpAnswer:
+        """Send one request to ``path`` as it is and return the answer, whatever its status."""
+        return await fetch(
+            self._session(),
+            method,
+            join_url(self.base_url, path),
+            what=what,
+            request_timeout=self.request_timeout,
+            headers=headers,
+            params=params,
+            json_body=json_body,
+            form=form,
+        )

@@ -17,7 +17,7 @@ import aiohttp
 
 from ._auth import LoginBudget, Token, TokenKeeper, key_login, remember_key_token
 from ._envelope import Reply, check_envelope, envelope_code, envelope_message, expect_dict
-from ._http import HttpAnswer, check_http, fetch, join_url
+from ._http import Endpoint, HttpAnswer, check_http
 from ._parse import parse_number, parse_str
 from ._redact import mask_email
 from .const import CODE_AUTH_FAILED, DEFAULT_RATE_LIMIT_RETRY_AFTER, NB_TOKEN_RENEW_MARGIN
@@ -55,7 +55,7 @@ def check_credentials(
         )
 
 
-class NorthboundTransport:
+class NorthboundTransport(Endpoint):
     """Sends the northbound API's requests for one set of credentials.
 
     ``session`` gives the HTTP session (the client owns it); ``login`` is the client's
@@ -72,10 +72,7 @@ class NorthboundTransport:
         request_timeout: float,
     ) -> None:
         """Nothing is sent before the first request."""
-        self._session = session
-        self.base_url = base_url
-        self.user_agent = user_agent
-        self.request_timeout = request_timeout
+        super().__init__(session, base_url, user_agent=user_agent, request_timeout=request_timeout)
         self.tokens = TokenKeeper(login, retry_call="login()")
         self.budget = LoginBudget()
 
@@ -101,16 +98,9 @@ class NorthboundTransport:
         json_body: Any = None,
         params: Mapping[str, str] | None = None,
     ) -> HttpAnswer:
-        """Send one request as it is and return the answer, whatever its status."""
-        return await fetch(
-            self._session(),
-            method,
-            join_url(self.base_url, path),
-            what=what,
-            request_timeout=self.request_timeout,
-            headers=self.headers(token),
-            json_body=json_body,
-            params=params,
+        """Send one request with ``token``'s headers, whatever the answer's status."""
+        return await self.send(
+            method, path, what=what, headers=self.headers(token), json_body=json_body, params=params
         )
 
     async def request(

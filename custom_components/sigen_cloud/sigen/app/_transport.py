@@ -19,7 +19,7 @@ import aiohttp
 
 from .._auth import TokenKeeper
 from .._envelope import Reply, check_envelope, envelope_code, envelope_message
-from .._http import HttpAnswer, check_http, fetch, join_url
+from .._http import Endpoint, HttpAnswer, check_http
 from ..const import (
     CODE_AUTH_FAILED,
     DEFAULT_HTTP_429_RETRY_AFTER,
@@ -53,7 +53,7 @@ def is_unauthorized(answer: HttpAnswer) -> bool:
     )
 
 
-class AppTransport:
+class AppTransport(Endpoint):
     """Sends the app API's requests for one account on one server.
 
     ``session`` gives the HTTP session to use (the client owns it). The account's
@@ -72,10 +72,7 @@ class AppTransport:
         request_timeout: float,
     ) -> None:
         """Prepare the headers; nothing is sent before the first request."""
-        self._session = session
-        self.base_url = base_url
-        self.user_agent = user_agent
-        self.request_timeout = request_timeout
+        super().__init__(session, base_url, user_agent=user_agent, request_timeout=request_timeout)
         self.origin = web_app_origin(base_url)
         self._client_server = client_server
         self._sg_session = str(uuid.uuid4())
@@ -103,30 +100,6 @@ class AppTransport:
             headers["Authorization"] = f"Bearer {token}"
             headers["Content-Type"] = "application/json"
         return headers
-
-    async def send(
-        self,
-        method: str,
-        path: str,
-        *,
-        what: str,
-        headers: Mapping[str, str],
-        params: Mapping[str, str] | None = None,
-        json_body: Any = None,
-        form: Mapping[str, str] | None = None,
-    ) -> HttpAnswer:
-        """Send one request as it is and return the answer, whatever its status."""
-        return await fetch(
-            self._session(),
-            method,
-            join_url(self.base_url, path),
-            what=what,
-            request_timeout=self.request_timeout,
-            headers=headers,
-            params=params,
-            json_body=json_body,
-            form=form,
-        )
 
     def check_http(self, what: str, answer: HttpAnswer) -> None:
         """Raise for the answer's HTTP-level failures (see :func:`~.._http.check_http`)."""
