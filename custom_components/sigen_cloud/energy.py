@@ -56,37 +56,19 @@ class SigenEnergySensorEntityDescription(SensorEntityDescription, SigenEntityDes
     power_fn: PowerFn
 
 
+def _counter(key: str, power_fn: PowerFn) -> SigenEnergySensorEntityDescription:
+    """The counter ``key`` (also its translation key) of the power ``power_fn`` gives."""
+    return SigenEnergySensorEntityDescription(
+        key=key, translation_key=key, **ENERGY_COUNTER_KWH, power_fn=power_fn
+    )
+
+
 ENERGY_SENSORS: tuple[SigenEnergySensorEntityDescription, ...] = (
-    SigenEnergySensorEntityDescription(
-        key="solar_energy",
-        translation_key="solar_energy",
-        **ENERGY_COUNTER_KWH,
-        power_fn=lambda p: p.pv_power,
-    ),
-    SigenEnergySensorEntityDescription(
-        key="grid_import_energy",
-        translation_key="grid_import_energy",
-        **ENERGY_COUNTER_KWH,
-        power_fn=lambda p: p.grid_import_power,
-    ),
-    SigenEnergySensorEntityDescription(
-        key="grid_export_energy",
-        translation_key="grid_export_energy",
-        **ENERGY_COUNTER_KWH,
-        power_fn=lambda p: p.grid_export_power,
-    ),
-    SigenEnergySensorEntityDescription(
-        key="battery_charge_energy",
-        translation_key="battery_charge_energy",
-        **ENERGY_COUNTER_KWH,
-        power_fn=lambda p: p.battery_charge_power,
-    ),
-    SigenEnergySensorEntityDescription(
-        key="battery_discharge_energy",
-        translation_key="battery_discharge_energy",
-        **ENERGY_COUNTER_KWH,
-        power_fn=lambda p: p.battery_discharge_power,
-    ),
+    _counter("solar_energy", lambda p: p.pv_power),
+    _counter("grid_import_energy", lambda p: p.grid_import_power),
+    _counter("grid_export_energy", lambda p: p.grid_export_power),
+    _counter("battery_charge_energy", lambda p: p.battery_charge_power),
+    _counter("battery_discharge_energy", lambda p: p.battery_discharge_power),
 )
 
 
