@@ -157,6 +157,10 @@ class SimConfig:
     # the AI forecast's points are off the curves the station follows by at most this
     # share (deterministic noise)
     forecast_noise: float = 0.1
+    # while an outside VPP/NBI controller holds the battery (sigen_sim/model/controller.py)
+    # the app's mode switch and manual-control start are "refuse"d (code 1103) or
+    # accepted without effect ("ignore": they act once it lets go); unknown
+    app_while_controlled: Literal["refuse", "ignore"] = "refuse"
 
 
 # the other SimConfig fields that take one of a few words
@@ -165,6 +169,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "battery_export_flag": ("allowed", "limited"),
     "manual_control_durations": ("wide", "app"),
     "backup_reserve_endpoint": ("shared", "separate"),
+    "app_while_controlled": ("refuse", "ignore"),
 }
 
 

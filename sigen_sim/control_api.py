@@ -22,6 +22,7 @@
 | POST | `/_sim/stations/{systemId}/offline` | `{"offline": bool}` the station goes off/online |
 | GET / POST | `/_sim/stations/{systemId}/settings` | owner settings / `{"pvLimitKw": 4, ...}` |
 | POST / DELETE | `/_sim/stations/{systemId}/manual-control` | `{"mode", "durationMin"}` / stop |
+| GET / POST / DELETE | `/_sim/stations/{systemId}/controller` | holder / `{"holder"}` / let go |
 | POST | `/_sim/change` | `{"systemId", "values": optional}` publish a change message |
 | POST | `/_sim/telemetry` | `{"systemId": optional}` publish one period message now |
 | POST | `/_sim/alarm` | `{"systemId", "code", "status"}` publish an alarm |
@@ -34,7 +35,8 @@ cut-off SOCs, ``peakShavingStatus``/``stormWatchStatus`` "on"/"off", ``systemSta
 publishes one now (default values: ``mqtt_payloads.system_values(station)``).
 
 The station endpoints are in :mod:`sigen_sim.control_stations`, the settings and manual
-control in :mod:`sigen_sim.control_settings`.
+control in :mod:`sigen_sim.control_settings`, an outside VPP/NBI controller in
+:mod:`sigen_sim.control_controller`.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from .control_common import error, json_body, ok
+from .control_controller import ControllerControl
 from .control_ev import EvControl
 from .control_settings import SettingsControl
 from .control_stations import StationControl, station_state
@@ -79,6 +82,7 @@ class ControlApi:
         r.add_post("/_sim/password", self.password)
         StationControl(self.sim).register(app)
         SettingsControl(self.sim).register(app)
+        ControllerControl(self.sim).register(app)
         EvControl(self.sim).register(app)
         r.add_post("/_sim/change", self.change)
         r.add_post("/_sim/telemetry", self.telemetry)

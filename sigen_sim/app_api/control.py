@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..model.controller import HELD_CODE, HeldByControllerError, app_refusal
 from ..model.manual_control import MANUAL_MODES, start_control
+from ._common import envelope
 from ._settings import Commit, SettingsRoutes, flag, kw, whole
 
 if TYPE_CHECKING:
@@ -66,8 +68,15 @@ class ManualControlRoutes(SettingsRoutes):
         return await self.read(request, manual_display)
 
     async def put_control(self, request: web.Request) -> web.Response:
-        """``PUT device/energy-profile/instant/manunal``: start (``enable`` true) or stop."""
-        return await self.write(request, self._control)
+        """``PUT device/energy-profile/instant/manunal``: start (``enable`` true) or stop.
+
+        While an outside controller holds the battery a start is refused (code 1103) or
+        stored without effect, as ``SimConfig.app_while_controlled`` says; a stop is not.
+        """
+        try:
+            return await self.write(request, self._control)
+        except HeldByControllerError as err:
+            return envelope(None, HELD_CODE, str(err))
 
     def _control(self, station: SimStation, body: dict[str, Any]) -> Commit:
         if not flag(body, "enable"):
@@ -81,6 +90,7 @@ class ManualControlRoutes(SettingsRoutes):
         if power is not None and power > MAX_POWER_KW:
             raise ValueError(f"powerLimitation must be at most {MAX_POWER_KW:g} kW, not {power:g}")
         start_control(mode, 0.0, duration, power)  # refuses what the model would
+        app_refusal(station, self.sim.config.app_while_controlled)
         return lambda: station.start_manual_control(mode, duration, power)
 
     def _mode(self, raw: Any) -> str:

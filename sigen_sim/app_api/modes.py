@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..model import DEFAULT_WORKING_MODES, MODE_CUSTOM
+from ..model.controller import HELD_CODE, HeldByControllerError, app_refusal, hand_back_mode
 from ._common import (
     applies,
     envelope,
@@ -89,9 +90,22 @@ class ModeRoutes:
         change = self._mode_change(body)
         if isinstance(change, web.Response):
             return change
-        station, mode, profile = change
-        if applies(request):  # else acknowledged but not applied (a fault)
+        return self._switch(request, *change)
+
+    def _switch(
+        self, request: web.Request, station: SimStation, mode: int, profile: int
+    ) -> web.Response:
+        """Make a checked switch (a controller holding the battery refuses or ignores it)."""
+        try:
+            held = app_refusal(station, self.sim.config.app_while_controlled)
+        except HeldByControllerError as err:
+            return envelope(None, HELD_CODE, str(err))
+        if not applies(request):  # acknowledged but not applied (a fault)
+            return envelope(None)
+        if held is None:
             station.set_mode(mode, profile)
+        else:  # accepted without effect: the mode comes back when the controller lets go
+            hand_back_mode(station, mode, profile)
         return envelope(None)
 
     def _mode_change(self, body: dict[str, Any]) -> tuple[SimStation, int, int] | web.Response:

@@ -1,7 +1,8 @@
 """What the battery and the grid do at one moment: :func:`decide`.
 
 Who drives the battery, first match wins: an active northbound battery command, an
-active manual-control session, the operating mode. Then the owner's hard limits apply
+outside VPP/NBI controller holding the battery (:mod:`.controller`), an active
+manual-control session, the operating mode. Then the owner's hard limits apply
 to every one of them: the PV limit caps the PV, the battery power limits cap the
 battery, a battery not allowed to export discharges only for the house, an export cap
 curtails first the battery's discharge and then the PV, an import cap cuts first the
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .commands import Limits, command_battery, mode_battery
+from .controller import controller_battery
 from .manual_control import manual_battery
 from .modes import MODE_TOU
 from .pricing import tariff_battery
@@ -76,8 +78,10 @@ def decide(station: SimStation, t: float) -> Sample:
     load = station.load_kw(t)
     ev = station.chargers.power_kw(t) if station.chargers else 0.0
     cmd = station.active_command(t)
-    manual = cmd is None and station.manual.active_at(t)
-    floor = station.discharge_cutoff_soc if cmd is not None else reserve_soc(station)
+    held = station.controller if cmd is None else None
+    manual = cmd is None and held is None and station.manual.active_at(t)
+    outside = cmd is not None or held is not None  # may go down to the discharge cut-off
+    floor = station.discharge_cutoff_soc if outside else reserve_soc(station)
     room_kw = (
         max(0.0, (station.charge_cutoff_soc - station.soc) / 100 * station.battery_capacity) * 60
     )
@@ -93,6 +97,8 @@ def decide(station: SimStation, t: float) -> Sample:
     )
     if cmd is not None:
         battery, pv = command_battery(cmd, limits)
+    elif held is not None:
+        battery = controller_battery(held, limits)
     elif manual:
         battery = manual_battery(station.manual, limits)
     elif station.mode == MODE_TOU and station.pricing.buy:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import curves
 from .commands import BatteryCommand, parse_command
+from .controller import Controller, release_on_switch
 from .decision import Sample, decide
 from .ev import Chargers
 from .manual_control import ManualControl, start_control
@@ -33,6 +34,9 @@ STEP_SECONDS = 15.0
 
 class SimStation:
     """One simulated station (app-API ``stationId`` + northbound ``systemId``)."""
+
+    #: an outside VPP/NBI party holding the battery (see :mod:`.controller`)
+    controller: Controller | None = None
 
     def __init__(
         self,
@@ -245,6 +249,7 @@ class SimStation:
             self.profile_id = -1
         else:
             raise ValueError(f"Unknown operational mode {mode}")
+        release_on_switch(self, mode)  # a switch away from VPP/NBI lets the holder go
         self.mode = mode
 
     def set_system_values(self, values: dict[str, Any]) -> None:
