@@ -144,6 +144,13 @@ class SimConfig:
     # settings writes take only the documented types (numbers as strings, an integer
     # stationId and backupReserve); False: a JSON number for a string too
     strict_setting_types: bool = False
+    # peak shaving (§7.7): its shavingSOC is the SOC levels' peakShavingSOC ("linked":
+    # one value, writing either changes both) or a value of its own ("separate");
+    # whichDay 1 is Monday ("monday", ISO) or Sunday ("sunday"); whichDay reads as
+    # "1,2,3" ("text") or [1, 2, 3] ("list"). All three unknown
+    peak_shaving_soc: Literal["linked", "separate"] = "linked"
+    peak_shaving_first_day: Literal["monday", "sunday"] = "monday"
+    peak_shaving_days: Literal["text", "list"] = "text"
     # EV chargers of every station (issue 20): "ac" (the station's AC charger, the
     # acSnList serial) and/or "dc" (a bidirectional DC charger, SIMDC...); none by
     # default, when station/home keeps its old charger fields and evPower stays 0. The
@@ -166,6 +173,9 @@ class SimConfig:
 # the other SimConfig fields that take one of a few words
 CHOICES: dict[str, tuple[str, ...]] = {
     "unset_value": ("empty", "null"),
+    "peak_shaving_soc": ("linked", "separate"),
+    "peak_shaving_first_day": ("monday", "sunday"),
+    "peak_shaving_days": ("text", "list"),
     "battery_export_flag": ("allowed", "limited"),
     "manual_control_durations": ("wide", "app"),
     "backup_reserve_endpoint": ("shared", "separate"),
@@ -218,6 +228,8 @@ def make_station(config: SimConfig, clock: SimClock, index: int) -> SimStation:
     station.station_code_in_home = config.station_code_in_home
     station.offline = index in config.offline_stations
     station.backup_reserve = config.backup_reserve
+    station.peak_shaving.link = config.peak_shaving_soc
+    station.peak_shaving.first_day = config.peak_shaving_first_day
     if config.system_ids is not None and index < len(config.system_ids):
         station.system_id = config.system_ids[index]
     if config.smart_loads is not None:

@@ -20,6 +20,7 @@
 | DELETE | `/_sim/stations/{systemId}/smart-loads/{path}` | a smart load disappears |
 | POST | `/_sim/stations/{systemId}/system` | `{"backupCutOffSOC%": 30, ...}` settings |
 | POST | `/_sim/stations/{systemId}/offline` | `{"offline": bool}` the station goes off/online |
+| GET / POST | `/_sim/stations/{systemId}/peak-shaving` | peak shaving / `{"enabled", "soc", "periods"}` |
 | GET / POST | `/_sim/stations/{systemId}/settings` | owner settings / `{"pvLimitKw": 4, ...}` |
 | POST / DELETE | `/_sim/stations/{systemId}/manual-control` | `{"mode", "durationMin"}` / stop |
 | GET / POST / DELETE | `/_sim/stations/{systemId}/controller` | holder / `{"holder"}` / let go |
@@ -48,6 +49,7 @@ from aiohttp import web
 from .control_common import error, json_body, ok
 from .control_controller import ControllerControl
 from .control_ev import EvControl
+from .control_peak import PeakShavingControl
 from .control_settings import SettingsControl
 from .control_stations import StationControl, station_state
 
@@ -84,6 +86,7 @@ class ControlApi:
         SettingsControl(self.sim).register(app)
         ControllerControl(self.sim).register(app)
         EvControl(self.sim).register(app)
+        PeakShavingControl(self.sim).register(app)
         r.add_post("/_sim/change", self.change)
         r.add_post("/_sim/telemetry", self.telemetry)
         r.add_post("/_sim/alarm", self.alarm)

@@ -10,6 +10,7 @@ into the cloud's JSON beside its routes:
 * :mod:`.battery`: SOC levels, backup reserve, battery export, battery power limits;
 * :mod:`.grid`: grid export/import limitation, PV limit, grid connection current limit;
 * :mod:`.control`: instant manual control (read, display, start, stop);
+* :mod:`.peak_shaving`: the peak-shaving schedule (read, whole write);
 * :mod:`.history`: statistics, a day's energy rows and power series;
 * :mod:`.ev` (reads) and :mod:`.ev_writes`: the device topology, the AC and DC chargers, V2X;
 * :mod:`.forecast`: Sigen's AI forecast; :mod:`.tariff`: the tariff, prices, spike loads;
@@ -47,6 +48,7 @@ from .forecast import ForecastRoutes
 from .grid import GridRoutes
 from .history import HistoryRoutes
 from .modes import ModeRoutes
+from .peak_shaving import PeakShavingRoutes
 from .smart_loads import SmartLoadRoutes
 from .stations import StationRoutes
 from .tariff import TariffRoutes
@@ -77,7 +79,7 @@ __all__ = [
 #: The route classes of the app API, in registration order.
 AREAS = (AuthRoutes, StationRoutes, ModeRoutes, SmartLoadRoutes, HistoryRoutes)
 #: The owner's battery and grid settings and manual control (§7 of the API notes).
-SETTING_AREAS = (BatteryRoutes, GridRoutes, ManualControlRoutes)
+SETTING_AREAS = (BatteryRoutes, GridRoutes, ManualControlRoutes, PeakShavingRoutes)
 #: EV chargers, the AI forecast, prices and spike loads (§7.10-§7.15; issue 20).
 EV_AND_PRICE_AREAS = (EvWriteRoutes, ForecastRoutes, TariffRoutes)
 

@@ -27,6 +27,7 @@ from .commands import Limits, command_battery, mode_battery
 from .controller import controller_battery
 from .manual_control import manual_battery
 from .modes import MODE_TOU
+from .peak_shaving import shave_peak
 from .pricing import tariff_battery
 
 if TYPE_CHECKING:
@@ -105,6 +106,8 @@ def decide(station: SimStation, t: float) -> Sample:
         battery = tariff_battery(station.pricing, station.local(t), limits)
     else:
         battery = mode_battery(station.mode, station.local(t).hour, limits)
+    if cmd is None and not manual:  # peak shaving shapes the mode's decision only
+        battery = shave_peak(station, t, battery, limits, max_discharge)
     battery, pv = grid_rules(battery, pv, limits, settings)
     buy_sell = pv - battery - limits.load
     return Sample(pv=pv, load=load, battery=battery, buy_sell=buy_sell, soc=station.soc, ev=ev)

@@ -13,7 +13,8 @@ from typing import Final
 from ..const import GRID_DIRECTIONS, MAX_GRID_CURRENT_A, MAX_SETTING_POWER_KW
 from ..errors import SigenValidationError
 from ..models import GridCurrentLimit, GridLimit, PvLimit
-from ._settings import SettingsArea, StationRef, amp_text, check_bool, check_number, kw_text
+from ._peak_shaving import PeakShavingArea
+from ._settings import StationRef, amp_text, check_bool, check_number, kw_text
 
 _LIMITATION: Final = "device/energy-profile/grid/limitation"
 _CURRENT: Final = "device/energy-profile/parallel/off/grid"
@@ -45,8 +46,12 @@ def limit_to_send(
     return current
 
 
-class GridApi(SettingsArea):
-    """A station's grid settings (app API); the home station by default."""
+class GridApi(PeakShavingArea):
+    """A station's grid settings (app API); the home station by default.
+
+    Peak shaving (``get_peak_shaving``, ``set_peak_shaving``) comes from
+    :class:`~._peak_shaving.PeakShavingArea`.
+    """
 
     async def get_limit(self, direction: str, *, station_id: StationRef | None = None) -> GridLimit:
         """The grid ``"export"`` or ``"import"`` limitation: on/off, limit and ceiling (kW)."""

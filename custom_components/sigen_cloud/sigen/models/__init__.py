@@ -59,6 +59,7 @@ from .history import (
 from .modes import MODE_METHOD_PREFIX, CurrentMode, OperationalMode
 from .northbound import NBSummary, NBSystem, OnboardResult
 from .pairing import match_system, pair_stations
+from .peak_shaving import PeakShaving, PeakShavingPeriod
 from .smart_loads import (
     DISABLE_LOAD_PREFIX,
     ENABLE_LOAD_PREFIX,
@@ -108,6 +109,8 @@ __all__ = [
     "NBSystem",
     "OnboardResult",
     "OperationalMode",
+    "PeakShaving",
+    "PeakShavingPeriod",
     "PowerPoint",
     "PowerSeries",
     "PowerSplit",
