@@ -106,7 +106,7 @@ def decide(station: SimStation, t: float) -> Sample:
         battery = tariff_battery(station.pricing, station.local(t), limits)
     else:
         battery = mode_battery(station.mode, station.local(t).hour, limits)
-    if cmd is None and not manual:  # peak shaving shapes the mode's decision only
+    if cmd is None and held is None and not manual:  # it shapes the mode's decision only
         battery = shave_peak(station, t, battery, limits, max_discharge)
     battery, pv = grid_rules(battery, pv, limits, settings)
     buy_sell = pv - battery - limits.load
