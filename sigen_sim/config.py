@@ -141,6 +141,14 @@ class SimConfig:
     # device/setting/backup/reserve is the backup SOC ("shared") or a value of its own
     # without effect ("separate"); unknown
     backup_reserve_endpoint: Literal["shared", "separate"] = "shared"
+    # the TOU schedule (§7.8): whichDay reads back "1,2,3" ("text") or [1, 2, 3]
+    # ("list"), a save takes both; a schedule whose periods do not tile each day (or
+    # has over 24) is "refuse"d with code 1000 or "store"d as sent; a null limit reads
+    # back "null" or is "absent"; a station never saved reads [] ("empty") or null
+    schedule_days: Literal["text", "list"] = "text"
+    schedule_untiled: Literal["refuse", "store"] = "refuse"
+    schedule_nulls: Literal["null", "absent"] = "null"
+    schedule_unset: Literal["empty", "null"] = "empty"
     # settings writes take only the documented types (numbers as strings, an integer
     # stationId and backupReserve); False: a JSON number for a string too
     strict_setting_types: bool = False
@@ -179,6 +187,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "battery_export_flag": ("allowed", "limited"),
     "manual_control_durations": ("wide", "app"),
     "backup_reserve_endpoint": ("shared", "separate"),
+    "schedule_days": ("text", "list"),
+    "schedule_untiled": ("refuse", "store"),
+    "schedule_nulls": ("null", "absent"),
+    "schedule_unset": ("empty", "null"),
     "app_while_controlled": ("refuse", "ignore"),
 }
 

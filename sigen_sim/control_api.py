@@ -23,6 +23,7 @@
 | GET / POST | `/_sim/stations/{systemId}/peak-shaving` | peak shaving / `{"enabled", "soc", "periods"}` |
 | GET / POST | `/_sim/stations/{systemId}/settings` | owner settings / `{"pvLimitKw": 4, ...}` |
 | POST / DELETE | `/_sim/stations/{systemId}/manual-control` | `{"mode", "durationMin"}` / stop |
+| GET / POST | `/_sim/stations/{systemId}/schedule` | TOU schedule / `{"periods"}` as sent |
 | GET / POST / DELETE | `/_sim/stations/{systemId}/controller` | holder / `{"holder"}` / let go |
 | POST | `/_sim/change` | `{"systemId", "values": optional}` publish a change message |
 | POST | `/_sim/telemetry` | `{"systemId": optional}` publish one period message now |
@@ -50,6 +51,7 @@ from .control_common import error, json_body, ok
 from .control_controller import ControllerControl
 from .control_ev import EvControl
 from .control_peak import PeakShavingControl
+from .control_schedule import ScheduleControl
 from .control_settings import SettingsControl
 from .control_stations import StationControl, station_state
 
@@ -86,6 +88,7 @@ class ControlApi:
         SettingsControl(self.sim).register(app)
         ControllerControl(self.sim).register(app)
         EvControl(self.sim).register(app)
+        ScheduleControl(self.sim).register(app)
         PeakShavingControl(self.sim).register(app)
         r.add_post("/_sim/change", self.change)
         r.add_post("/_sim/telemetry", self.telemetry)

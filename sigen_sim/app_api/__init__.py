@@ -10,6 +10,7 @@ into the cloud's JSON beside its routes:
 * :mod:`.battery`: SOC levels, backup reserve, battery export, battery power limits;
 * :mod:`.grid`: grid export/import limitation, PV limit, grid connection current limit;
 * :mod:`.control`: instant manual control (read, display, start, stop);
+* :mod:`.schedule`: the TOU charge/discharge schedule (read, batch save);
 * :mod:`.peak_shaving`: the peak-shaving schedule (read, whole write);
 * :mod:`.history`: statistics, a day's energy rows and power series;
 * :mod:`.ev` (reads) and :mod:`.ev_writes`: the device topology, the AC and DC chargers, V2X;
@@ -49,6 +50,7 @@ from .grid import GridRoutes
 from .history import HistoryRoutes
 from .modes import ModeRoutes
 from .peak_shaving import PeakShavingRoutes
+from .schedule import ScheduleRoutes
 from .smart_loads import SmartLoadRoutes
 from .stations import StationRoutes
 from .tariff import TariffRoutes
@@ -64,6 +66,7 @@ __all__ = [
     "BASIC_CLIENT",
     "EV_AND_PRICE_AREAS",
     "NOT_APPLIED",
+    "SCHEDULE_AREAS",
     "SETTING_AREAS",
     "SHARDS",
     "AppApi",
@@ -82,6 +85,8 @@ AREAS = (AuthRoutes, StationRoutes, ModeRoutes, SmartLoadRoutes, HistoryRoutes)
 SETTING_AREAS = (BatteryRoutes, GridRoutes, ManualControlRoutes, PeakShavingRoutes)
 #: EV chargers, the AI forecast, prices and spike loads (§7.10-§7.15; issue 20).
 EV_AND_PRICE_AREAS = (EvWriteRoutes, ForecastRoutes, TariffRoutes)
+#: The TOU charge/discharge schedule (§7.8; issue 18).
+SCHEDULE_AREAS = (ScheduleRoutes,)
 
 
 class AppApi:
@@ -93,7 +98,7 @@ class AppApi:
 
     def register(self, app: web.Application) -> None:
         """Add every area's routes to ``app``."""
-        for area in (*AREAS, *SETTING_AREAS, *EV_AND_PRICE_AREAS):
+        for area in (*AREAS, *SETTING_AREAS, *EV_AND_PRICE_AREAS, *SCHEDULE_AREAS):
             area(self).register(app)
 
     def request_shard(self, request: web.Request) -> str:

@@ -13,7 +13,8 @@ command, which may go down to the discharge cut-off.
 
 EV chargers (:mod:`.ev`) are a load beside the house's: the battery serves them (and
 takes a V2X discharge) as it does the house; in TOU mode a station with a tariff plan
-charges in its cheapest slots (:mod:`.pricing`).
+charges in its cheapest slots (:mod:`.pricing`), unless the owner's TOU schedule has a
+period for now (:mod:`.schedule`), which comes first.
 
 Sign conventions are the app API's: ``battery`` + = charging, ``buy_sell`` + = export.
 """
@@ -29,6 +30,7 @@ from .manual_control import manual_battery
 from .modes import MODE_TOU
 from .peak_shaving import shave_peak
 from .pricing import tariff_battery
+from .schedule import active_period, schedule_battery
 
 if TYPE_CHECKING:
     from .owner_settings import OwnerSettings
@@ -102,6 +104,8 @@ def decide(station: SimStation, t: float) -> Sample:
         battery = controller_battery(held, limits)
     elif manual:
         battery = manual_battery(station.manual, limits)
+    elif station.mode == MODE_TOU and (period := active_period(station, t)) is not None:
+        battery, pv = schedule_battery(period, limits, station.soc, station.battery_capacity)
     elif station.mode == MODE_TOU and station.pricing.buy:
         battery = tariff_battery(station.pricing, station.local(t), limits)
     else:
