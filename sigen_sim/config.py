@@ -172,6 +172,15 @@ class SimConfig:
     # the AI forecast's points are off the curves the station follows by at most this
     # share (deterministic noise)
     forecast_noise: float = 0.1
+    # the app API's alarm list (device/alarm/page) and device tree (issue 18): the
+    # record field set ("solidfox": alarmName, cause, fixSuggest, alarmLevel,
+    # deviceSnCode, chlidAlarmCode; "paulczar": alarmDesc, alarmType, alarmTime as a
+    # string), alarmTime in "s" or "ms", recovered alarms listed (with recoverTime) or
+    # dropped, and the tree's nodes with or without model and firmware keys
+    alarm_fields: Literal["solidfox", "paulczar"] = "solidfox"
+    alarm_time_unit: Literal["s", "ms"] = "ms"
+    alarm_list_recovered: bool = False
+    device_model_keys: bool = True
     # while an outside VPP/NBI controller holds the battery (sigen_sim/model/controller.py)
     # the app's mode switch and manual-control start are "refuse"d (code 1103) or
     # accepted without effect ("ignore": they act once it lets go); unknown
@@ -187,6 +196,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "battery_export_flag": ("allowed", "limited"),
     "manual_control_durations": ("wide", "app"),
     "backup_reserve_endpoint": ("shared", "separate"),
+    "alarm_fields": ("solidfox", "paulczar"),
+    "alarm_time_unit": ("s", "ms"),
     "schedule_days": ("text", "list"),
     "schedule_untiled": ("refuse", "store"),
     "schedule_nulls": ("null", "absent"),

@@ -28,6 +28,9 @@
 | POST | `/_sim/change` | `{"systemId", "values": optional}` publish a change message |
 | POST | `/_sim/telemetry` | `{"systemId": optional}` publish one period message now |
 | POST | `/_sim/alarm` | `{"systemId", "code", "status"}` publish an alarm |
+| GET / POST | `/_sim/stations/{systemId}/devices` | device tree and alarms / add a device |
+| DELETE | `/_sim/stations/{systemId}/devices/{serial}` | a device leaves the tree |
+| POST | `/_sim/stations/{systemId}/alarms` | `{"code", "status"}` app-listed (+ pushed) alarm |
 | POST | `/_sim/broker/restart` | `{"downFor": seconds}` |
 | POST | `/_sim/mqtt/drop` | disconnect the MQTT clients |
 
@@ -49,6 +52,7 @@ from aiohttp import web
 
 from .control_common import error, json_body, ok
 from .control_controller import ControllerControl
+from .control_devices import DevicesControl
 from .control_ev import EvControl
 from .control_peak import PeakShavingControl
 from .control_schedule import ScheduleControl
@@ -88,6 +92,7 @@ class ControlApi:
         SettingsControl(self.sim).register(app)
         ControllerControl(self.sim).register(app)
         EvControl(self.sim).register(app)
+        DevicesControl(self.sim).register(app)
         ScheduleControl(self.sim).register(app)
         PeakShavingControl(self.sim).register(app)
         r.add_post("/_sim/change", self.change)

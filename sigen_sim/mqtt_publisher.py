@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .model.devices import record_alarm
 from .mqtt_payloads import (
     PARTIAL_KEYS,
     alarm_message,
@@ -170,7 +171,14 @@ class Publisher:
         Their ``changeTime`` is now, one millisecond apart, in the order given. ``texts``
         gives alarms, in the same order, an ``alarmName`` (``None``: none).
         """
-        payload = alarm_message(system_id, alarms, self.sim.clock.now(), texts)
+        now = self.sim.clock.now()
+        payload = alarm_message(system_id, alarms, now, texts)
+        # the app API's alarm list shows the same alarms (sigen_sim/model/devices.py)
+        station = self.sim.station_by_system_id(system_id)
+        if station is not None:
+            for i, (code, status) in enumerate(alarms):
+                name = texts[i] if i < len(texts) else None
+                record_alarm(station, code, status, now + i / 1000, name=name)
         await self._send(f"openapi/alarm/{self.sim.app_key}/{system_id}", payload)
 
     # ------------------------------------------------------------------ timing

@@ -13,7 +13,8 @@ into the cloud's JSON beside its routes:
 * :mod:`.schedule`: the TOU charge/discharge schedule (read, batch save);
 * :mod:`.peak_shaving`: the peak-shaving schedule (read, whole write);
 * :mod:`.history`: statistics, a day's energy rows and power series;
-* :mod:`.ev` (reads) and :mod:`.ev_writes`: the device topology, the AC and DC chargers, V2X;
+* :mod:`.ev` (reads) and :mod:`.ev_writes`: the AC and DC chargers, V2X;
+* :mod:`.devices`: the device tree and the alarm list;
 * :mod:`.forecast`: Sigen's AI forecast; :mod:`.tariff`: the tariff, prices, spike loads;
 * :mod:`._common`: reading requests and the envelope answers; :mod:`._settings`: the
   settings areas' value types, reads and checked writes.
@@ -44,6 +45,7 @@ from ._common import (
 from .auth import BASIC_CLIENT, AuthRoutes, decrypt_password
 from .battery import BatteryRoutes
 from .control import ManualControlRoutes
+from .devices import DeviceRoutes
 from .ev_writes import EvWriteRoutes
 from .forecast import ForecastRoutes
 from .grid import GridRoutes
@@ -80,7 +82,7 @@ __all__ = [
 ]
 
 #: The route classes of the app API, in registration order.
-AREAS = (AuthRoutes, StationRoutes, ModeRoutes, SmartLoadRoutes, HistoryRoutes)
+AREAS = (AuthRoutes, StationRoutes, ModeRoutes, SmartLoadRoutes, HistoryRoutes, DeviceRoutes)
 #: The owner's battery and grid settings and manual control (§7 of the API notes).
 SETTING_AREAS = (BatteryRoutes, GridRoutes, ManualControlRoutes, PeakShavingRoutes)
 #: EV chargers, the AI forecast, prices and spike loads (§7.10-§7.15; issue 20).

@@ -1,4 +1,4 @@
-"""EV chargers: the device topology, the AC charger (EVAC), the DC charger and V2X.
+"""EV chargers: the AC charger (EVAC), the DC charger and V2X (the tree: :mod:`.devices`).
 
 Shapes of §7.10, §7.11 and §7.17 of the API notes. Reads take the query ``stationId``
 (and ``snCode``, or ``dcSnCode`` for the V2X session info); writes a JSON body with
@@ -24,34 +24,6 @@ if TYPE_CHECKING:
     from . import AppApi
 
 DC_STATUS_TEXT = {1: "Ready", 2: "Preparing", 3: "Charging"}
-
-
-def topology(station: SimStation) -> dict[str, Any]:
-    """The device tree: the gateway holding the AIO and the chargers.
-
-    The DC charger is ``deviceType`` 5; the AC charger's type code is unknown, so it
-    is told by its description (9 here is illustrative).
-    """
-    nodes: list[dict[str, Any]] = [_node(2, "SigenStor", station.sn_code)]
-    chargers = station.chargers
-    if chargers.dc is not None:
-        nodes.append(_node(5, "DC Charger", chargers.dc.serial))
-    if chargers.ac is not None:
-        nodes.append(_node(9, "AC Charger", chargers.ac.serial))
-    gateway = _node(8, "Sigen Gateway", f"SIMGW{station.index + 1:010d}")
-    gateway["nodeList"] = nodes
-    return {"stationStatus": 4 if station.offline else 1, "nodeList": [gateway]}
-
-
-def _node(kind: int, desc: str, serial: str) -> dict[str, Any]:
-    return {
-        "deviceType": kind,
-        "deviceTypeDesc": desc,
-        "snCode": serial,
-        "showSnCode": serial,
-        "deviceStatus": 1,
-        "communicateStatus": 2,
-    }
 
 
 def dc_realtime(station: SimStation, dc: DcCharger) -> dict[str, Any]:
@@ -93,7 +65,6 @@ class EvRoutes:
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""
         r = app.router
-        r.add_get("/device/devicetreepanel/topology", self.topology)
         r.add_get("/device/acevse/charge/read/current", self.ac_read)
         r.add_put("/device/acevse/charge/current", self.ac_set_current)
         r.add_post("/device/acevse/more-setting", self.ac_more)
@@ -145,16 +116,7 @@ class EvRoutes:
             return found
         return found[0], found[1], body
 
-    # ------------------------------------------------------------------ topology, AC
-
-    async def topology(self, request: web.Request) -> web.Response:
-        """``GET device/devicetreepanel/topology?stationId=``."""
-        if not self.api.authorized(request):
-            return unauthorized()
-        station = self.api.station(request.query.get("stationId"))
-        if station is None:
-            return station_not_found()
-        return envelope(topology(station))
+    # ------------------------------------------------------------------ AC
 
     async def ac_read(self, request: web.Request) -> web.Response:
         """The AC charger's current setting."""

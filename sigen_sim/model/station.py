@@ -16,6 +16,7 @@ from . import curves
 from .commands import BatteryCommand, parse_command
 from .controller import Controller, release_on_switch
 from .decision import Sample, decide
+from .devices import StationDevices
 from .ev import Chargers
 from .manual_control import ManualControl, start_control
 from .modes import ALL_MODES, MODE_CUSTOM, MODE_MSC, REMOTE_MODES, mode_label
@@ -99,6 +100,8 @@ class SimStation:
         # the AC charger's serial, the EV chargers (none unless SimConfig.ev_chargers),
         # the tariff plan and spike loads
         self.ac_sn, self.chargers, self.pricing = f"SIMAC{index + 1:010d}", Chargers(), Pricing()
+        # the device tree's changes and the alarm log (model/devices.py)
+        self.devices = StationDevices()
         self.grid_connect_time = 1711814399
         self.smart_loads: list[SmartLoad] = default_smart_loads(index)
         self.commands: list[BatteryCommand] = []
