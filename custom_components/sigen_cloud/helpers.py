@@ -1,16 +1,22 @@
-"""Helpers the platforms, the coordinators and the actions share: error translation."""
+"""Helpers the platforms, the coordinators and the actions share.
+
+Error translation, and the station's time zone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import tzinfo
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from homeassistant.config_entries import SOURCE_RECONFIGURE
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .sigen import (
     SigenAPIError,
     SigenAuthError,
@@ -23,6 +29,7 @@ from .sigen import (
 
 if TYPE_CHECKING:
     from .data import SigenConfigEntry
+    from .models import AccountStation
 
 # The translation key of each library error a user's action may meet, most specific
 # first (a rate limit is an API error, a validation error is a ValueError too).
@@ -73,3 +80,19 @@ def async_unblock_reauth(hass: HomeAssistant, entry: SigenConfigEntry) -> None:
     """
     for flow in entry.async_get_active_flows(hass, {SOURCE_RECONFIGURE}):
         hass.config_entries.flow.async_abort(flow["flow_id"])
+
+
+def station_zone(station: AccountStation, default: str | None = None) -> tzinfo:
+    """The station's time zone (its ``timeZoneName``), else ``default``, else HA's.
+
+    The cloud counts days, prices and schedules in the station's local time; an
+    unknown zone name is logged and skipped.
+    """
+    name = station.info.time_zone if station.info is not None else None
+    for candidate in (name, default):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError):
+                LOGGER.debug("Unknown time zone %r of station %s", candidate, station.station_id)
+    return dt_util.get_default_time_zone()

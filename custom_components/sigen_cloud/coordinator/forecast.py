@@ -13,14 +13,14 @@ read-back is what the price sensors show.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, tzinfo
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from homeassistant.util import dt as dt_util
 
 from ..const import FORECAST_INTERVAL, LOGGER
+from ..helpers import station_zone
 from ..models import ForecastData
 from ..sigen import SigenError
 from .base import SigenCoordinator
@@ -39,17 +39,6 @@ if TYPE_CHECKING:
 #: The directions of a price: what the owner pays, and what the owner is paid.
 DIRECTIONS = ("buy", "sell")
 NO_DATA = ForecastData()
-
-
-def station_zone(station: AccountStation) -> tzinfo:
-    """The station's time zone (its ``timeZoneName``), else Home Assistant's."""
-    name = station.info.time_zone if station.info is not None else None
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            LOGGER.debug("Unknown time zone %r of station %s", name, station.station_id)
-    return dt_util.get_default_time_zone()
 
 
 class SigenForecastCoordinator(SigenCoordinator[ForecastData]):

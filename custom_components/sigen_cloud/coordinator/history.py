@@ -22,13 +22,13 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta, tzinfo
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from homeassistant.util import dt as dt_util
 
 from ..const import LOGGER
+from ..helpers import station_zone
 from ..sigen.models.history import COUNTERS
 from .base import SigenCoordinator
 
@@ -58,18 +58,6 @@ class HistoryData:
     counters: dict[str, float | None]
     energy: DayEnergy
     final: bool = False
-
-
-def station_zone(station: AccountStation, default: str) -> tzinfo:
-    """The station's time zone (``timeZoneName``), else Home Assistant's."""
-    name = station.info.time_zone if station.info is not None else None
-    for candidate in (name, default):
-        if candidate:
-            try:
-                return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                LOGGER.debug("Unknown time zone %r", candidate)
-    return dt_util.get_default_time_zone()
 
 
 def day_counters(day: DayEnergy) -> Counters:
