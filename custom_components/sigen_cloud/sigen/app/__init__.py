@@ -11,6 +11,7 @@ from ._client import SigenAppClient, StationId
 from ._transport import AppTransport
 from .battery import BatteryApi
 from .control import ControlApi
+from .devices import AlarmsApi, DevicesApi
 from .ev import EvApi
 from .forecast import ForecastApi
 from .grid import GridApi
@@ -21,9 +22,11 @@ from .stations import StationsApi
 from .tariff import TariffApi
 
 __all__ = [
+    "AlarmsApi",
     "AppTransport",
     "BatteryApi",
     "ControlApi",
+    "DevicesApi",
     "EvApi",
     "ForecastApi",
     "GridApi",

@@ -31,6 +31,7 @@ from ..regions import get_region
 from ._transport import AppTransport
 from .battery import BatteryApi
 from .control import ControlApi
+from .devices import AlarmsApi, DevicesApi
 from .ev import EvApi
 from .forecast import ForecastApi
 from .grid import GridApi
@@ -104,6 +105,8 @@ class SigenAppClient(SessionOwner, TokenStateOwner):
         self.ev = EvApi(self._transport, self)
         self.forecast = ForecastApi(self._transport, self)
         self.tariff = TariffApi(self._transport, self)
+        self.alarms = AlarmsApi(self._transport, self)
+        self.devices = DevicesApi(self._transport, self)
 
         self.station: StationInfo | None = None
         self.station_id: str | None = None

@@ -26,6 +26,7 @@ from .commands import (
     validate_commands,
 )
 from .control import ManualControl
+from .devices import DEVICE_KINDS, AlarmRecord, DeviceNode, devices_in_tree
 from .energy import STATION_STATUS_OFFLINE, EnergyFlow, NBEnergyFlow
 from .ev import (
     DC_CHARGE_MODES,
@@ -72,6 +73,7 @@ from .tariff import LOAD_TYPES, PriceCost, PriceFee, SpikeLoad, TariffPlan, Tari
 __all__ = [
     "BATTERY_MODES",
     "DC_CHARGE_MODES",
+    "DEVICE_KINDS",
     "DISABLE_LOAD_PREFIX",
     "ENABLE_LOAD_PREFIX",
     "LOAD_TYPES",
@@ -84,6 +86,7 @@ __all__ = [
     "AcChargeMode",
     "AcChargerCurrent",
     "AcChargerState",
+    "AlarmRecord",
     "BatteryCommand",
     "BatteryPowerLimits",
     "Charger",
@@ -93,6 +96,7 @@ __all__ = [
     "DcChargeSettings",
     "DcChargerState",
     "DcEnergyTotals",
+    "DeviceNode",
     "EnergyAmounts",
     "EnergyDelta",
     "EnergyFlow",
@@ -128,6 +132,7 @@ __all__ = [
     "V2xSession",
     "V2xSettings",
     "chargers_in_topology",
+    "devices_in_tree",
     "hourly_sums",
     "interval_deltas",
     "match_system",
