@@ -28,7 +28,7 @@ def schedule_state(station: SimStation) -> dict[str, Any]:
     now = active_period(station, station.clock.now())
     return {
         "saved": schedule.saved,
-        "periods": [dict(item) for item in schedule.items],
+        "periods": [dict(item) if isinstance(item, dict) else item for item in schedule.items],
         "active": None if now is None else schedule.periods.index(now),
         "touMode": station.mode == MODE_TOU,
     }

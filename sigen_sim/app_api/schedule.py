@@ -41,10 +41,13 @@ if TYPE_CHECKING:
     from . import AppApi
 
 
-def read_back(items: list[dict[str, Any]], config: SimConfig) -> list[dict[str, Any]]:
+def read_back(items: list[Any], config: SimConfig) -> list[Any]:
     """The stored periods as the cloud lists them, in the configuration's variant."""
-    answer = []
+    answer: list[Any] = []
     for item in items:
+        if not isinstance(item, dict):
+            answer.append(item)  # stored as sent through the control API
+            continue
         out = dict(item)
         try:
             days = sorted(days_of(item.get("whichDay")))

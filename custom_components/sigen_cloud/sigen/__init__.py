@@ -3,7 +3,7 @@
 * :class:`Sigen` — the end-user ("app") API: station, energy flow, modes, smart loads; the
   original library's surface over :class:`SigenAppClient`, whose areas (``.stations``,
   ``.modes``, ``.smart_loads``, ``.battery``, ``.grid``, ``.control``, ``.ev``, ``.forecast``,
-  ``.tariff``) hold the endpoints.
+  ``.tariff``, ``.schedule``) hold the endpoints.
 * :class:`NorthboundClient` — the developer API: onboarding, northbound modes.
 * :class:`SigenMQTT` — telemetry push and battery commands over MQTT with TLS, configured
   by one :class:`MQTTConfig`.
@@ -12,6 +12,7 @@
 
 from ._auth import TokenState
 from .app import SigenAppClient
+from .app.schedule import ScheduleValidationError
 from .client import Sigen
 from .const import (
     MANUAL_CONTROL_DURATION_RANGE,
@@ -38,7 +39,9 @@ from .models import (
     BATTERY_MODES,
     MAX_COMMAND_POWER_KW,
     MAX_DURATION_MIN,
+    MAX_SCHEDULE_PERIODS,
     PAST_TOLERANCE_S,
+    SCHEDULE_ACTIONS,
     AcChargeMode,
     AcChargerCurrent,
     AcChargerState,
@@ -67,6 +70,7 @@ from .models import (
     PeakShavingPeriod,
     PriceCost,
     PvLimit,
+    SchedulePeriod,
     SmartLoad,
     SmartLoadConsumption,
     SocLevels,
@@ -94,9 +98,11 @@ __all__ = [
     "MAX_COMMAND_POWER_KW",
     "MAX_DURATION_MIN",
     "MAX_MANUAL_CONTROL_POWER_KW",
+    "MAX_SCHEDULE_PERIODS",
     "MQTT_PORT",
     "PAST_TOLERANCE_S",
     "REGIONS",
+    "SCHEDULE_ACTIONS",
     "AcChargeMode",
     "AcChargerCurrent",
     "AcChargerState",
@@ -132,6 +138,8 @@ __all__ = [
     "Region",
     "RegionAttempt",
     "RegionSearch",
+    "SchedulePeriod",
+    "ScheduleValidationError",
     "Sigen",
     "SigenAPIError",
     "SigenAccountLockedError",

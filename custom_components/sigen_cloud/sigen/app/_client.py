@@ -2,7 +2,7 @@
 
 The client owns the HTTP session and the transport, and exposes one object per area of
 the API (``stations``, ``modes``, ``smart_loads``, ``battery``, ``grid``, ``control``, ``ev``,
-``forecast``, ``tariff``);
+``forecast``, ``tariff``, ``schedule``);
 a new area is one attribute here.
 It also remembers the home station and the modes and smart loads it last read, so that
 a station id may be left out and a mode or load be found by name.
@@ -37,6 +37,7 @@ from .forecast import ForecastApi
 from .grid import GridApi
 from .history import HistoryApi
 from .modes import ModesApi, check_mode, find_by_name, label_of
+from .schedule import ScheduleApi
 from .smart_loads import SmartLoadsApi, path_of
 from .stations import StationsApi
 from .tariff import TariffApi
@@ -105,6 +106,7 @@ class SigenAppClient(SessionOwner, TokenStateOwner):
         self.ev = EvApi(self._transport, self)
         self.forecast = ForecastApi(self._transport, self)
         self.tariff = TariffApi(self._transport, self)
+        self.schedule = ScheduleApi(self._transport, self)
         self.alarms = AlarmsApi(self._transport, self)
         self.devices = DevicesApi(self._transport, self)
 

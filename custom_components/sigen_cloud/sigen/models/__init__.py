@@ -61,6 +61,7 @@ from .modes import MODE_METHOD_PREFIX, CurrentMode, OperationalMode
 from .northbound import NBSummary, NBSystem, OnboardResult
 from .pairing import match_system, pair_stations
 from .peak_shaving import PeakShaving, PeakShavingPeriod
+from .schedule import MAX_SCHEDULE_PERIODS, SCHEDULE_ACTIONS, SchedulePeriod
 from .smart_loads import (
     DISABLE_LOAD_PREFIX,
     ENABLE_LOAD_PREFIX,
@@ -80,8 +81,10 @@ __all__ = [
     "MAX_COMMANDS_PER_BATCH",
     "MAX_COMMAND_POWER_KW",
     "MAX_DURATION_MIN",
+    "MAX_SCHEDULE_PERIODS",
     "MODE_METHOD_PREFIX",
     "PAST_TOLERANCE_S",
+    "SCHEDULE_ACTIONS",
     "STATION_STATUS_OFFLINE",
     "AcChargeMode",
     "AcChargerCurrent",
@@ -121,6 +124,7 @@ __all__ = [
     "PriceCost",
     "PriceFee",
     "PvLimit",
+    "SchedulePeriod",
     "SigenModel",
     "SmartLoad",
     "SmartLoadConsumption",
