@@ -83,6 +83,21 @@ class PeakShavingState:
         return None
 
 
+class PeakShavingStatus:
+    """``SimStation.peak_shaving_status`` (MQTT ``peakShavingStatus``): its peak shaving's on/off.
+
+    One value for the app's ``controlMode`` and the push, so writing either changes both.
+    """
+
+    def __get__(self, station: SimStation, owner: type | None = None) -> bool:
+        """Whether the station's peak shaving is on."""
+        return station.peak_shaving.enabled
+
+    def __set__(self, station: SimStation, on: bool) -> None:
+        """Switch the station's peak shaving (the control API's ``change`` fields)."""
+        station.peak_shaving.enabled = on
+
+
 def shaving_soc(station: SimStation) -> float:
     """The SOC peak shaving keeps (the SOC levels' one when linked)."""
     state = station.peak_shaving

@@ -21,7 +21,7 @@ from .ev import Chargers
 from .manual_control import ManualControl, start_control
 from .modes import ALL_MODES, MODE_CUSTOM, MODE_MSC, REMOTE_MODES, mode_label
 from .owner_settings import OwnerSettings, check_settings
-from .peak_shaving import PeakShavingState
+from .peak_shaving import PeakShavingState, PeakShavingStatus
 from .pricing import Pricing
 from .settings import parse_system_values
 from .smart_loads import SmartLoad, build_smart_loads, default_smart_loads, smart_load_id
@@ -87,9 +87,8 @@ class SimStation:
         self.settings, self.manual, self.backup_reserve = OwnerSettings(), ManualControl(), True
         # The rest of the MQTT ``change`` fields (see set_system_values).
         self.system_status = "running"
-        self.on_off_grid_status = 0
-        # peak shaving (§7.7); peak_shaving_status (MQTT) is its on/off
-        self.peak_shaving = PeakShavingState()
+        # peak shaving (§7.7) holds peak_shaving_status, its on/off
+        self.on_off_grid_status, self.peak_shaving = 0, PeakShavingState()
         self.storm_watch_status = False
         self.soc = float(initial_soc)
         self.mode: int = MODE_MSC
@@ -127,14 +126,7 @@ class SimStation:
             self._local_cache = cache
         return cache[1]
 
-    @property
-    def peak_shaving_status(self) -> bool:
-        """Whether peak shaving is on: MQTT ``peakShavingStatus``, the app's ``controlMode``."""
-        return self.peak_shaving.enabled
-
-    @peak_shaving_status.setter
-    def peak_shaving_status(self, on: bool) -> None:
-        self.peak_shaving.enabled = on
+    peak_shaving_status = PeakShavingStatus()  # MQTT peakShavingStatus: the app's controlMode
 
     # ---------------------------------------------------------------- physics inputs
     def pv_kw(self, t: float) -> float:
