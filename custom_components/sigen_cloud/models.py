@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         NBMode,
         NBSystem,
         OperationalMode,
+        PeakShaving,
         PriceCost,
         PvLimit,
         SmartLoad,
@@ -102,6 +103,7 @@ class ControlsData:
 
     A part is ``None`` when the station does not report it (the cloud refused to read
     it): its entities are not created (first read) or unavailable (later reads).
+    ``peak_shaving`` is the app's peak-shaving setting (§7.7), whole.
     """
 
     soc_levels: SocLevels | None = None
@@ -112,6 +114,7 @@ class ControlsData:
     current_limit: GridCurrentLimit | None = None
     pv_limit: PvLimit | None = None
     manual: ManualControl | None = None
+    peak_shaving: PeakShaving | None = None
 
 
 @dataclass(frozen=True, slots=True)

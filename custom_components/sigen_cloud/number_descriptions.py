@@ -10,7 +10,7 @@ the PV limit is the maximum (``no_limit_is_max``, see number.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from homeassistant.components.number import (
@@ -38,6 +38,7 @@ from .coordinator.control_writes import (
     SocLevel,
     current_limit,
     grid_limit,
+    peak_shaving_soc,
     power_limit,
     pv_limit,
     soc_level,
@@ -94,6 +95,17 @@ def _discharge_range(view: StationView) -> Range:
     low, high = DISCHARGE_CUT_OFF_RANGE
     charge = _soc(view, "charge_cut_off")
     return low, high if charge is None else min(high, charge)
+
+
+def _peak_shaving_soc(data: ControlsData) -> int | None:
+    """The peak-shaving setting's SOC where the station has it, else the SOC levels' one.
+
+    One number for both: whether the cloud's two values are one is unknown, so writing
+    it sets both (``peak_shaving_soc`` in control_writes.py).
+    """
+    if data.peak_shaving is not None and data.peak_shaving.soc is not None:
+        return data.peak_shaving.soc
+    return None if data.soc_levels is None else data.soc_levels.peak_shaving
 
 
 def _ceiling(ceiling: float | None, current: float | None, default: float) -> float:
@@ -192,7 +204,11 @@ SETTING_NUMBERS: tuple[SigenNumberEntityDescription, ...] = (
     _soc_number("charge_cut_off_soc", "charge_cut_off", _charge_range),
     _soc_number("discharge_cut_off_soc", "discharge_cut_off", _discharge_range),
     _soc_number("backup_soc", "backup", _fixed(*BACKUP_SOC_RANGE)),
-    _soc_number("peak_shaving_soc", "peak_shaving", _fixed(*PEAK_SHAVING_SOC_RANGE)),
+    replace(
+        _soc_number("peak_shaving_soc", "peak_shaving", _fixed(*PEAK_SHAVING_SOC_RANGE)),
+        value_fn=_peak_shaving_soc,
+        write_fn=lambda value: peak_shaving_soc(round(value or 0)),
+    ),
     _kw_number(
         "grid_export_limit",
         "export_limit",

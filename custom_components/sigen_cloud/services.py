@@ -8,7 +8,7 @@ acknowledge comes back as a translated ``HomeAssistantError``. Never a silent su
 This module registers the actions; their fields and targets are in
 :mod:`.services_fields`, the MQTT battery commands in :mod:`.services_commands` and
 manual control (also a battery command for now without developer credentials) in
-:mod:`.services_manual`.
+:mod:`.services_manual`, peak shaving in :mod:`.services_peak_shaving`.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from .services_manual import (
     async_start_manual_control,
     async_stop_manual_control,
 )
+from .services_peak_shaving import async_setup_peak_shaving_services
 from .services_tariff import async_setup_tariff_services
 from .sigen import NBMode
 
@@ -94,3 +95,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
     async_setup_ev_services(hass)
     async_setup_tariff_services(hass)
     async_setup_history_services(hass)
+    async_setup_peak_shaving_services(hass)

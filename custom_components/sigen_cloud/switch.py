@@ -1,8 +1,10 @@
 """Switches of the Sigen Cloud integration: smart loads and a station's grid settings.
 
 One switch per smart load, added as loads appear; per station the grid export and
-import limitation and the battery's export to the grid, where the station reports them
-(written through the controls coordinator, see control_entity.py).
+import limitation, the battery's export to the grid and peak shaving (the app's
+setting; the binary sensor of the same name is what the station pushes over MQTT),
+where the station reports them (written through the controls coordinator, see
+control_entity.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .control_entity import SigenControlEntity, has
 from .coordinator import SigenSmartLoadCoordinator
-from .coordinator.control_writes import ControlWrite, export_allowed, grid_limit
+from .coordinator.control_writes import ControlWrite, export_allowed, grid_limit, peak_shaving
 from .entity import (
     SigenEntityDescription,
     SigenSmartLoadEntity,
@@ -87,6 +89,12 @@ SETTING_SWITCHES: tuple[SigenSettingSwitchEntityDescription, ...] = (
         "export_allowed",
         lambda d: d.export_allowed,
         export_allowed,
+    ),
+    _setting_switch(
+        "peak_shaving",
+        "peak_shaving",
+        lambda d: None if d.peak_shaving is None else d.peak_shaving.enabled,
+        lambda on: peak_shaving(enabled=on),
     ),
 )
 

@@ -533,6 +533,8 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
         "remove_spike_load",
         "import_history",
         "cancel_history_import",
+        "get_peak_shaving",
+        "set_peak_shaving",
     }
     assert descriptions[DOMAIN]["battery_command"]["fields"]["mode"]["required"] is True
 
@@ -555,6 +557,7 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
             "services_tariff",
             "tariff_prices",
             "services_history",
+            "services_peak_shaving",
         )
     )
     raised = set(re.findall(r'translation_key="([a-z_]+)"', source))

@@ -15,7 +15,7 @@ from ..sigen._parse import manual_mode_name
 
 if TYPE_CHECKING:
     from ..models import ControlsData
-    from ..sigen import GridLimit, Sigen
+    from ..sigen import GridLimit, PeakShavingPeriod, Sigen
 
 # Two values closer than this (kW, A) are the same: the cloud keeps three decimals.
 _SAME: Final = 0.0005
@@ -47,13 +47,15 @@ class ControlWrite:
     ``send`` writes it through the library, given the station's data as the previous
     write left it, and returns the part as written (``None``: unknown). ``part`` is the
     part of :class:`~..models.ControlsData` read back after it; ``applied`` tells from
-    the read-back whether the cloud applied it; ``what`` names it in the log.
+    the read-back whether the cloud applied it; ``what`` names it in the log. ``also``
+    names other parts the write may change, read back too where the station has them.
     """
 
     part: str
     what: str
     send: Send
     applied: Callable[[ControlsData], bool]
+    also: tuple[str, ...] = ()
 
 
 def _kw(value: float | None) -> str:
@@ -206,4 +208,85 @@ def manual_stop() -> ControlWrite:
         what="stopping manual control",
         send=send,
         applied=lambda d: d.manual is not None and not d.manual.active,
+    )
+
+
+def peak_shaving(
+    *,
+    enabled: bool | None = None,
+    soc: int | None = None,
+    periods: tuple[PeakShavingPeriod, ...] | None = None,
+) -> ControlWrite:
+    """Switch peak shaving, set its SOC (%) and/or replace its periods (checked before).
+
+    The library writes the whole setting, reading first what is not given. A SOC is
+    also kept in step with the SOC levels' peak-shaving SOC (see :func:`_keep_levels`).
+    """
+
+    async def send(client: Sigen, sid: str, _data: ControlsData) -> object:
+        written = await client.grid.set_peak_shaving(
+            enabled=enabled, soc=soc, periods=periods, station_id=sid
+        )
+        if soc is not None:
+            await _keep_levels(client, sid, soc)
+        return written
+
+    def applied(data: ControlsData) -> bool:
+        part = data.peak_shaving
+        return (
+            part is not None
+            and (enabled is None or part.enabled == enabled)
+            and (soc is None or part.soc == soc)
+            and (periods is None or part.periods == periods)
+        )
+
+    shown = [] if enabled is None else ["on" if enabled else "off"]
+    shown += [] if soc is None else [f"{soc} %"]
+    shown += [] if periods is None else [f"{len(periods)} periods"]
+    return ControlWrite(
+        part="peak_shaving",
+        what=f"peak shaving ({', '.join(shown) or 'unchanged'})",
+        send=send,
+        applied=applied,
+        also=("soc_levels",) if soc is not None else (),
+    )
+
+
+async def _keep_levels(client: Sigen, sid: str, soc: int) -> None:
+    """Give the SOC levels' ``peakShavingSOC`` the peak-shaving SOC too, unless it has it.
+
+    Whether the cloud's two values are one is unknown (§7.7 of the API notes): when
+    they are, the levels already read ``soc`` and nothing more is written.
+    """
+    levels = await client.battery.get_soc_levels(station_id=sid)
+    if levels.peak_shaving is not None and levels.peak_shaving != soc:
+        await client.battery.set_soc_levels(peak_shaving=soc, station_id=sid)
+
+
+def peak_shaving_soc(value: int) -> ControlWrite:
+    """The one peak-shaving SOC number: the peak-shaving setting's SOC and the levels' one.
+
+    A station with the peak-shaving setting gets it there and in the SOC levels (kept
+    in step); one without it only in the SOC levels (§7.1's ``peakShavingSOC``).
+    """
+
+    async def send(client: Sigen, sid: str, data: ControlsData) -> object:
+        if data.peak_shaving is None:
+            return await client.battery.set_soc_levels(peak_shaving=value, station_id=sid)
+        await client.grid.set_peak_shaving(soc=value, station_id=sid)
+        await _keep_levels(client, sid, value)
+        return None
+
+    def applied(data: ControlsData) -> bool:
+        levels, shaving = data.soc_levels, data.peak_shaving
+        return (levels is None or levels.peak_shaving == value) and (
+            shaving is None or shaving.soc == value
+        )
+
+    return ControlWrite(
+        part="soc_levels",
+        what=f"{SOC_LABELS['peak_shaving']} of {value} %",
+        send=send,
+        applied=applied,
+        also=("peak_shaving",),
     )

@@ -2,7 +2,8 @@
 
 The controls coordinator reads every setting an owner may change in the app (SOC
 levels, battery power limits, battery export, grid export/import limitation, grid
-connection current, PV limit) and the manual control together, every 10 minutes.
+connection current, PV limit, peak shaving) and the manual control together, every
+10 minutes.
 
 Writes go through :meth:`SigenControlsCoordinator.async_write`, one at a time per
 station: the library writes the SOC levels and the power limits whole (read, change,
@@ -57,6 +58,7 @@ _READERS: Final[Mapping[str, Reader]] = MappingProxyType(
         "current_limit": lambda c, sid: c.grid.get_current_limit(station_id=sid),
         "pv_limit": lambda c, sid: c.grid.get_pv_limit(station_id=sid),
         "manual": lambda c, sid: c.control.get_manual_control(station_id=sid),
+        "peak_shaving": lambda c, sid: c.grid.get_peak_shaving(station_id=sid),
     }
 )
 PARTS: Final = tuple(field.name for field in fields(ControlsData))
@@ -153,13 +155,15 @@ class SigenControlsCoordinator(SigenCoordinator[ControlsData]):
             written = await write.send(self.client, self.station_id, known)
             try:
                 value = await _READERS[write.part](self.client, self.station_id)
+                also = await self._read_also(write, known)
             except SigenError as err:
                 LOGGER.debug(
                     "Reading back %s of station %s failed: %s", write.what, self.station_id, err
                 )
                 read_back_failed = True
                 value = written if written is not None else getattr(known, write.part)
-            data = replace(self.data or ControlsData(), **{write.part: value})
+                also = {}
+            data = replace(self.data or ControlsData(), **also, **{write.part: value})
             self._schedule_end_refresh(data.manual)
             self.async_set_updated_data(data)
             if not read_back_failed and not write.applied(data):
@@ -172,6 +176,14 @@ class SigenControlsCoordinator(SigenCoordinator[ControlsData]):
                 )
         if read_back_failed:
             await self.async_request_refresh()
+
+    async def _read_also(self, write: ControlWrite, known: ControlsData) -> dict[str, Any]:
+        """The other parts ``write`` may have changed, read back (those the station reports)."""
+        return {
+            name: await _READERS[name](self.client, self.station_id)
+            for name in write.also
+            if getattr(known, name) is not None
+        }
 
     async def async_start_manual_control(
         self, mode: str, duration: int, power: float | None = None

@@ -1,0 +1,200 @@
+"""Peak shaving through Home Assistant against the simulator (issue 18).
+
+The switch and the one peak-shaving SOC number read, write, read back and go back on a
+failure; ``sigen_cloud.set_peak_shaving`` changes what the simulated station imports at
+peak times; ``get_peak_shaving`` returns what was set; bad input fails translated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from homeassistant.const import STATE_OFF, STATE_ON, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sigen_cloud.const import DOMAIN
+from sigen_sim.model.modes import MODE_FFG
+
+from .controls_helpers import (
+    BATTERY_DISCHARGE,
+    GRID_IMPORT,
+    PEAK_SHAVING_SOC,
+    controls_of,
+    let_time_pass,
+    refresh_controls,
+    set_number,
+    state,
+    switch,
+    value,
+)
+from .platform_helpers import FROZEN_SIM, PREFIX, STATION_ID, setup_entry, unload
+from .test_controls import record_states
+
+pytestmark = pytest.mark.sim_config(**FROZEN_SIM)  # Monday 2026-06-01, 12:00 in Dublin
+
+PEAK_SHAVING = f"switch.{PREFIX}_peak_shaving"
+EVENING = {"days": [1, 2, 3, 4, 5], "start": "17:00", "end": "21:00", "peak_power": 3.5}
+
+
+@pytest.fixture
+async def entry(hass: HomeAssistant, sim: Any) -> Any:
+    entry = await setup_entry(hass, sim, Platform.NUMBER, Platform.SWITCH, Platform.SENSOR)
+    yield entry
+    await unload(hass, entry)
+
+
+def device(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    found = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, STATION_ID), entry.entry_id)
+    assert found is not None
+    return found.id
+
+
+async def call(hass: HomeAssistant, entry: MockConfigEntry, name: str, **data: Any) -> Any:
+    return await hass.services.async_call(
+        DOMAIN,
+        name,
+        {"device_id": device(hass, entry), **data},
+        blocking=True,
+        return_response=True,
+    )
+
+
+async def test_switch_reads_writes_and_reads_back(
+    hass: HomeAssistant, sim: Any, entry: MockConfigEntry
+) -> None:
+    station = sim.stations[0]
+    assert state(hass, PEAK_SHAVING) == STATE_OFF
+    await switch(hass, PEAK_SHAVING, on=True)
+    assert station.peak_shaving.enabled is True
+    assert state(hass, PEAK_SHAVING) == STATE_ON
+    reads = sim.count("peak/shaving", "GET")
+    await switch(hass, PEAK_SHAVING, on=False)
+    assert sim.count("peak/shaving", "GET") == reads + 2  # read-modify-write, then read back
+    assert station.peak_shaving.enabled is False
+    # changed in the app: the next poll shows it
+    station.peak_shaving.enabled = True
+    await refresh_controls(hass, entry)
+    assert state(hass, PEAK_SHAVING) == STATE_ON
+
+
+async def test_switch_goes_back_on_failure(
+    hass: HomeAssistant, sim: Any, entry: MockConfigEntry
+) -> None:
+    sim.faults.http_error("peak/shaving", 500, method="POST")
+    seen = record_states(hass, PEAK_SHAVING)
+    with pytest.raises(HomeAssistantError) as err:
+        await switch(hass, PEAK_SHAVING, on=True)
+    assert err.value.translation_key == "cloud_refused"
+    assert seen == [STATE_ON, STATE_OFF]
+    assert sim.stations[0].peak_shaving.enabled is False
+
+
+async def test_one_soc_number_for_both_values(
+    hass: HomeAssistant, sim: Any, entry: MockConfigEntry
+) -> None:
+    """The number shows the peak-shaving SOC and writes it (linked: one write)."""
+    station = sim.stations[0]
+    assert value(hass, PEAK_SHAVING_SOC) == 20
+    levels = sim.count("battery/level", "PUT")
+    await set_number(hass, PEAK_SHAVING_SOC, 35)
+    assert station.peak_shaving_cutoff_soc == 35
+    assert sim.count("battery/level", "PUT") == levels  # the levels already read 35
+    assert value(hass, PEAK_SHAVING_SOC) == 35
+    data = controls_of(entry).data
+    assert data is not None
+    assert data.peak_shaving is not None
+    assert data.soc_levels is not None
+    assert data.peak_shaving.soc == data.soc_levels.peak_shaving == 35
+    only_one = [s for s in hass.states.async_all("number") if "peak" in s.entity_id]
+    assert [s.entity_id for s in only_one] == [PEAK_SHAVING_SOC]
+
+
+@pytest.mark.sim_config(**FROZEN_SIM, peak_shaving_soc="separate")
+async def test_soc_number_keeps_the_levels_in_step(
+    hass: HomeAssistant, sim: Any, entry: MockConfigEntry
+) -> None:
+    station = sim.stations[0]
+    assert value(hass, PEAK_SHAVING_SOC) == 10  # the peak-shaving setting's own
+    await set_number(hass, PEAK_SHAVING_SOC, 30)
+    assert (station.peak_shaving.soc, station.peak_shaving_cutoff_soc) == (30, 30)
+    assert value(hass, PEAK_SHAVING_SOC) == 30
+
+
+async def test_soc_number_goes_back_on_failure(
+    hass: HomeAssistant, sim: Any, entry: MockConfigEntry
+) -> None:
+    sim.faults.http_error("peak/shaving", 500, method="POST")
+    seen = record_states(hass, PEAK_SHAVING_SOC)
+    with pytest.raises(HomeAssistantError):
+        await set_number(hass, PEAK_SHAVING_SOC, 40)
+    assert seen == ["40", "20"]
+    assert sim.stations[0].peak_shaving_cutoff_soc == 20
+
+
+async def test_set_caps_the_import_at_peak_times(
+    hass: HomeAssistant, sim: Any, entry: MockConfigEntry
+) -> None:
+    station = sim.stations[0]
+    station.set_mode(MODE_FFG)  # the battery idles: the whole load is imported
+    station.add_smart_load("Heater", 7.0, on=True)
+    answer = await call(hass, entry, "set_peak_shaving", enabled=True, soc=10, periods=[EVENING])
+    assert answer == {"enabled": True, "soc": 10, "periods": [EVENING]}
+    assert state(hass, PEAK_SHAVING) == STATE_ON
+    await let_time_pass(hass, sim, entry, 4 * 3600)  # 16:00: not yet
+    assert value(hass, BATTERY_DISCHARGE) == 0.0
+    await let_time_pass(hass, sim, entry, 2 * 3600)  # 18:00: in the period
+    assert value(hass, GRID_IMPORT) == pytest.approx(3.5, abs=0.02)
+    assert value(hass, BATTERY_DISCHARGE) > 0.5
+    await let_time_pass(hass, sim, entry, 4 * 3600)  # 22:00: after it
+    assert value(hass, BATTERY_DISCHARGE) == 0.0
+    assert value(hass, GRID_IMPORT) > 5.0
+
+
+async def test_get_returns_what_was_set(
+    hass: HomeAssistant, sim: Any, entry: MockConfigEntry
+) -> None:
+    assert await call(hass, entry, "get_peak_shaving") == {
+        "enabled": False,
+        "soc": 20,
+        "periods": [],
+    }
+    weekend = {"days": "6-7", "start": "00:00", "end": "24:00", "peak_power": "2.5"}
+    await call(hass, entry, "set_peak_shaving", periods=[EVENING, weekend])
+    assert await call(hass, entry, "get_peak_shaving") == {
+        "enabled": False,
+        "soc": 20,
+        "periods": [EVENING, {"days": [6, 7], "start": "00:00", "end": "24:00", "peak_power": 2.5}],
+    }
+    # only the switch given: the periods stay
+    await call(hass, entry, "set_peak_shaving", enabled=True)
+    assert len((await call(hass, entry, "get_peak_shaving"))["periods"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "key", "text"),
+    [
+        ({"soc": 101}, "invalid_peak_shaving_soc", "101"),
+        ({"soc": 10.5}, "invalid_peak_shaving_soc", "10.5"),
+        ({"periods": [{**EVENING, "peak_power": 120}]}, "invalid_peak_shaving_periods", "0 to 100"),
+        ({"periods": [{**EVENING, "start": "25:00"}]}, "invalid_peak_shaving_periods", "HH:MM"),
+        ({"periods": [{**EVENING, "days": [8]}]}, "invalid_peak_shaving_periods", "Monday"),
+        ({"periods": [EVENING, {**EVENING, "start": "20:00", "end": "22:00"}]},
+         "invalid_peak_shaving_periods", "overlaps"),
+        ({"periods": "17:00-21:00"}, "invalid_peak_shaving_periods", "list"),
+        ({"periods": [3]}, "invalid_peak_shaving_periods", "mapping"),
+        ({}, "peak_shaving_nothing_to_set", ""),
+    ],
+)  # fmt: skip
+async def test_bad_input_is_refused(
+    hass: HomeAssistant, sim: Any, entry: MockConfigEntry, data: Any, *, key: str, text: str
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, entry, "set_peak_shaving", **data)
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == key
+    assert text in str(err.value.translation_placeholders)
+    assert sim.count("peak/shaving", "POST") == 0
