@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         SigenSettingsCoordinator,
         SigenSmartLoadCoordinator,
     )
+    from .coordinator.devices import SigenDevicesCoordinator
     from .coordinator.history import SigenHistoryCoordinator
     from .history_import import HistoryImports
     from .models import AccountStation
@@ -43,6 +44,8 @@ class StationRuntime:
     coordinator (the AI forecast and the prices), and an EV coordinator once it lists
     EV chargers. An app API station has a history coordinator too (the cloud's day
     counters, issue 19).
+    An app API station also has a devices coordinator (its alarm list and device tree,
+    issue 18).
     ``removed`` turns true when the station leaves the account (its entities go with
     its device right after).
     """
@@ -56,6 +59,7 @@ class StationRuntime:
     forecast: SigenForecastCoordinator | None = None
     ev: SigenEvCoordinator | None = None
     history: SigenHistoryCoordinator | None = None
+    devices: SigenDevicesCoordinator | None = None
     removed: bool = False
     _view: StationView | None = field(default=None, init=False, repr=False)
 
@@ -86,6 +90,7 @@ class StationRuntime:
                 self.forecast,
                 self.ev,
                 self.history,
+                self.devices,
             )
             if coordinator is not None
         ]
@@ -100,6 +105,7 @@ class StationRuntime:
         live = None if self.live is None else self.live.data
         settings: StationSettings | None = self.settings.data
         controls = None if self.controls is None else self.controls.data
+        devices = None if self.devices is None else self.devices.data
         view = self._view
         if (
             view is None
@@ -108,6 +114,7 @@ class StationRuntime:
             or view.push is not self.push.data
             or view.settings is not (settings or NO_SETTINGS)
             or view.controls is not controls
+            or view.devices is not devices
         ):
             view = self._view = StationView(
                 self.station,
@@ -115,6 +122,7 @@ class StationRuntime:
                 push=self.push.data,
                 settings=settings or NO_SETTINGS,
                 controls=controls,
+                devices=devices,
             )
         return view
 

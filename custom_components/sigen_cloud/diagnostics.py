@@ -55,6 +55,11 @@ TO_REDACT = {
     "serial_number",
     "dcSnCode",
     "showSnCode",
+    "shown_serial",
+    "parent_serial",
+    "device_serial",
+    "deviceSnCode",
+    "rawDeviceSnCode",
     "systemName",
     "name",
     "addr",
@@ -111,6 +116,8 @@ def _station(station: StationRuntime) -> dict[str, Any]:
         # The EV chargers as a list (their serials are redacted wherever they appear).
         "ev_chargers": _plain(list(ev_data.chargers.values()) if ev_data else []),
         "forecast": _forecast(station),
+        # The alarm list and the device tree (issue 18; serials redacted like the chargers').
+        "devices": _plain(station.devices.data if station.devices else None),
         "last_update_success": {
             kind: coordinator.last_update_success
             for kind, coordinator in (
@@ -120,6 +127,7 @@ def _station(station: StationRuntime) -> dict[str, Any]:
                 ("controls", station.controls),
                 ("ev", station.ev),
                 ("forecast", station.forecast),
+                ("devices", station.devices),
             )
             if coordinator is not None
         },
@@ -174,6 +182,8 @@ def _secrets(entry: SigenConfigEntry) -> list[str]:
             secrets.append(station.info.sn_code)
         if station.ev is not None:
             secrets.extend(charger.serial for charger in station.ev.listed)
+        if station.devices is not None and station.devices.data is not None:
+            secrets.extend(node.serial for node in station.devices.data.tree or ())
     if runtime.northbound is not None and runtime.northbound.access_token:
         secrets.append(runtime.northbound.access_token)
     if entry.unique_id:

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
+from .child_devices import ChildDevices, async_track_child_devices
 from .client import has_developer_credentials
 from .const import DEVICE_MODEL_SMART_LOAD, DEVICE_MODEL_STATION, DOMAIN, LOGGER
 from .coordinator import NB_REST_MODES, SigenPushCoordinator, SigenSmartLoadCoordinator
@@ -288,52 +288,27 @@ def async_track_smart_loads(
     with it every entity of theirs on every platform. Devices of loads that vanished
     while Home Assistant was not running are removed at start-up.
     """
-    runtime = entry.runtime_data
-    device_registry = dr.async_get(hass)
-    known: set[tuple[str, int]] = set()
-    followed: set[str] = set()
-
-    def remove(station_id: str, path: int) -> None:
-        device = device_registry.async_get_device_by_identifier(
-            smart_load_identifier(station_id, path), entry.entry_id
-        )
-        if device is not None:
-            LOGGER.info("Smart load %s of station %s is gone; removing it", path, station_id)
-            device_registry.async_remove_device(device.id)
-
-    @callback
-    def update() -> None:
-        stations = runtime.stations
-        for station_id, station in stations.items():
-            if station.smart_loads is not None and station_id not in followed:
-                followed.add(station_id)
-                entry.async_on_unload(station.smart_loads.async_add_listener(update))
-        current = _current_loads(entry)
-        for station_id, path in sorted(current - known):
-            station_device = device_registry.async_get_or_create(
-                config_entry_id=entry.entry_id,
-                **station_device_info(stations[station_id].station, runtime.client.web_app_url),
-            )
-            add_load(stations[station_id], path, station_device.id)
-        for station_id, path in known - current:
-            remove(station_id, path)
-        known.clear()
-        known.update(current)
-
-    # Devices left over from loads that vanished while we were not running.
-    current = _current_loads(entry)
-    for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
-        for domain, identifier in device.identifiers:
-            if domain != DOMAIN or "_smart_load_" not in identifier:
-                continue
-            station_id, _, path = identifier.rpartition("_smart_load_")
-            if path.isdigit() and (station_id, int(path)) not in current:
-                remove(station_id, int(path))
-
-    update()
-    entry.async_on_unload(runtime.account.async_add_listener(update))
+    async_track_child_devices(
+        hass,
+        entry,
+        ChildDevices[int](
+            source=lambda station: station.smart_loads,
+            current=_current_loads,
+            add=add_load,
+            identifier=smart_load_identifier,
+            parse=_parse_load,
+            label="Smart load",
+        ),
+    )
 
 
+def _parse_load(identifier: str) -> tuple[str, int] | None:
+    """The station and path of a smart load's device identifier."""
+    station_id, mark, path = identifier.rpartition("_smart_load_")
+    return (station_id, int(path)) if mark and path.isdigit() else None
+
+
+@callback
 async def async_switch_northbound_mode(
     hass: HomeAssistant, entry: SigenConfigEntry, station: StationRuntime, mode: NBMode
 ) -> None:

@@ -20,6 +20,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 
+from .child_devices import ChildDevices, async_track_child_devices
 from .const import DEVICE_MODEL_AC_CHARGER, DEVICE_MODEL_DC_CHARGER, DOMAIN, LOGGER
 from .coordinator import SigenEvCoordinator
 from .entity import SigenEntity, SigenEntityDescription, station_device_info
@@ -143,49 +144,28 @@ def async_track_chargers(hass: HomeAssistant, entry: SigenConfigEntry, add: AddC
     of theirs on every platform; devices of chargers gone while Home Assistant was not
     running are removed at start-up.
     """
-    runtime = entry.runtime_data
-    registry = dr.async_get(hass)
-    known: set[tuple[str, str]] = set()
-    followed: set[int] = set()
 
-    def remove(station_id: str, serial: str) -> None:
-        device = registry.async_get_device_by_identifier(
-            charger_identifier(station_id, serial), entry.entry_id
-        )
-        if device is not None:
-            LOGGER.info("Charger %s of station %s is gone; removing it", serial, station_id)
-            registry.async_remove_device(device.id)
+    def add_charger(station: StationRuntime, serial: str, via_device_id: str) -> None:
+        assert station.ev is not None
+        data = station.ev.charger(serial)
+        assert data is not None
+        add(station, data, via_device_id)
 
-    @callback
-    def update() -> None:
-        stations = runtime.stations
-        for station in stations.values():
-            if station.ev is not None and id(station.ev) not in followed:
-                followed.add(id(station.ev))
-                entry.async_on_unload(station.ev.async_add_listener(update))
-        current = _current_chargers(entry)
-        for station_id, serial in sorted(current - known):
-            station = stations[station_id]
-            station_device = registry.async_get_or_create(
-                config_entry_id=entry.entry_id,
-                **station_device_info(station.station, runtime.client.web_app_url),
-            )
-            assert station.ev is not None
-            data = station.ev.charger(serial)
-            assert data is not None
-            add(station, data, station_device.id)
-        for station_id, serial in known - current:
-            remove(station_id, serial)
-        known.clear()
-        known.update(current)
+    async_track_child_devices(
+        hass,
+        entry,
+        ChildDevices[str](
+            source=lambda station: station.ev,
+            current=_current_chargers,
+            add=add_charger,
+            identifier=charger_identifier,
+            parse=_parse_charger,
+            label="Charger",
+        ),
+    )
 
-    current = _current_chargers(entry)
-    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        for domain, identifier in device.identifiers:
-            if domain == DOMAIN and CHARGER_MARK in identifier:
-                station_id, _, serial = identifier.partition(CHARGER_MARK)
-                if (station_id, serial) not in current:
-                    remove(station_id, serial)
 
-    update()
-    entry.async_on_unload(runtime.account.async_add_listener(update))
+def _parse_charger(identifier: str) -> tuple[str, str] | None:
+    """The station and serial of a charger's device identifier."""
+    station_id, mark, serial = identifier.partition(CHARGER_MARK)
+    return (station_id, serial) if mark else None

@@ -68,6 +68,11 @@ def _manual_control_end(view: StationView) -> datetime | None:
     return manual.ends_at if manual is not None and manual.active else None
 
 
+def _alarms_known(view: StationView) -> bool:
+    """Whether the station's alarms are known: pushed, or the app's list (if offered)."""
+    return view.info is None or view.devices is None or view.devices.alarms is not None
+
+
 def _has_system(view: StationView) -> bool:
     """Whether the ``change`` topic has said anything yet."""
     return view.system is not None
@@ -267,8 +272,9 @@ SENSORS: tuple[SigenSensorEntityDescription, ...] = (
         key="active_alarms",
         translation_key="active_alarms",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda view: len(view.push.active_alarms),
-        mqtt_only=True,
+        value_fn=lambda view: view.active_alarm_count,
+        # pushed alarms with MQTT, the app's alarm list without (issue 18)
+        exists_fn=_alarms_known,
         live=False,
     ),
     SigenSensorEntityDescription(

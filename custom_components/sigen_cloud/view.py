@@ -17,6 +17,7 @@ from .sigen import NBMode
 from .sigen._parse import parse_int
 
 if TYPE_CHECKING:
+    from .coordinator.devices import DevicesData
     from .models import ControlsData, LiveData
     from .sigen import EnergyFlow, StationInfo, SystemData, TelemetryData
 
@@ -104,6 +105,15 @@ class StationView:
     push: PushData = _NO_PUSH
     settings: StationSettings = _NO_SETTINGS
     controls: ControlsData | None = None
+    devices: DevicesData | None = None
+
+    @property
+    def active_alarm_count(self) -> int:
+        """Active alarms: pushed while MQTT is connected, else the app's list (issue 18)."""
+        listed = None if self.devices is None else self.devices.alarms
+        if self.push.connected or listed is None:
+            return len(self.push.active_alarms)
+        return len(listed)
 
     @property
     def station_id(self) -> str:

@@ -1,4 +1,5 @@
-"""Alarm events of the Sigen Cloud integration, pushed by the simulator over MQTT."""
+"""Alarm events of the Sigen Cloud integration, pushed by the simulator over MQTT (the
+app's alarm list without developer credentials: test_alarm_list.py)."""
 
 from __future__ import annotations
 
@@ -158,10 +159,12 @@ async def test_alarms_between_updates_are_not_lost(hass: HomeAssistant, sim_mqtt
     await unload(hass, entry)
 
 
-async def test_no_event_without_developer_credentials(hass: HomeAssistant, sim: Any) -> None:
-    """Alarms come only over MQTT."""
+async def test_event_without_developer_credentials(hass: HomeAssistant, sim: Any) -> None:
+    """Without MQTT the app's alarm list feeds the entity (issue 18, test_alarm_list.py)."""
     entry = await setup_entry(hass, sim, Platform.EVENT)
-    assert hass.states.get(EVENT) is None
+    state = hass.states.get(EVENT)
+    assert state is not None
+    assert state.state == STATE_UNKNOWN
     await unload(hass, entry)
 
 

@@ -51,7 +51,8 @@ async def test_each_system_is_one_device(
         device
         for device in dr.async_entries_for_config_entry(device_registry, mqtt_entry.entry_id)
         if any(
-            domain == DOMAIN and "_smart_load_" not in ident for domain, ident in device.identifiers
+            domain == DOMAIN and "_smart_load_" not in ident and "_device_" not in ident
+            for domain, ident in device.identifiers
         )
     ]
     assert sorted(device.serial_number or "" for device in devices) == sorted(

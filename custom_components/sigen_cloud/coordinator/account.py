@@ -22,6 +22,7 @@ from ..models import AccountData, AccountStation
 from ..sigen import NBSystem, StationInfo, pair_stations
 from .base import NorthboundAccess, SigenCoordinator, gather_all
 from .controls import SigenControlsCoordinator
+from .devices import SigenDevicesCoordinator
 from .ev import async_update_chargers
 from .forecast import SigenForecastCoordinator
 from .history import SigenHistoryCoordinator
@@ -190,6 +191,7 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
             runtime.live.prefetched = self._prefetched.pop(station.station_id, None)
         if has_app:
             runtime.history = SigenHistoryCoordinator(hass, entry, client, station)
+            runtime.devices = SigenDevicesCoordinator(hass, entry, client, station.station_id)
         if runtime.controls is not None:
             runtime.forecast = SigenForecastCoordinator(
                 hass, entry, client, station, runtime.controls.write_lock
@@ -217,7 +219,7 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
 
         With ``sweep``, also the devices of stations that left the account while Home
         Assistant was not running: every station device of the entry whose station is
-        not on the account. Smart-load and charger devices are their trackers'.
+        not on the account. Smart-load, charger and device-tree devices are their trackers'.
         """
         device_registry = dr.async_get(self.hass)
         entries = dr.async_entries_for_config_entry(device_registry, self.config_entry.entry_id)
@@ -228,6 +230,7 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
                 if domain == DOMAIN
                 and "_smart_load_" not in identifier
                 and "_charger_" not in identifier
+                and "_device_" not in identifier
             }
             if not station_ids:
                 continue
