@@ -159,6 +159,9 @@ class SimConfig:
     peak_shaving_soc: Literal["linked", "separate"] = "linked"
     peak_shaving_first_day: Literal["monday", "sunday"] = "monday"
     peak_shaving_days: Literal["text", "list"] = "text"
+    # the northbound REST mode switch answers code 1504 "peak shaving enabled" while the
+    # station's peak shaving is on (what the code's name suggests; unknown)
+    peak_shaving_refuses_nb: bool = False
     # EV chargers of every station (issue 20): "ac" (the station's AC charger, the
     # acSnList serial) and/or "dc" (a bidirectional DC charger, SIMDC...); none by
     # default, when station/home keeps its old charger fields and evPower stays 0. The

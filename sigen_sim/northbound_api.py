@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .app_api import bearer_token, decrypt_password, read_form, read_text, unauthorized
+from .app_api._common import applies
 from .northbound_history import NorthboundHistoryRoutes
 
 if TYPE_CHECKING:
@@ -233,7 +234,7 @@ class NorthboundApi:
             return self._rate_limited()
         return self._env({"energyStorageOperationMode": station.mode})
 
-    async def _switch(self, system_id: Any, mode: Any) -> web.Response:
+    async def _switch(self, system_id: Any, mode: Any, *, apply: bool = True) -> web.Response:
         station = self._station(system_id) if isinstance(system_id, str) else None
         if (
             station is None
@@ -242,7 +243,10 @@ class NorthboundApi:
             or mode not in self._allowed_modes()
         ):
             return self._env(False, 1000, "param illegal")
-        station.set_mode(mode)
+        if self.sim.config.peak_shaving_refuses_nb and station.peak_shaving.enabled:
+            return self._env(False, 1504, "peak shaving enabled")  # §2.3's code, a variant
+        if apply:  # else acknowledged but not applied (a fault)
+            station.set_mode(mode)
         return self._env(True)
 
     def _allowed_modes(self) -> tuple[int, ...]:
@@ -255,7 +259,9 @@ class NorthboundApi:
         body = await self._json(request)
         if not isinstance(body, dict):
             return self._env(False, 1000, "param illegal")
-        return await self._switch(body.get("systemId"), body.get("energyStorageOperationMode"))
+        return await self._switch(
+            body.get("systemId"), body.get("energyStorageOperationMode"), apply=applies(request)
+        )
 
     async def post_settings(self, request: web.Request) -> web.Response:
         """A variant seen in the wild: POST /openapi/instruction/{systemId}/settings."""
@@ -267,7 +273,9 @@ class NorthboundApi:
         system_id = body.get("systemId", request.match_info["system_id"])
         if system_id != request.match_info["system_id"]:
             return self._env(False, 1000, "param illegal")
-        return await self._switch(system_id, body.get("energyStorageOperationMode"))
+        return await self._switch(
+            system_id, body.get("energyStorageOperationMode"), apply=applies(request)
+        )
 
     # ------------------------------------------------------------------ onboarding
     async def _board(self, request: web.Request, *, onboard: bool) -> web.Response:

@@ -45,6 +45,7 @@ from .entity import (
     async_track_stations,
 )
 from .ev_sensors import async_setup_ev_sensors
+from .sensor_controller import controller_sensors
 from .sensor_descriptions import SENSORS, SigenSensorEntityDescription
 from .sensor_forecast import forecast_sensors
 
@@ -129,6 +130,7 @@ async def async_setup_entry(
                 SigenCloudEnergySensor(station, description) for description in CLOUD_ENERGY_SENSORS
             )
         entities.extend(forecast_sensors(station))
+        entities.extend(controller_sensors(station))
         async_add_entities(entities)
 
     async_track_stations(entry, add_station)

@@ -17,7 +17,13 @@ from typing import Final
 
 import probatio as vol
 from homeassistant.const import ATTR_DEVICE_ID, ATTR_MODE
-from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
 from homeassistant.helpers import config_validation as cv
 
 from .const import DOMAIN
@@ -39,6 +45,11 @@ from .services_manual import (
     async_stop_manual_control,
 )
 from .services_peak_shaving import async_setup_peak_shaving_services
+from .services_release import (
+    RELEASE_CONTROL_SCHEMA,
+    SERVICE_RELEASE_CONTROL,
+    async_release_control,
+)
 from .services_tariff import async_setup_tariff_services
 from .sigen import NBMode
 
@@ -92,6 +103,18 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_STOP_MANUAL_CONTROL, stop_manual_control, STOP_MANUAL_CONTROL_SCHEMA),
     ):
         hass.services.async_register(DOMAIN, name, handler, schema=schema)
+
+    async def release_control(call: ServiceCall) -> ServiceResponse:
+        entry, station = async_get_station(hass, call.data[ATTR_DEVICE_ID])
+        return await async_release_control(hass, entry, station)
+
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_RELEASE_CONTROL,
+        release_control,
+        schema=RELEASE_CONTROL_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
     async_setup_ev_services(hass)
     async_setup_tariff_services(hass)
     async_setup_history_services(hass)

@@ -37,8 +37,7 @@ STEP_SECONDS = 15.0
 class SimStation:
     """One simulated station (app-API ``stationId`` + northbound ``systemId``)."""
 
-    #: an outside VPP/NBI party holding the battery (see :mod:`.controller`)
-    controller: Controller | None = None
+    controller: Controller | None = None  # an outside VPP/NBI party holding the battery
 
     def __init__(
         self,

@@ -525,6 +525,7 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
         "set_northbound_mode",
         "start_manual_control",
         "stop_manual_control",
+        "release_control",
         "start_v2x_discharge",
         "stop_v2x_discharge",
         "set_tariff",

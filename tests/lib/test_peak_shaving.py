@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from sigen import PeakShaving, PeakShavingPeriod, Sigen, SigenValidationError
+from sigen import (
+    NBMode,
+    NorthboundClient,
+    PeakShaving,
+    PeakShavingPeriod,
+    Sigen,
+    SigenAPIError,
+    SigenValidationError,
+)
 from sigen_sim import Simulator
 
 pytestmark = pytest.mark.sim_config(time_scale=0, strict_setting_types=True)
@@ -124,3 +132,21 @@ def test_the_model_reads_every_spelling(caplog: pytest.LogCaptureFixture) -> Non
     empty = PeakShaving.from_dict({"controlMode": 0})
     assert (empty.enabled, empty.soc, empty.periods) == (False, None, ())
     assert PeakShaving.from_dict({"settingList": None}).periods == ()
+
+
+@pytest.mark.sim_config(time_scale=0, peak_shaving_refuses_nb=True, nb_rate_limits=False)
+async def test_northbound_switch_refused_while_shaving(sim: Simulator, api: Sigen) -> None:
+    """NB code 1504 "peak shaving enabled" (the variant) comes back as a SigenAPIError."""
+    system_id = sim.stations[0].system_id
+    async with await NorthboundClient.from_app_key(
+        base_url=sim.nb_url, app_key=sim.app_key, app_secret=sim.app_secret
+    ) as nb:
+        await nb.switch_mode(system_id, NBMode.FFG)
+        await api.grid.set_peak_shaving(enabled=True, soc=20, periods=[])
+        with pytest.raises(SigenAPIError) as err:
+            await nb.switch_mode(system_id, NBMode.MSC)
+        assert err.value.code == 1504
+        assert "peak shaving" in str(err.value)
+        await api.grid.set_peak_shaving(enabled=False)
+        await nb.switch_mode(system_id, NBMode.MSC)
+    assert sim.stations[0].mode == 0

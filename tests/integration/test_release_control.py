@@ -1,0 +1,305 @@
+"""Who controls the battery, and ``sigen_cloud.release_control`` (issue 18).
+
+Against the simulator through Home Assistant: the "Battery controller" sensor follows
+manual control, the app's modes and an outside NBI/VPP controller (taken through the
+simulator's control API); the action frees a battery held by manual control and by an
+NBI controller, reports each step, and says which step did not release when the cloud
+refuses or does not apply it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+from unittest.mock import patch
+
+import aiohttp
+import pytest
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
+
+from custom_components.sigen_cloud import services_release
+from custom_components.sigen_cloud.const import DOMAIN
+
+from .platform_helpers import (
+    FROZEN_SIM,
+    PREFIX,
+    STATION_ID,
+    SYSTEM_ID,
+    coordinator_of,
+    setup_entry,
+    station_of,
+    unload,
+    wait_for,
+    wait_for_push,
+)
+
+pytestmark = pytest.mark.sim_config(**FROZEN_SIM)
+# No telemetry is published in these tests: waiting for it would only take time.
+NO_TELEMETRY_WAIT = pytest.mark.usefixtures("no_telemetry_wait")
+
+CONTROLLER = f"sensor.{PREFIX}_battery_controller"
+BATTERY_POWER = f"sensor.{PREFIX}_battery_power"
+MANUAL = "instant/manunal"
+NB_SWITCH = "openapi/instruction/settings"
+
+
+@pytest.fixture
+def no_telemetry_wait() -> Any:
+    with patch.object(services_release, "TELEMETRY_WAIT", timedelta(0)):
+        yield
+
+
+def _device(hass: HomeAssistant, entry_id: str) -> str:
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, STATION_ID), entry_id)
+    assert device is not None
+    return device.id
+
+
+async def _release(hass: HomeAssistant, entry_id: str) -> dict[str, Any]:
+    response = await hass.services.async_call(
+        DOMAIN,
+        "release_control",
+        {"device_id": _device(hass, entry_id)},
+        blocking=True,
+        return_response=True,
+    )
+    await hass.async_block_till_done()
+    assert response is not None
+    return dict(response)
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> Any:
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state
+
+
+async def _take(sim: Any, holder: str = "nbi", **body: Any) -> None:
+    """An outside party takes the battery (the simulator's control API)."""
+    url = f"{sim.control_url}stations/{SYSTEM_ID}/controller"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json={"holder": holder, "party": "Axle", **body}) as resp,
+    ):
+        answer = await resp.json()
+    assert answer["ok"] is True, answer
+
+
+async def _refresh(hass: HomeAssistant, entry: Any) -> None:
+    """The polls the 10-minute and 1-minute timers would make."""
+    station = station_of(entry)
+    await station.settings.async_refresh()
+    if station.controls is not None:
+        await station.controls.async_refresh()
+    await coordinator_of(entry).async_refresh()
+    await hass.async_block_till_done()
+
+
+async def _advance(hass: HomeAssistant, sim: Any, entry: Any, seconds: float) -> None:
+    await sim.advance(seconds)
+    await coordinator_of(entry).async_refresh()
+    await hass.async_block_till_done()
+
+
+def _power(hass: HomeAssistant) -> float:
+    return float(_state(hass, BATTERY_POWER).state)
+
+
+# ---------------------------------------------------------------------- app API only
+
+
+async def test_release_manual_control_without_developer_credentials(
+    hass: HomeAssistant, sim: Any
+) -> None:
+    """Manual control is ended and read back; the battery goes back to its mode."""
+    entry = await setup_entry(hass, sim, Platform.SENSOR)
+    station = sim.stations[0]
+    state = _state(hass, CONTROLLER)
+    assert state.state == "operational_mode"
+    assert state.attributes["operational_mode"] == "Maximum Self-Powered"
+    assert state.attributes["until"] is None
+    assert set(state.attributes["options"]) >= {"vpp", "nbi", "manual_control", "tou_schedule"}
+
+    station.start_manual_control("discharge", 60, 3.0)
+    await _refresh(hass, entry)
+    state = _state(hass, CONTROLLER)
+    assert state.state == "manual_control"
+    assert state.attributes["until"] is not None
+    await _advance(hass, sim, entry, 300)
+    assert _power(hass) == pytest.approx(3.0)  # + = discharging
+
+    response = await _release(hass, entry.entry_id)
+    assert response["steps"][0]["step"] == "manual_control"
+    assert response["steps"][0]["result"] == "released"
+    assert response["steps"][1] == {
+        "step": "northbound_mode",
+        "from": "MSC",
+        "result": "not_active",
+    }
+    assert not station.manual_control_active()
+    assert _state(hass, CONTROLLER).state == "operational_mode"
+    await _advance(hass, sim, entry, 300)
+    assert _power(hass) == pytest.approx(-5.0)  # noon: the surplus charges the battery
+
+    # Nothing to release: every step says so.
+    response = await _release(hass, entry.entry_id)
+    assert [step["result"] for step in response["steps"]] == ["not_active", "not_active"]
+    await unload(hass, entry)
+
+
+async def test_sensor_states_of_the_app_modes(hass: HomeAssistant, sim: Any) -> None:
+    """TOU, another mode and an outside controller, as the app's current mode shows them."""
+    entry = await setup_entry(hass, sim, Platform.SENSOR)
+    station = sim.stations[0]
+    station.set_mode(2)
+    await _refresh(hass, entry)
+    assert _state(hass, CONTROLLER).state == "tou_schedule"
+    station.set_mode(5)
+    await _refresh(hass, entry)
+    state = _state(hass, CONTROLLER)
+    assert state.state == "operational_mode"
+    assert state.attributes["operational_mode"] == "Fully Fed to Grid"
+    await _take(sim, "vpp")
+    await _refresh(hass, entry)
+    assert _state(hass, CONTROLLER).state == "vpp"
+    await unload(hass, entry)
+
+
+async def test_held_battery_needs_developer_credentials(hass: HomeAssistant, sim: Any) -> None:
+    """Without developer credentials an NBI hold is named, and nothing is changed."""
+    entry = await setup_entry(hass, sim, Platform.SENSOR)
+    station = sim.stations[0]
+    station.start_manual_control("charge", 60)
+    await _take(sim)
+    await _refresh(hass, entry)
+    assert _state(hass, CONTROLLER).state == "nbi"  # ahead of manual control
+    with pytest.raises(HomeAssistantError) as err:
+        await _release(hass, entry.entry_id)
+    assert err.value.translation_key == "release_needs_developer_credentials"
+    assert err.value.translation_placeholders is not None
+    assert err.value.translation_placeholders["mode"] == "NBI"
+    assert "developer credentials" in str(err.value)
+    assert station.controller is not None
+    assert station.manual_control_active()  # nothing was changed
+    await unload(hass, entry)
+
+
+@pytest.mark.parametrize(
+    ("fault", "key"),
+    [
+        (lambda sim: sim.faults.http_error(MANUAL, 500, method="PUT"), "release_step_failed"),
+        (lambda sim: sim.faults.not_applied(MANUAL, method="PUT"), "release_not_applied"),
+    ],
+)
+async def test_manual_control_that_does_not_release(
+    hass: HomeAssistant, sim: Any, fault: Any, key: str
+) -> None:
+    """A refused stop, or one accepted but not applied, names the step."""
+    entry = await setup_entry(hass, sim, Platform.SENSOR)
+    sim.stations[0].start_manual_control("discharge", 60)
+    fault(sim)
+    with pytest.raises(HomeAssistantError) as err:
+        await _release(hass, entry.entry_id)
+    assert err.value.translation_key == key
+    assert err.value.translation_placeholders is not None
+    assert err.value.translation_placeholders["step"] == "manual_control"
+    assert err.value.translation_placeholders["released"] == "-"
+    assert "manual_control" in str(err.value)
+    assert sim.stations[0].manual_control_active()
+    await unload(hass, entry)
+
+
+# ---------------------------------------------------------------------- developer credentials
+
+
+async def test_release_an_nbi_controller_confirmed_by_telemetry(
+    hass: HomeAssistant, sim_mqtt: Any
+) -> None:
+    """Manual control and an NBI hold are both released; the telemetry confirms the mode."""
+    sim = sim_mqtt
+    entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
+    await wait_for_push(hass, sim, entry)
+    station = sim.stations[0]
+    station.start_manual_control("charge", 60, 2.0)
+    await _take(sim, action="hold")
+    await _refresh(hass, entry)
+    await sim.publish_telemetry()
+    await wait_for(hass, lambda: _state(hass, CONTROLLER).state == "nbi")
+    await _advance(hass, sim, entry, 300)
+    assert _power(hass) == pytest.approx(0.0)  # held at 0 kW
+
+    task = hass.async_create_task(_release(hass, entry.entry_id))
+    for _ in range(400):  # the switch went out: the next telemetry confirms it
+        if station.mode == 0 or task.done():
+            break
+        await asyncio.sleep(0.025)
+    await sim.publish_telemetry()
+    response = await task
+    manual, northbound = response["steps"]
+    assert manual["step"] == "manual_control"
+    assert manual["result"] == "released"
+    assert northbound == {
+        "step": "northbound_mode",
+        "from": "NBI",
+        "result": "released",
+        "via": "rest",
+        "confirmed_by": ["app_mode", "query_mode", "telemetry"],
+    }
+    assert station.controller is None
+    assert not station.manual_control_active()
+    assert _state(hass, CONTROLLER).state == "operational_mode"
+    await _advance(hass, sim, entry, 300)
+    assert _power(hass) == pytest.approx(-5.0)
+    await unload(hass, entry)
+
+
+@NO_TELEMETRY_WAIT
+async def test_release_an_nbi_controller_without_telemetry(
+    hass: HomeAssistant, sim_mqtt: Any
+) -> None:
+    """No telemetry comes: the query and the app's mode confirm the release."""
+    sim = sim_mqtt
+    entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
+    await _take(sim, action="discharge", powerKw=1.0)
+    response = await _release(hass, entry.entry_id)
+    assert response["steps"][1]["result"] == "released"
+    assert response["steps"][1]["confirmed_by"] == ["app_mode", "query_mode"]
+    assert sim.stations[0].controller is None
+    await unload(hass, entry)
+
+
+@pytest.mark.parametrize(
+    ("fault", "key"),
+    [
+        (lambda sim: sim.faults.http_error(NB_SWITCH, 500, method="PUT"), "release_step_failed"),
+        (lambda sim: sim.faults.not_applied(NB_SWITCH, method="PUT"), "release_not_applied"),
+    ],
+)
+@NO_TELEMETRY_WAIT
+async def test_northbound_mode_that_does_not_release(
+    hass: HomeAssistant, sim_mqtt: Any, fault: Any, key: str
+) -> None:
+    """The manual control released first is named; the northbound step fails."""
+    sim = sim_mqtt
+    entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
+    station = sim.stations[0]
+    station.start_manual_control("charge", 60)
+    await _take(sim)
+    fault(sim)
+    with pytest.raises(HomeAssistantError) as err:
+        await _release(hass, entry.entry_id)
+    assert err.value.translation_key == key
+    assert err.value.translation_placeholders is not None
+    assert err.value.translation_placeholders["step"] == "northbound_mode"
+    assert err.value.translation_placeholders["released"] == "manual_control"
+    assert "northbound_mode" in str(err.value)
+    assert station.controller is not None
+    assert not station.manual_control_active()
+    # What was read back shows, not the switch that was asked for.
+    await hass.async_block_till_done()
+    assert _state(hass, CONTROLLER).state == "nbi"
+    await unload(hass, entry)
