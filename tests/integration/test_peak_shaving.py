@@ -198,3 +198,18 @@ async def test_bad_input_is_refused(
     assert err.value.translation_key == key
     assert text in str(err.value.translation_placeholders)
     assert sim.count("peak/shaving", "POST") == 0
+
+
+async def test_a_station_without_peak_shaving(hass: HomeAssistant, sim: Any) -> None:
+    """No switch; the number is the SOC levels' peakShavingSOC; the actions say why not."""
+    sim.faults.http_error("peak/shaving", 404, method="GET")
+    entry = await setup_entry(hass, sim, Platform.NUMBER, Platform.SWITCH)
+    assert hass.states.get(PEAK_SHAVING) is None
+    await set_number(hass, PEAK_SHAVING_SOC, 30)
+    assert sim.stations[0].peak_shaving_cutoff_soc == 30
+    assert sim.count("peak/shaving", "POST") == 0
+    for name, data in (("get_peak_shaving", {}), ("set_peak_shaving", {"enabled": True})):
+        with pytest.raises(ServiceValidationError) as err:
+            await call(hass, entry, name, **data)
+        assert err.value.translation_key == "no_peak_shaving"
+    await unload(hass, entry)
