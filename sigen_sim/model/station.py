@@ -98,8 +98,7 @@ class SimStation:
         # the AC charger's serial, the EV chargers (none unless SimConfig.ev_chargers),
         # the tariff plan and spike loads
         self.ac_sn, self.chargers, self.pricing = f"SIMAC{index + 1:010d}", Chargers(), Pricing()
-        # the device tree's changes and the alarm log (model/devices.py)
-        self.devices = StationDevices()
+        self.devices = StationDevices()  # tree changes and alarm log (model/devices.py)
         self.grid_connect_time = 1711814399
         self.smart_loads: list[SmartLoad] = default_smart_loads(index)
         self.commands: list[BatteryCommand] = []
