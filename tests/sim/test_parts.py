@@ -78,8 +78,10 @@ def test_every_area_registers_its_routes() -> None:
     app = web.Application()
     AppApi(frozen()).register(app)
     paths = {route.resource.canonical for route in app.router.routes() if route.resource}
-    assert len(AREAS) == 5  # auth, stations, modes, smart loads, history (issue 19)
+    # auth, stations, modes, smart loads, history (issue 19), devices and alarms (issue 18)
+    assert len(AREAS) == 6
     assert "/auth/oauth/token" in paths
     assert "/device/energy-profile/mode/all/{station_id}" in paths
     assert "/device/tp-device/smart-loads/control-mode/manual/switch" in paths
     assert "/data-process/sigen/station/statistics/energy" in paths
+    assert {"/device/alarm/page", "/device/devicetreepanel/topology"} <= paths
