@@ -7,6 +7,7 @@ peak times; ``get_peak_shaving`` returns what was set; bad input fails translate
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sigen_cloud.const import DOMAIN
 from sigen_sim.model.modes import MODE_FFG
@@ -33,6 +35,7 @@ from .controls_helpers import (
 )
 from .platform_helpers import FROZEN_SIM, PREFIX, STATION_ID, setup_entry, unload
 from .test_controls import record_states
+from .test_diagnostics import dump
 
 pytestmark = pytest.mark.sim_config(**FROZEN_SIM)  # Monday 2026-06-01, 12:00 in Dublin
 
@@ -213,3 +216,13 @@ async def test_a_station_without_peak_shaving(hass: HomeAssistant, sim: Any) -> 
             await call(hass, entry, name, **data)
         assert err.value.translation_key == "no_peak_shaving"
     await unload(hass, entry)
+
+
+async def test_diagnostics_hold_it(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, sim: Any, entry: MockConfigEntry
+) -> None:
+    await call(hass, entry, "set_peak_shaving", enabled=True, periods=[EVENING])
+    _result, text = await dump(hass, hass_client, entry)
+    period = {"days": [1, 2, 3, 4, 5], "start": "17:00", "end": "21:00", "peak_power_kw": 3.5}
+    expected = f'"enabled": true, "soc": 20, "periods": [{json.dumps(period)}]'
+    assert expected in text
