@@ -33,7 +33,15 @@ from .controls_helpers import (
     switch,
     value,
 )
-from .platform_helpers import FROZEN_SIM, PREFIX, STATION_ID, setup_entry, unload
+from .platform_helpers import (
+    FROZEN_SIM,
+    PREFIX,
+    STATION_ID,
+    setup_entry,
+    unload,
+    wait_for,
+    wait_for_push,
+)
 from .test_controls import record_states
 from .test_diagnostics import dump
 
@@ -226,3 +234,17 @@ async def test_diagnostics_hold_it(
     period = {"days": [1, 2, 3, 4, 5], "start": "17:00", "end": "21:00", "peak_power_kw": 3.5}
     expected = f'"enabled": true, "soc": 20, "periods": [{json.dumps(period)}]'
     assert expected in text
+
+
+async def test_the_push_follows_the_switch(hass: HomeAssistant, sim_mqtt: Any) -> None:
+    """The binary sensor is what the station pushes (MQTT peakShavingStatus): it follows."""
+    entry = await setup_entry(
+        hass, sim_mqtt, Platform.SWITCH, Platform.BINARY_SENSOR, developer=True
+    )
+    await wait_for_push(hass, sim_mqtt, entry)
+    pushed = f"binary_sensor.{PREFIX}_peak_shaving"
+    assert state(hass, pushed) == STATE_OFF
+    await switch(hass, PEAK_SHAVING, on=True)
+    await sim_mqtt.mqtt.publish_changes()  # at once rather than at the next tick
+    await wait_for(hass, lambda: state(hass, pushed) == STATE_ON)
+    await unload(hass, entry)
