@@ -48,6 +48,9 @@ SERVICE_RELEASE_CONTROL: Final = "release_control"
 RELEASE_CONTROL_SCHEMA: Final = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
 #: How long the release waits for telemetry to confirm the mode (where MQTT runs).
 TELEMETRY_WAIT: Final = timedelta(seconds=30)
+#: How often, and how far apart, the read-back of an MQTT switch is tried.
+CONFIRM_ATTEMPTS: Final = 5
+CONFIRM_PAUSE: Final = timedelta(seconds=1)
 #: The names the response gives the EMS work modes.
 MODE_NAMES: Final = {0: "MSC", 1: "AI", 2: "TOU", 5: "FFG", 6: "VPP", 7: "REMOTE_EMS", 8: "NBI"}
 
@@ -161,9 +164,7 @@ class Release:
         step = "northbound_mode"
         switched_at = dt_util.utcnow()
         via = await self._async_switch_to_msc(step)
-        readings = await self._async_read_modes()
-        if (pushed := await self._async_pushed_mode(switched_at)) is not None:
-            readings["telemetry"] = pushed
+        readings = await self._async_confirm(switched_at, retry=via == "mqtt")
         self._record(readings)
         if wrong := {source: v for source, v in readings.items() if v != NBMode.MSC}:
             source, value = next(iter(wrong.items()))
@@ -178,6 +179,23 @@ class Release:
             "via": via,
             "confirmed_by": sorted(readings),
         }
+
+    async def _async_confirm(self, since: datetime, *, retry: bool) -> dict[str, int]:
+        """The mode read back after a switch: the telemetry after ``since``, then the reads.
+
+        An MQTT switch is acknowledged by the broker before the cloud acts on it: its
+        read-back is tried again a few times while it still shows the old mode.
+        """
+        pushed = await self._async_pushed_mode(since)
+        for attempt in range(CONFIRM_ATTEMPTS if retry else 1):
+            if attempt:
+                await asyncio.sleep(CONFIRM_PAUSE.total_seconds())
+            readings = await self._async_read_modes()
+            if all(value == NBMode.MSC for value in readings.values()):
+                break
+        if pushed is not None:
+            readings["telemetry"] = pushed
+        return readings
 
     async def _async_switch_to_msc(self, step: str) -> str:
         """Switch to MSC: REST, else MQTT (when REST is refused or not there); the way used."""

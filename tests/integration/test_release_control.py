@@ -303,3 +303,22 @@ async def test_northbound_mode_that_does_not_release(
     await hass.async_block_till_done()
     assert _state(hass, CONTROLLER).state == "nbi"
     await unload(hass, entry)
+
+
+@NO_TELEMETRY_WAIT
+@pytest.mark.sim_config(peak_shaving_refuses_nb=True)
+async def test_release_over_mqtt_when_rest_refuses(hass: HomeAssistant, sim_mqtt: Any) -> None:
+    """The REST switch is refused (code 1504 with peak shaving on): MQTT switches instead."""
+    sim = sim_mqtt
+    entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
+    await wait_for_push(hass, sim, entry)
+    station = sim.stations[0]
+    station.peak_shaving.enabled = True
+    await _take(sim)
+    response = await _release(hass, entry.entry_id)
+    northbound = response["steps"][1]
+    assert northbound["result"] == "released"
+    assert northbound["via"] == "mqtt"
+    assert station.controller is None
+    assert any(topic == "openapi/instruction/mode" for topic, _ in sim.mqtt_received)
+    await unload(hass, entry)
