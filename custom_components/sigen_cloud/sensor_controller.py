@@ -6,8 +6,8 @@ notes):
 1. ``vpp``, ``nbi``, ``remote_ems``: the EMS work mode is VPP (6), NBI (8) or Remote EMS
    (7): an outside controller has the battery, and while it does the owner's app cannot
    control it (manual control and the app's modes do not act). The freshest
-   northbound mode decides (queried, set through us, or pushed in telemetry
-   ``operationalMode``); without developer credentials the app's current mode;
+   northbound mode (queried, set through us, or pushed in telemetry
+   ``operationalMode``) or the app's current mode says so;
 2. ``manual_control``: the app's instant manual control runs (``enable`` alone says so;
    ``until`` is its end);
 3. ``tou_schedule``: the app's mode is the time-of-use schedule (TOU, 2);
@@ -93,10 +93,17 @@ def ems_mode(view: StationView) -> int | None:
 
 
 def battery_controller(view: StationView) -> BatteryController | None:
-    """Who controls the battery now (``None`` while nothing is known yet)."""
+    """Who controls the battery now (``None`` while nothing is known yet).
+
+    A remote mode wins from either the freshest northbound reading or the app's current
+    mode: the northbound mode is asked at most every 5 minutes, so the app's may be the
+    newer one, and a held battery shown as free would be the worse mistake.
+    """
     mode = ems_mode(view)
-    if mode in REMOTE_STATES:
-        return BatteryController(REMOTE_STATES[mode], mode)
+    current = view.settings.current_mode
+    for candidate in (mode, None if current is None else current.mode):
+        if candidate in REMOTE_STATES:
+            return BatteryController(REMOTE_STATES[candidate], candidate)
     manual = None if view.controls is None else view.controls.manual
     if manual is not None and manual.active:
         return BatteryController("manual_control", mode, manual.ends_at)

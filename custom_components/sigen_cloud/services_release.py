@@ -273,5 +273,5 @@ async def async_release_control(
 ) -> dict[str, Any]:
     """Release ``station``'s battery (see the module); the steps as the response."""
     response = await Release(hass, entry, station).async_run()
-    await station.settings.async_request_refresh()
+    await station.settings.async_refresh()  # the app's mode too, before the response
     return response

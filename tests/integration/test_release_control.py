@@ -320,5 +320,6 @@ async def test_release_over_mqtt_when_rest_refuses(hass: HomeAssistant, sim_mqtt
     assert northbound["result"] == "released"
     assert northbound["via"] == "mqtt"
     assert station.controller is None
+    assert _state(hass, CONTROLLER).state == "operational_mode"
     assert any(topic == "openapi/instruction/mode" for topic, _ in sim.mqtt_received)
     await unload(hass, entry)
