@@ -20,7 +20,7 @@
 | DELETE | `/_sim/stations/{systemId}/smart-loads/{path}` | a smart load disappears |
 | POST | `/_sim/stations/{systemId}/system` | `{"backupCutOffSOC%": 30, ...}` settings |
 | POST | `/_sim/stations/{systemId}/offline` | `{"offline": bool}` the station goes off/online |
-| GET / POST | `/_sim/stations/{systemId}/peak-shaving` | peak shaving / `{"enabled", "soc", "periods"}` |
+| GET / POST | `/_sim/stations/{systemId}/peak-shaving` | read / `{"enabled", "soc", "periods"}` |
 | GET / POST | `/_sim/stations/{systemId}/settings` | owner settings / `{"pvLimitKw": 4, ...}` |
 | POST / DELETE | `/_sim/stations/{systemId}/manual-control` | `{"mode", "durationMin"}` / stop |
 | GET / POST | `/_sim/stations/{systemId}/schedule` | TOU schedule / `{"periods"}` as sent |
