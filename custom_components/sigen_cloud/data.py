@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     )
     from .coordinator.devices import SigenDevicesCoordinator
     from .coordinator.history import SigenHistoryCoordinator
+    from .coordinator.schedule import SigenScheduleCoordinator
     from .history_import import HistoryImports
     from .models import AccountStation
     from .push import SigenPushListener
@@ -43,7 +44,7 @@ class StationRuntime:
     coordinator (the battery and grid settings and the manual control) and a forecast
     coordinator (the AI forecast and the prices), and an EV coordinator once it lists
     EV chargers. An app API station has a history coordinator too (the cloud's day
-    counters, issue 19).
+    counters, issue 19) and a schedule coordinator (the TOU schedule, issue 18).
     An app API station also has a devices coordinator (its alarm list and device tree,
     issue 18).
     ``removed`` turns true when the station leaves the account (its entities go with
@@ -59,6 +60,7 @@ class StationRuntime:
     forecast: SigenForecastCoordinator | None = None
     ev: SigenEvCoordinator | None = None
     history: SigenHistoryCoordinator | None = None
+    schedule: SigenScheduleCoordinator | None = None
     devices: SigenDevicesCoordinator | None = None
     removed: bool = False
     _view: StationView | None = field(default=None, init=False, repr=False)
@@ -90,6 +92,7 @@ class StationRuntime:
                 self.forecast,
                 self.ev,
                 self.history,
+                self.schedule,
                 self.devices,
             )
             if coordinator is not None

@@ -116,6 +116,12 @@ def _station(station: StationRuntime) -> dict[str, Any]:
         # The EV chargers as a list (their serials are redacted wherever they appear).
         "ev_chargers": _plain(list(ev_data.chargers.values()) if ev_data else []),
         "forecast": _forecast(station),
+        # The TOU schedule (issue 18): each period's days, times, action and limits.
+        "schedule": (
+            [period.friendly() for period in station.schedule.periods]
+            if station.schedule is not None
+            else None
+        ),
         # The alarm list and the device tree (issue 18; serials redacted like the chargers').
         "devices": _plain(station.devices.data if station.devices else None),
         "last_update_success": {
@@ -127,6 +133,7 @@ def _station(station: StationRuntime) -> dict[str, Any]:
                 ("controls", station.controls),
                 ("ev", station.ev),
                 ("forecast", station.forecast),
+                ("schedule", station.schedule),
                 ("devices", station.devices),
             )
             if coordinator is not None

@@ -50,6 +50,7 @@ from .services_release import (
     SERVICE_RELEASE_CONTROL,
     async_release_control,
 )
+from .services_schedule import async_setup_schedule_services
 from .services_tariff import async_setup_tariff_services
 from .sigen import NBMode
 
@@ -118,4 +119,5 @@ def async_setup_services(hass: HomeAssistant) -> None:
     async_setup_ev_services(hass)
     async_setup_tariff_services(hass)
     async_setup_history_services(hass)
+    async_setup_schedule_services(hass)
     async_setup_peak_shaving_services(hass)

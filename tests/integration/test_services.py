@@ -534,6 +534,8 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
         "remove_spike_load",
         "import_history",
         "cancel_history_import",
+        "get_schedule",
+        "set_schedule",
         "get_peak_shaving",
         "set_peak_shaving",
     }
@@ -558,6 +560,8 @@ async def test_action_descriptions_and_translations(hass: HomeAssistant, sim: An
             "services_tariff",
             "tariff_prices",
             "services_history",
+            "services_schedule",
+            "coordinator/schedule",
             "services_peak_shaving",
         )
     )

@@ -10,6 +10,8 @@
   forecast, the tariff plan and the price summary;
 * :class:`SigenEvCoordinator` (station with chargers, 2 min, 30 s while a car is
   plugged in): the EV chargers, written with the controls' write lock;
+* :class:`SigenScheduleCoordinator` (station, 10 min and after a write): the TOU
+  charge/discharge schedule, written with the controls' write lock;
 * :class:`SigenPushCoordinator` (station, no polling): what MQTT pushes.
 """
 
@@ -20,6 +22,7 @@ from .ev import SigenEvCoordinator
 from .forecast import SigenForecastCoordinator
 from .live import SigenLiveCoordinator, SigenSmartLoadCoordinator
 from .push import SigenPushCoordinator
+from .schedule import SigenScheduleCoordinator
 from .settings import NB_REST_MODES, SigenSettingsCoordinator
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "SigenForecastCoordinator",
     "SigenLiveCoordinator",
     "SigenPushCoordinator",
+    "SigenScheduleCoordinator",
     "SigenSettingsCoordinator",
     "SigenSmartLoadCoordinator",
 ]

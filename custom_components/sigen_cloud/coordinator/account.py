@@ -28,6 +28,7 @@ from .forecast import SigenForecastCoordinator
 from .history import SigenHistoryCoordinator
 from .live import SigenLiveCoordinator, SigenSmartLoadCoordinator
 from .push import SigenPushCoordinator
+from .schedule import SigenScheduleCoordinator
 from .settings import SigenSettingsCoordinator
 
 if TYPE_CHECKING:
@@ -194,6 +195,9 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
             runtime.devices = SigenDevicesCoordinator(hass, entry, client, station.station_id)
         if runtime.controls is not None:
             runtime.forecast = SigenForecastCoordinator(
+                hass, entry, client, station, runtime.controls.write_lock
+            )
+            runtime.schedule = SigenScheduleCoordinator(
                 hass, entry, client, station, runtime.controls.write_lock
             )
         # Every 10 minutes they read together: one after another, not side by side.
