@@ -92,18 +92,25 @@ def ems_mode(view: StationView) -> int | None:
     return None if current is None else current.mode
 
 
-def battery_controller(view: StationView) -> BatteryController | None:
-    """Who controls the battery now (``None`` while nothing is known yet).
+def remote_mode(view: StationView) -> int | None:
+    """The VPP, Remote EMS or NBI mode the station is in, if any.
 
-    A remote mode wins from either the freshest northbound reading or the app's current
-    mode: the northbound mode is asked at most every 5 minutes, so the app's may be the
-    newer one, and a held battery shown as free would be the worse mistake.
+    Either the freshest northbound reading or the app's current mode may say so: the
+    northbound mode is asked at most every 5 minutes, so the app's may be the newer
+    one, and a held battery shown as free would be the worse mistake.
     """
-    mode = ems_mode(view)
     current = view.settings.current_mode
-    for candidate in (mode, None if current is None else current.mode):
+    for candidate in (ems_mode(view), None if current is None else current.mode):
         if candidate in REMOTE_STATES:
-            return BatteryController(REMOTE_STATES[candidate], candidate)
+            return candidate
+    return None
+
+
+def battery_controller(view: StationView) -> BatteryController | None:
+    """Who controls the battery now (``None`` while nothing is known yet)."""
+    if (remote := remote_mode(view)) is not None:
+        return BatteryController(REMOTE_STATES[remote], remote)
+    mode = ems_mode(view)
     manual = None if view.controls is None else view.controls.manual
     if manual is not None and manual.active:
         return BatteryController("manual_control", mode, manual.ends_at)

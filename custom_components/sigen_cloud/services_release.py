@@ -36,7 +36,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
 from .models import StationSettings
-from .sensor_controller import REMOTE_STATES, ems_mode
+from .sensor_controller import REMOTE_STATES, ems_mode, remote_mode
 from .sigen import NBMode, SigenAPIError, SigenAuthError, SigenError, SigenRateLimitError
 
 if TYPE_CHECKING:
@@ -137,9 +137,8 @@ class Release:
         """The EMS work mode now: a remote mode any fresh source reports wins."""
         read = await self._async_read_modes()
         self._record(read)  # shown from now on, whatever the steps do
-        known = [
-            mode for mode in (ems_mode(self.station.view()), *read.values()) if mode is not None
-        ]
+        view = self.station.view()
+        known = [m for m in (remote_mode(view), ems_mode(view), *read.values()) if m is not None]
         return next((m for m in known if m in REMOTE_STATES), known[0] if known else None)
 
     async def _async_read_modes(self) -> dict[str, int]:

@@ -323,3 +323,23 @@ async def test_release_over_mqtt_when_rest_refuses(hass: HomeAssistant, sim_mqtt
     assert _state(hass, CONTROLLER).state == "operational_mode"
     assert any(topic == "openapi/instruction/mode" for topic, _ in sim.mqtt_received)
     await unload(hass, entry)
+
+
+@NO_TELEMETRY_WAIT
+async def test_release_nothing_can_confirm(hass: HomeAssistant, sim_mqtt: Any) -> None:
+    """The switch is made but neither the query nor the app's mode can be read back."""
+    sim = sim_mqtt
+    entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
+    await wait_for_push(hass, sim, entry)  # no telemetry arrives during the release
+    await _take(sim)
+    await _refresh(hass, entry)
+    assert _state(hass, CONTROLLER).state == "nbi"
+    sim.faults.http_error(f"instruction/{SYSTEM_ID}/settings", 500, method="GET")
+    sim.faults.http_error("mode/current", 500, method="GET")
+    with pytest.raises(HomeAssistantError) as err:
+        await _release(hass, entry.entry_id)
+    assert err.value.translation_key == "release_unconfirmed"
+    assert err.value.translation_placeholders is not None
+    assert err.value.translation_placeholders["step"] == "northbound_mode"
+    assert sim.stations[0].controller is None  # switched, but not confirmed
+    await unload(hass, entry)
