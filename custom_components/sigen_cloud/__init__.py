@@ -13,6 +13,7 @@ from .client import build_client, has_developer_credentials, nb_base_url
 from .const import CONF_APP_KEY, CONF_APP_SECRET, DOMAIN, LOGGER, PLATFORMS
 from .coordinator import NorthboundAccess, SigenAccountCoordinator
 from .data import SigenConfigEntry, SigenRuntimeData
+from .device_tree import tree_identifier
 from .entity import smart_load_identifier
 from .ev_entity import charger_identifier
 from .helpers import async_unblock_reauth
@@ -174,4 +175,7 @@ async def async_remove_config_entry_device(
             )
         if station.ev is not None and station.ev.data is not None:
             active.update(charger_identifier(station_id, sn) for sn in station.ev.data.chargers)
+        if station.devices is not None and station.devices.data is not None:
+            tree = station.devices.data.tree or ()
+            active.update(tree_identifier(station_id, node.serial) for node in tree)
     return not device.identifiers & active

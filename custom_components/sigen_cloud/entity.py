@@ -24,7 +24,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
-from .child_devices import ChildDevices, async_track_child_devices
+from . import child_devices
 from .client import has_developer_credentials
 from .const import DEVICE_MODEL_SMART_LOAD, DEVICE_MODEL_STATION, DOMAIN, LOGGER
 from .coordinator import NB_REST_MODES, SigenPushCoordinator, SigenSmartLoadCoordinator
@@ -288,10 +288,10 @@ def async_track_smart_loads(
     with it every entity of theirs on every platform. Devices of loads that vanished
     while Home Assistant was not running are removed at start-up.
     """
-    async_track_child_devices(
+    child_devices.async_track_child_devices(
         hass,
         entry,
-        ChildDevices[int](
+        child_devices.ChildDevices[int](
             source=lambda station: station.smart_loads,
             current=_current_loads,
             add=add_load,

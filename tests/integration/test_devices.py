@@ -12,6 +12,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
+from custom_components.sigen_cloud import async_remove_config_entry_device
 from custom_components.sigen_cloud.const import DOMAIN
 from custom_components.sigen_cloud.diagnostics import async_get_config_entry_diagnostics
 
@@ -64,6 +65,10 @@ async def test_tree_devices_under_the_station(hass: HomeAssistant, sim: Any) -> 
         PACKS[0]: ("Battery pack 1", "SigenStor BAT 8.0"),
         PACKS[1]: ("Battery pack 2", "SigenStor BAT 8.0"),
     }
+    # a device still in the tree cannot be deleted by hand
+    pack = tree_device(hass, entry, PACKS[0])
+    assert pack is not None
+    assert not await async_remove_config_entry_device(hass, entry, pack)
     await unload(hass, entry)
 
 
