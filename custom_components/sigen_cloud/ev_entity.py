@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, override
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 
 from .child_devices import ChildDevices, async_track_child_devices
-from .const import DEVICE_MODEL_AC_CHARGER, DEVICE_MODEL_DC_CHARGER, DOMAIN, LOGGER
+from .const import DEVICE_MODEL_AC_CHARGER, DEVICE_MODEL_DC_CHARGER, DOMAIN
 from .coordinator import SigenEvCoordinator
-from .entity import SigenEntity, SigenEntityDescription, station_device_info
+from .entity import SigenEntity, SigenEntityDescription
 from .helpers import sigen_errors
 
 if TYPE_CHECKING:
