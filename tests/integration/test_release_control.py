@@ -343,3 +343,56 @@ async def test_release_nothing_can_confirm(hass: HomeAssistant, sim_mqtt: Any) -
     assert err.value.translation_placeholders["step"] == "northbound_mode"
     assert sim.stations[0].controller is None  # switched, but not confirmed
     await unload(hass, entry)
+
+
+def test_battery_controller_of_a_view() -> None:
+    """The priority order and the mode's name, on views built by hand."""
+    from datetime import UTC, datetime
+
+    from custom_components.sigen_cloud.models import (
+        AccountStation,
+        ControlsData,
+        PushData,
+        StationSettings,
+    )
+    from custom_components.sigen_cloud.sensor_controller import battery_controller, mode_name
+    from custom_components.sigen_cloud.sigen import CurrentMode, ManualControl, NBMode
+    from custom_components.sigen_cloud.sigen.telemetry import TelemetryData
+    from custom_components.sigen_cloud.view import StationView
+
+    station = AccountStation(STATION_ID, SYSTEM_ID)
+    early, late = datetime(2026, 6, 1, 10, tzinfo=UTC), datetime(2026, 6, 1, 11, tzinfo=UTC)
+    assert battery_controller(StationView(station)) is None
+
+    def telemetry(mode: int) -> TelemetryData:
+        items = TelemetryData.from_mqtt_payload(
+            [{"deviceType": "system", "systemId": SYSTEM_ID, "value": {"operationalMode": mode}}]
+        )
+        return items[0]
+
+    # A push-only station: the telemetry's Remote EMS mode.
+    pushed = PushData(telemetry=telemetry(7), operational_mode_at=late)
+    controller = battery_controller(StationView(station, push=pushed))
+    assert controller is not None
+    assert controller.state == "remote_ems"
+    # A northbound mode learned after the telemetry wins over it.
+    settings = StationSettings(nb_mode=NBMode.MSC, nb_mode_at=late)
+    older = PushData(telemetry=telemetry(8), operational_mode_at=early)
+    view = StationView(station, push=older, settings=settings)
+    controller = battery_controller(view)
+    assert controller is not None
+    assert controller.state == "operational_mode"
+    assert mode_name(view, controller.mode) == "Maximum Self-Powered"
+    assert mode_name(view, 42) == "42"
+    # Manual control, with its end; an app mode of 8 still comes first.
+    manual = ManualControl.from_dict({"enable": True, "mode": "0", "endTime": "1780311600"})
+    controls = ControlsData(manual=manual)
+    app = StationSettings(current_mode=CurrentMode(1, -1, "Sigen AI Mode"))
+    controller = battery_controller(StationView(station, settings=app, controls=controls))
+    assert controller is not None
+    assert controller.state == "manual_control"
+    assert controller.until == datetime.fromtimestamp(1780311600, UTC)
+    held = StationSettings(current_mode=CurrentMode(8, -1, None))
+    controller = battery_controller(StationView(station, settings=held, controls=controls))
+    assert controller is not None
+    assert controller.state == "nbi"
