@@ -5,6 +5,9 @@ appears it is added under its station's device (``via_device``), when it disappe
 (or its station leaves the account) its device goes, and with it every entity of it on
 every platform. Devices of children gone while Home Assistant was not running are
 removed at start-up.
+
+This module and ``entity`` import each other as modules (their names are looked up
+when called), so either may be imported first.
 """
 
 from __future__ import annotations
