@@ -185,7 +185,7 @@ class SimStation:
     def _step(self, t: float, dt: float) -> None:
         day = self.local(t).date()
         if day != self._date:
-            self._roll_day(self._date, day)
+            roll_day(self, self._date, day)
             self._date = day
         s = self._decide(t)
         hours = dt / 3600.0
@@ -211,17 +211,6 @@ class SimStation:
             sl.count(hours)
         if self.chargers:
             self.chargers.step(t, hours)
-
-    def _roll_day(self, old: date, new: date) -> None:
-        self.pv_day_kwh = 0.0
-        for sl in self.smart_loads:
-            sl.today_kwh = 0.0
-        if (old.year, old.month) != (new.year, new.month):
-            self.pv_month_kwh = 0.0
-            for sl in self.smart_loads:
-                sl.month_kwh = 0.0
-        if old.year != new.year:
-            self.pv_year_kwh = 0.0
 
     # ---------------------------------------------------------------- outputs
     def sample(self) -> Sample:
@@ -336,3 +325,16 @@ class SimStation:
         """A smart load disappears from the station."""
         self.sync()
         self.smart_loads.remove(self.smart_load(path))
+
+
+def roll_day(station: SimStation, old: date, new: date) -> None:
+    """A new local day (month, year) starts: the counters of the period that ended reset."""
+    station.pv_day_kwh = 0.0
+    for sl in station.smart_loads:
+        sl.today_kwh = 0.0
+    if (old.year, old.month) != (new.year, new.month):
+        station.pv_month_kwh = 0.0
+        for sl in station.smart_loads:
+            sl.month_kwh = 0.0
+    if old.year != new.year:
+        station.pv_year_kwh = 0.0
