@@ -12,12 +12,15 @@
   plugged in): the EV chargers, written with the controls' write lock;
 * :class:`SigenScheduleCoordinator` (station, 10 min and after a write): the TOU
   charge/discharge schedule, written with the controls' write lock;
+* :class:`SigenDevicesCoordinator` (app station, 5 min): the alarm list, and every 30
+  minutes the device tree (issue 18);
 * :class:`SigenPushCoordinator` (station, no polling): what MQTT pushes.
 """
 
 from .account import SigenAccountCoordinator
 from .base import NorthboundAccess, SigenCoordinator
 from .controls import SigenControlsCoordinator
+from .devices import SigenDevicesCoordinator
 from .ev import SigenEvCoordinator
 from .forecast import SigenForecastCoordinator
 from .live import SigenLiveCoordinator, SigenSmartLoadCoordinator
@@ -31,6 +34,7 @@ __all__ = [
     "SigenAccountCoordinator",
     "SigenControlsCoordinator",
     "SigenCoordinator",
+    "SigenDevicesCoordinator",
     "SigenEvCoordinator",
     "SigenForecastCoordinator",
     "SigenLiveCoordinator",
