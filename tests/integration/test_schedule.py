@@ -25,6 +25,7 @@ from homeassistant.const import ATTR_ENTITY_ID, ATTR_OPTION, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 
 from custom_components.sigen_cloud.const import DOMAIN
 from custom_components.sigen_cloud.diagnostics import async_get_config_entry_diagnostics
@@ -111,14 +112,19 @@ async def _stored(sim: Any) -> dict[str, Any]:
 
 
 async def _events(hass: HomeAssistant, start: datetime, hours: float) -> list[dict[str, Any]]:
+    """The calendar's events (found by its unique id: its name follows the language)."""
+    entity_id = er.async_get(hass).async_get_entity_id(
+        CALENDAR_DOMAIN, DOMAIN, f"{STATION_ID}_battery_schedule"
+    )
+    assert entity_id is not None
     answer = await hass.services.async_call(
         CALENDAR_DOMAIN,
         "get_events",
-        {ATTR_ENTITY_ID: CALENDAR, "start_date_time": start, "duration": {"hours": hours}},
+        {ATTR_ENTITY_ID: entity_id, "start_date_time": start, "duration": {"hours": hours}},
         blocking=True,
         return_response=True,
     )
-    return answer[CALENDAR]["events"]  # type: ignore[index,no-any-return]
+    return answer[entity_id]["events"]  # type: ignore[index,no-any-return]
 
 
 async def _power(hass: HomeAssistant, entry: Any) -> tuple[float, float]:
@@ -285,3 +291,41 @@ async def test_cloud_refusal_is_translated(hass: HomeAssistant, sim: Any, entry:
         await _call(hass, entry, "set_schedule", {"periods": [NIGHT, DAY]})
     assert err.value.translation_key in {"cloud_refused", "cannot_connect"}
     assert (await _stored(sim))["saved"] is False
+
+
+async def test_station_without_a_schedule(
+    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """A station whose cloud refuses the schedule read: no events, a translated refusal."""
+    freezer.move_to(datetime.fromtimestamp(NOON, UTC))
+    sim.faults.http_error("device/dischargesetting/", 404, method="GET")
+    entry = await setup_entry(hass, sim, Platform.CALENDAR)
+    coordinator = station_of(entry).schedule
+    assert coordinator is not None
+    assert coordinator.last_update_success
+    assert coordinator.periods == ()
+    state = hass.states.get(CALENDAR)
+    assert state is not None
+    assert state.state == "off"
+    assert await _events(hass, datetime(2026, 6, 1, tzinfo=ZONE), 24) == []
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, entry, "get_schedule", {})
+    assert err.value.translation_key == "no_schedule"
+    sim.faults.clear()
+    await unload(hass, entry)
+
+
+async def test_summaries_in_the_users_language(
+    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(datetime.fromtimestamp(NOON, UTC))
+    hass.config.language = "de"
+    entry = await setup_entry(hass, sim, Platform.CALENDAR)
+    odd = {**DAY, "action": 2}  # a code the library does not know, kept as the number
+    await _call(hass, entry, "set_schedule", {"periods": [NIGHT, odd]})
+    events = await _events(hass, datetime(2026, 6, 1, tzinfo=ZONE), 24)
+    assert [event["summary"] for event in events] == [
+        "Zeitplanmodus 2",
+        "Aus dem Netz laden (max. 3 kW, bis 90 %)",
+    ]
+    await unload(hass, entry)
