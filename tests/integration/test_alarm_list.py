@@ -134,6 +134,19 @@ async def test_a_cloud_without_the_list(
     await devices.async_refresh()
     assert devices.last_update_success
     assert caplog.text.count("does not offer its alarm list") == 1
+    # the list comes (back): what it holds then is not news, what appears after is
+    await alarm(sim, "1001")
+    sim.faults.clear()
+    fired, unsub = recorder(hass)
+    await devices.async_refresh()
+    await hass.async_block_till_done()
+    assert devices.data.alarms is not None
+    assert fired == []
+    await alarm(sim, "1002")
+    await devices.async_refresh()
+    await hass.async_block_till_done()
+    assert fired == [("generation", "1002")]
+    unsub()
     await unload(hass, entry)
 
 

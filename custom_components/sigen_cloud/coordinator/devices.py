@@ -111,8 +111,9 @@ class SigenDevicesCoordinator(SigenCoordinator[DevicesData]):
         data = DevicesData(
             alarms=None if alarms is None else tuple(alarms), tree=nodes, tree_read_at=tree_read_at
         )
-        if previous is not None:
-            self._announce(previous.alarms or (), data.alarms or (), now)
+        # Only a change between two lists read is news (not the first list read).
+        if previous is not None and previous.alarms is not None and data.alarms is not None:
+            self._announce(previous.alarms, data.alarms, now)
         return data
 
     async def _read[T](self, what: str, call: Awaitable[T]) -> T | None:
