@@ -24,6 +24,8 @@ from .repairs import async_create_developer_issue, async_update_onboarding_issue
 from .sigen import SigenAuthError, SigenError, SigenValidationError
 
 if TYPE_CHECKING:
+    from aiohttp import ClientSession
+
     from .coordinator import SigenAccountCoordinator, SigenPushCoordinator
     from .data import SigenConfigEntry
     from .sigen import AlarmEvent, NorthboundClient, SigenMQTT, SystemData, TelemetryData
@@ -38,9 +40,14 @@ class SigenPushListener:
         entry: SigenConfigEntry,
         account: SigenAccountCoordinator,
         northbound: NorthboundClient | None,
+        session: ClientSession | None = None,
     ) -> None:
-        """Nothing connects before :meth:`async_start`."""
+        """Nothing connects before :meth:`async_start`.
+
+        ``session`` is the entry's HTTP session (Home Assistant's shared one if none).
+        """
         self.hass = hass
+        self.session = session or async_get_clientsession(hass)
         self.entry = entry
         self.account = account
         self.northbound = northbound
@@ -67,7 +74,7 @@ class SigenPushListener:
             mqtt = build_mqtt(
                 self.entry.data,
                 system_ids,
-                async_get_clientsession(self.hass),
+                self.session,
                 self.northbound,
                 answered_broker=self._answered_broker,
             )

@@ -2,7 +2,8 @@
 
 Home Assistant restarts often; logging in again each time costs a round trip and is one
 more chance for the cloud's login rate limit and account lock. The entry's app token
-(with its refresh token), its northbound token and its stations' ids are kept in Home
+(with its refresh token), its northbound token and its stations (ids, and the app
+station as last read, so that every first read goes out at once) are kept in Home
 Assistant's private storage (``.storage/sigen_cloud.session.<entry id>``), saved a
 little after every new token and at unload, and removed with the entry. They are
 secrets: never logged, never in the diagnostics.
@@ -26,6 +27,7 @@ from homeassistant.helpers.storage import Store
 
 from .client import app_base_url, nb_base_url
 from .const import CONF_APP_KEY, DOMAIN, LOGGER
+from .sigen import SigenError, StationInfo
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -64,11 +66,28 @@ def account_fingerprint(data: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SavedStation:
-    """A station of the last run: its key and its northbound system id."""
+    """A station of the last run: its key, its northbound system id, its app station.
+
+    ``info`` (the app API's station as last read) lets a restart build the station's
+    coordinators before the station is read again; a state stored without it (an
+    earlier version) waits for that read instead.
+    """
 
     station_id: str
     system_id: str | None
     app: bool
+    info: StationInfo | None = None
+
+
+def _info(value: object, station_id: str) -> StationInfo | None:
+    """The stored app station, when it is readable and the station's own."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        info = StationInfo.from_dict(value)
+    except SigenError:
+        return None
+    return info if info.station_id == station_id else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +108,13 @@ def _stations(value: object) -> tuple[SavedStation, ...]:
         if not isinstance(item, dict) or not isinstance(item.get("station_id"), str):
             continue
         system_id = item.get("system_id")
+        app = bool(item.get("app"))
         found.append(
             SavedStation(
                 item["station_id"],
                 system_id if isinstance(system_id, str) else None,
-                bool(item.get("app")),
+                app,
+                _info(item.get("info"), item["station_id"]) if app else None,
             )
         )
     return tuple(found)
@@ -180,6 +201,7 @@ class SessionStore:
                     "station_id": runtime.station_id,
                     "system_id": runtime.system_id,
                     "app": runtime.info is not None,
+                    "info": None if runtime.info is None else runtime.info.raw,
                 }
                 for runtime in stations
             ],

@@ -54,17 +54,16 @@ async def test_restart_logs_in_zero_times(
     await _stop(hass, loaded_entry)
     stored = _stored(hass_storage, loaded_entry)
     assert stored["app"]["access"]
-    assert stored["stations"] == [
-        {
-            "station_id": str(sim.stations[0].station_id),
-            "system_id": sim.stations[0].system_id,
-            "app": True,
-        }
+    station_id = str(sim.stations[0].station_id)
+    assert [{k: v for k, v in s.items() if k != "info"} for s in stored["stations"]] == [
+        {"station_id": station_id, "system_id": sim.stations[0].system_id, "app": True}
     ]
+    # The app station as last read: its coordinators start before the station read.
+    assert str(stored["stations"][0]["info"]["stationId"]) == station_id
     sim.request_log.clear()
     await _start(hass, loaded_entry)
     assert _grants(sim) == []
-    assert _flows(sim) == 1  # the prefetched flow is the live coordinator's first data
+    assert _flows(sim) == 1  # the early flow is the live coordinator's first data
 
 
 async def test_restart_with_push_logs_in_zero_times(
@@ -119,8 +118,11 @@ async def test_station_removed_while_off_is_reconciled(
     await _stop(hass, mqtt_entry)
     stored = _stored(hass_storage, mqtt_entry)
     assert gone in {s["station_id"] for s in stored["stations"]}
-    # An app station of the last run that is gone too: its prefetch fails quietly.
-    stored["stations"].append({"station_id": "999999", "system_id": None, "app": True})
+    # An app station of the last run that is gone too: its early reads fail quietly.
+    info = {**stored["stations"][0]["info"], "stationId": 999999, "stationCode": None}
+    stored["stations"].append(
+        {"station_id": "999999", "system_id": None, "app": True, "info": info}
+    )
     sim.remove_station(gone)
     await sim.mqtt.acl_synced()
     sim.reset_rate_limits()  # the system list may be read again at once

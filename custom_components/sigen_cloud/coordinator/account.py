@@ -9,8 +9,8 @@ loses its coordinators and its device, and with it every entity of it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.helpers import device_registry as dr
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from ..data import SigenConfigEntry
     from ..session_store import SavedStation
-    from ..sigen import EnergyFlow, Sigen
+    from ..sigen import Sigen
 
 
 def reconcile(
@@ -92,26 +92,28 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
         self.northbound = northbound
         self.stations: dict[str, StationRuntime] = {}
         self.lane = asyncio.Lock()
-        # The last run's stations (issue 21): their energy flow is asked for beside the
-        # first station read, so that the power sensors do not wait for it.
+        # The last run's stations (issue 21): their coordinators are built, and their
+        # first data asked for, before the station read (see _async_start_saved).
         self.saved_stations: tuple[SavedStation, ...] = ()
-        self._prefetched: dict[str, asyncio.Task[EnergyFlow]] = {}
+        # Called once the stations are known, before their first data is in (the
+        # push listener starts then).
+        self.on_stations: Callable[[], None] | None = None
+        self._starting: dict[str, asyncio.Task[None]] = {}
 
     async def _async_fetch(self) -> AccountData:
         """Read the station lists and bring the station runtimes in line with them."""
         northbound = self.northbound
-        if self.saved_stations:
-            self._async_prefetch()
-        info, systems = await self._async_both(
-            self.client.get_station_info,
-            northbound.get_systems if northbound is not None else _none,
-        )
-        known = {key: runtime.station for key, runtime in self.stations.items()}
-        stations = reconcile(known, [info], systems)
+        self._async_start_saved()
         try:
+            info, systems = await self._async_both(
+                self.client.get_station_info,
+                northbound.get_systems if northbound is not None else _none,
+            )
+            known = {key: runtime.station for key, runtime in self.stations.items()}
+            stations = reconcile(known, [info], systems)
             await self._async_apply(stations)
         finally:
-            self._drop_prefetched()
+            self._drop_starting()
         # The list is complete unless developer credentials are set but their system
         # list is missing (then push-only stations may be missing from it too).
         complete = systems is not None or not has_developer_credentials(self.config_entry.data)
@@ -122,51 +124,78 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
         """Bring the station runtimes in line with the account's stations.
 
         New stations get runtimes (with their first data), known ones their new
-        account entry; those that left the account are dropped.
+        account entry; those that left the account are dropped. The stations started
+        from the last run (their first data on its way) are waited for here.
         """
         for station_id in set(self.stations) - set(stations):
             LOGGER.info("Station %s is no longer on the account; removing it", station_id)
             runtime = self.stations.pop(station_id)
             runtime.removed = True
+            _cancel(self._starting.pop(station_id, None))
             for coordinator in runtime.coordinators():
                 await coordinator.async_shutdown()
-        added: list[StationRuntime] = []
+        starting = self._starting
+        started: list[Awaitable[None]] = []
         for station_id, station in stations.items():
             if (known := self.stations.get(station_id)) is not None:
                 known.station = station
-                known.settings.account_refreshed(station)
+                known.settings.account_refreshed(station, modes_due=station_id not in starting)
+                if (task := starting.pop(station_id, None)) is not None:
+                    started.append(task)
+                else:
+                    started.append(self._async_update_chargers(known))
                 continue
             new = self._new_runtime(station)
             self.stations[station_id] = new
-            added.append(new)
-        await gather_all(
-            async_update_chargers(
-                self.hass, self.config_entry, self.client, runtime, refresh=runtime not in added
-            )
-            for runtime in self.stations.values()
-        )
-        if added:
-            await gather_all(self._async_first_refresh(runtime) for runtime in added)
+            started.append(self._async_start(new))
+        if self.on_stations is not None:
+            on_stations, self.on_stations = self.on_stations, None
+            on_stations()
+        await gather_all(started)
 
-    def _async_prefetch(self) -> None:
-        """Ask for the saved app stations' energy flow now (their live data's first).
+    def _async_start_saved(self) -> None:
+        """Build the last run's stations and ask for their first data at once (issue 21).
 
-        Only at start-up: later refreshes find these stations among the known ones.
+        Only at start-up, and only for stations whose reads need nothing the station
+        read brings: push-only stations, and app stations stored with their app data.
+        The station read goes out beside them and reconciles as at any refresh.
         """
         saved_stations, self.saved_stations = self.saved_stations, ()
+        if not all(saved.info is not None or not saved.app for saved in saved_stations):
+            return  # stored by an earlier version: wait for the station read
         for saved in saved_stations:
-            if saved.app:
-                flow = self.client.get_energy_flow(station_id=saved.station_id)
-                self._prefetched[saved.station_id] = self.hass.async_create_task(
-                    flow, "sigen_cloud prefetch", eager_start=True
-                )
+            station = AccountStation(saved.station_id, saved.system_id, saved.info)
+            runtime = self.stations[saved.station_id] = self._new_runtime(station)
+            self._starting[saved.station_id] = self.hass.async_create_task(
+                self._async_start(runtime), "sigen_cloud station start-up", eager_start=True
+            )
+        if self.stations and self.on_stations is not None:
+            on_stations, self.on_stations = self.on_stations, None
+            on_stations()
 
-    def _drop_prefetched(self) -> None:
-        """Forget the prefetches no station took (a station gone while we were off)."""
-        for task in self._prefetched.values():
-            task.cancel()
-            task.add_done_callback(_retrieve)
-        self._prefetched.clear()
+    def _drop_starting(self) -> None:
+        """Stop the start-ups no station took (the station read failed)."""
+        for task in self._starting.values():
+            _cancel(task)
+        self._starting.clear()
+
+    async def _async_start(self, runtime: StationRuntime) -> None:
+        """A new station's first data, and its chargers' once they are listed."""
+        await gather_all([self._async_first_refresh(runtime), self._async_first_chargers(runtime)])
+
+    async def _async_first_chargers(self, runtime: StationRuntime) -> None:
+        """List a new station's chargers; an EV coordinator's first data follows."""
+        await async_update_chargers(
+            self.hass, self.config_entry, self.client, runtime, refresh=False
+        )
+        if runtime.ev is not None:
+            await self._async_first_refresh(runtime, [runtime.ev])
+
+    async def _async_update_chargers(self, runtime: StationRuntime) -> None:
+        """A known station's chargers, listed again."""
+        await async_update_chargers(
+            self.hass, self.config_entry, self.client, runtime, refresh=True
+        )
 
     def _new_runtime(self, station: AccountStation) -> StationRuntime:
         """The coordinators of a new station (polling only what its APIs offer)."""
@@ -188,8 +217,6 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
                 else None
             ),
         )
-        if runtime.live is not None:
-            runtime.live.prefetched = self._prefetched.pop(station.station_id, None)
         if has_app:
             runtime.history = SigenHistoryCoordinator(hass, entry, client, station)
             runtime.devices = SigenDevicesCoordinator(hass, entry, client, station.station_id)
@@ -206,13 +233,17 @@ class SigenAccountCoordinator(SigenCoordinator[AccountData]):
                 coordinator.lane = self.lane
         return runtime
 
-    async def _async_first_refresh(self, runtime: StationRuntime) -> None:
+    async def _async_first_refresh(
+        self, runtime: StationRuntime, coordinators: Sequence[Any] | None = None
+    ) -> None:
         """The first data of a new station's polling coordinators, all at once.
 
-        During the entry's setup a failure fails the setup (Home Assistant retries it);
-        later, the station's entities stay unavailable until the next poll succeeds.
+        Every coordinator of the station's runtime joins (a new kind of data needs no
+        code here). During the entry's setup a failure fails the setup (Home Assistant
+        retries it); later, the station's entities stay unavailable until the next poll
+        succeeds.
         """
-        polling = [c for c in runtime.coordinators() if c is not runtime.push]
+        polling = coordinators or [c for c in runtime.coordinators() if c is not runtime.push]
         if self.config_entry.state is ConfigEntryState.SETUP_IN_PROGRESS:
             await gather_all(c.async_config_entry_first_refresh() for c in polling)
         else:
@@ -251,7 +282,14 @@ async def _none() -> None:
     """No northbound system list (no developer credentials)."""
 
 
-def _retrieve(task: asyncio.Task[EnergyFlow]) -> None:
-    """Take a dropped prefetch's outcome, so that its failure is not reported."""
+def _cancel(task: asyncio.Task[None] | None) -> None:
+    """Cancel a station's start-up no one waits for, and take its outcome."""
+    if task is not None:
+        task.cancel()
+        task.add_done_callback(_retrieve)
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Take a dropped start-up's outcome, so that its failure is not reported."""
     if not task.cancelled():
         task.exception()

@@ -10,17 +10,17 @@ failure means is the same for all of them:
 * anything else: a translated ``UpdateFailed`` (entities unavailable, logged once).
 
 How a refresh sends its requests depends on whether someone waits for it. The first
-data (the entry's set-up, a new station) is waited for: its requests go out together,
-so that their round trips overlap. Later refreshes run in the background: their
-requests go one after another, and the entry's slower coordinators take turns through
-one lock (the *lane*). Home Assistant's shared session closes a connection after 15 s
-idle, so every request sent beside another one opened a TCP and TLS connection of its
-own; one at a time, a 10-minute burst of reads runs on one connection.
+data (the entry's set-up, a new station) is waited for: all its requests go out at
+once, so that their round trips overlap (issue 21: one round trip to every entity).
+Later refreshes run in the background: their requests go one after another, and the
+entry's slower coordinators take turns through one lock (the *lane*), so that a
+10-minute burst of reads runs on the connection the entry keeps alive.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import timedelta
@@ -47,13 +47,10 @@ if TYPE_CHECKING:
     from ..data import SigenConfigEntry
     from ..sigen import Sigen
 
-# The northbound mode query: a few systems at a time, not one by one (50 stations
-# took 50 round trips), and not all at once.
+# The northbound mode query, later refreshes: a few systems at a time, not all at
+# once. The first data asks every system at once: the cloud limits the query per
+# system (once per 5 minutes), and 50 stations four at a time took 13 round trips.
 NB_QUERIES_AT_ONCE = 4
-# The first data's reads of one coordinator, a few at a time too: each read beside
-# another opens a connection, and eight at once (the controls) saved no time over
-# four, since the start-up waits for longer chains of reads anyway.
-FIRST_READS_AT_ONCE = 4
 
 
 async def gather_all[T](aws: Iterable[Awaitable[T]]) -> list[T]:
@@ -82,6 +79,8 @@ class SigenCoordinator[T](DataUpdateCoordinator[T], ABC):
         self.client = client
         # The entry's lane (see the module's docstring); None: this one does not queue.
         self.lane: asyncio.Lock | None = None
+        # A refresh right after the first data that completes it (see waited_for).
+        self.completing = False
         self._rate_limited = False
 
     @abstractmethod
@@ -90,8 +89,8 @@ class SigenCoordinator[T](DataUpdateCoordinator[T], ABC):
 
     @property
     def waited_for(self) -> bool:
-        """Whether this refresh brings the first data, which someone waits for."""
-        return self.data is None
+        """Whether this refresh brings the first data (or completes it): reads at once."""
+        return self.data is None or self.completing
 
     async def _async_both[A, B](
         self, first: Callable[[], Awaitable[A]], second: Callable[[], Awaitable[B]]
@@ -108,7 +107,7 @@ class SigenCoordinator[T](DataUpdateCoordinator[T], ABC):
         :func:`gather_all`); one after another, at once (the rest is not sent).
         """
         if self.waited_for:
-            return await gather_all(_few_at_once(calls))
+            return await gather_all(call() for call in calls)
         return [await call() for call in calls]
 
     async def _async_each_settled[R](
@@ -118,7 +117,7 @@ class SigenCoordinator[T](DataUpdateCoordinator[T], ABC):
     ) -> list[R | BaseException]:
         """As :meth:`_async_each`, but a library error ``settled`` accepts is a result."""
         if self.waited_for:
-            together = await asyncio.gather(*_few_at_once(calls), return_exceptions=True)
+            together = await asyncio.gather(*(call() for call in calls), return_exceptions=True)
             for result in together:
                 if isinstance(result, BaseException) and not (
                     isinstance(result, SigenError) and settled(result)
@@ -184,17 +183,6 @@ class SigenCoordinator[T](DataUpdateCoordinator[T], ABC):
         return self.data
 
 
-def _few_at_once[R](calls: Sequence[Callable[[], Awaitable[R]]]) -> list[Awaitable[R]]:
-    """The calls, at most ``FIRST_READS_AT_ONCE`` of them running at a time."""
-    gate = asyncio.Semaphore(FIRST_READS_AT_ONCE)
-
-    async def gated(call: Callable[[], Awaitable[R]]) -> R:
-        async with gate:
-            return await call()
-
-    return [gated(call) for call in calls]
-
-
 def _update_failed(err: SigenError) -> UpdateFailed:
     """A translated ``UpdateFailed`` for a failure of the cloud."""
     key = "update_failed"
@@ -217,19 +205,42 @@ class NorthboundAccess:
     run at a time across the entry's stations.
     """
 
-    def __init__(self, client: NorthboundClient) -> None:
-        """Wrap the entry's northbound client."""
+    def __init__(
+        self, client: NorthboundClient, check: asyncio.Task[list[NBSystem]] | None = None
+    ) -> None:
+        """Wrap the entry's northbound client.
+
+        ``check`` is the system list read with a restored token at set-up (issue 21),
+        beside the app API's first reads: its answer is the first system list, and a
+        refusal (:attr:`refused`) turns the developer API off for the entry.
+        """
         self.client = client
+        self.check = check
+        self.refused: SigenAuthError | None = None
         self._failed = False
         self._gate = asyncio.Semaphore(NB_QUERIES_AT_ONCE)
-        # The list read at set-up to check a restored token (issue 21): the first answer.
-        self.first_systems: list[NBSystem] | None = None
+
+    async def async_checked(self) -> list[NBSystem] | None:
+        """The restored token's system list (``None``: no check, failed or refused)."""
+        if (check := self.check) is None:
+            return None
+        try:
+            return await check
+        except SigenAuthError as err:
+            self.refused = err
+        except SigenError as err:
+            LOGGER.debug("The northbound system list could not be read at start-up: %s", err)
+        return None
 
     async def get_systems(self) -> list[NBSystem] | None:
         """The northbound system list; ``None`` when it could not be read."""
-        if (systems := self.first_systems) is not None:
-            self.first_systems = None
-            return systems
+        if self.check is not None:
+            systems = await self.async_checked()
+            self.check = None
+            if systems is not None or self.refused is not None:
+                return systems
+        if self.refused is not None:
+            return None
         try:
             systems = await self.client.get_systems()
         except SigenRateLimitError:
@@ -240,9 +251,16 @@ class NorthboundAccess:
         self._success()
         return systems
 
-    async def query_mode(self, system_id: str) -> int | None:
-        """A system's northbound mode value; ``None`` when it could not be read."""
-        async with self._gate:
+    async def query_mode(self, system_id: str, *, at_once: bool = False) -> int | None:
+        """A system's northbound mode value; ``None`` when it could not be read.
+
+        ``at_once`` (the first data) skips the gate: the limit is per system.
+        """
+        if self.check is not None:
+            await self.async_checked()
+        if self.refused is not None:
+            return None
+        async with contextlib.nullcontext() if at_once else self._gate:
             try:
                 value = await self.client.query_mode(system_id)
             except SigenRateLimitError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from homeassistant.util import dt as dt_util
@@ -18,6 +19,7 @@ from homeassistant.util import dt as dt_util
 from ..const import LOGGER, NB_MODE_MIN_INTERVAL, SLOW_REFRESH_INTERVAL
 from ..models import AccountStation, StationSettings
 from ..sigen import CurrentMode, NBMode, OperationalMode
+from ..sigen.app.modes import with_label
 from .base import NorthboundAccess, SigenCoordinator
 
 if TYPE_CHECKING:
@@ -74,10 +76,14 @@ class SigenSettingsCoordinator(SigenCoordinator[StationSettings]):
         # The (mode, profile id) not in the list for which the list was read again.
         self._unlisted: tuple[int, int] | None = None
 
-    def account_refreshed(self, station: AccountStation) -> None:
-        """The account was read again: its view of the station, and the list of modes."""
+    def account_refreshed(self, station: AccountStation, *, modes_due: bool = True) -> None:
+        """The account was read again: its view of the station, and the list of modes.
+
+        ``modes_due`` false: the list is being read anyway (a start-up from the last
+        run's stations, whose first data went out before the station read).
+        """
         self.station = station
-        self._modes_due = True
+        self._modes_due = self._modes_due or modes_due
 
     async def _async_fetch(self) -> StationSettings:
         """The operational modes and current mode, and the northbound mode when due."""
@@ -106,12 +112,19 @@ class SigenSettingsCoordinator(SigenCoordinator[StationSettings]):
         return known.modes, current
 
     async def _async_modes_and_current(self) -> tuple[tuple[OperationalMode, ...], CurrentMode]:
-        """The list of modes, then the current mode (labelled from that list)."""
+        """The list of modes and the current mode (labelled from that list).
+
+        Together for the first data: the current mode's label is looked up once both
+        are in, so that it does not wait for the list (issue 21).
+        """
         sid = self.station.station_id
-        modes = await self.client.get_operational_modes(station_id=sid)
-        current = await self.client.get_current_mode(station_id=sid)
+        client = self.client
+        modes, current = await self._async_both(
+            partial(client.get_operational_modes, station_id=sid),
+            partial(client.get_current_mode, station_id=sid),
+        )
         self._modes_due = False
-        return tuple(modes), current
+        return tuple(modes), with_label(current, modes)
 
     async def _async_nb_mode(self) -> tuple[NBMode | None, datetime | None]:
         """The northbound mode if it may be asked for now, else the last one learned."""
@@ -126,7 +139,7 @@ class SigenSettingsCoordinator(SigenCoordinator[StationSettings]):
         ):
             return known.nb_mode, known.nb_mode_at
         self.nb_mode_checked_at = now
-        value = await self.northbound.query_mode(system_id)
+        value = await self.northbound.query_mode(system_id, at_once=self.waited_for)
         if value is None:
             return known.nb_mode, known.nb_mode_at
         mode = _nb_mode(value)
