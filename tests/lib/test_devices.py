@@ -159,3 +159,41 @@ def test_unreadable_records_are_skipped(caplog: pytest.LogCaptureFixture) -> Non
     assert record.time == datetime.fromtimestamp(1716173149.647, UTC)
     node = DeviceNode.from_dict({"serialNumber": "S", "deviceType": "5", "pn": "P"})
     assert (node.kind, node.model, node.online) == ("dc_charger", "P", None)
+
+
+@pytest.mark.parametrize(
+    ("record", "active"),
+    [
+        ({"alarmCode": "1", "recovered": True}, False),
+        ({"alarmCode": "1", "status": "active"}, True),
+        ({"alarmCode": "1", "alarmStatus": "cleared"}, False),
+        ({"alarmCode": "1", "status": 3}, True),  # a number says nothing known
+        ({"alarmCode": "1", "status": "  "}, True),
+        ({"alarmCode": "1", "recoverTime": 1716173149}, False),
+    ],
+)
+def test_recovered_spellings(record: dict[str, object], active: bool) -> None:
+    assert AlarmRecord.from_dict(record).active is active
+
+
+def test_kinds_by_description() -> None:
+    nodes = devices_in_tree(
+        "x",
+        [
+            {"snCode": "A", "deviceTypeDesc": "EVDC"},
+            {"snCode": "B", "deviceTypeDesc": "DC Charger"},
+            {"snCode": "C", "deviceTypeDesc": "Meter", "communicateStatus": 1},
+        ],
+    )
+    assert [(n.kind, n.online) for n in nodes] == [
+        ("dc_charger", None),
+        ("dc_charger", None),
+        (None, False),
+    ]
+    deep: dict[str, object] = {"snCode": "0"}
+    node = deep
+    for depth in range(1, 12):
+        child: dict[str, object] = {"snCode": str(depth)}
+        node["nodeList"] = [child]
+        node = child
+    assert len(devices_in_tree("x", [deep])) == 9  # followed 8 levels down, no further

@@ -149,3 +149,34 @@ async def test_a_pushed_alarm_is_listed_too(sim_mqtt: Simulator) -> None:
         assert len((await alarms(cloud))["records"]) == 1
         await sim_mqtt.publish_alarm(SYS, "1002", "recovery")
         assert (await alarms(cloud))["records"] == []
+
+
+async def test_control_api_refusals(cloud: Cloud) -> None:
+    url = cloud.sim.control_url + f"stations/{SYS}/"
+    bad = [
+        ("POST", "devices", {"serial": "X", "deviceType": 77}),
+        ("POST", "devices", {"serial": "X", "parent": 5}),
+        ("POST", "devices", [1]),
+        ("POST", "alarms", {"code": "1", "status": "acknowledged"}),
+        ("POST", "alarms", {"code": "1", "device": 5}),
+        ("POST", "alarms", [1]),
+    ]
+    for method, path, body in bad:
+        async with cloud.session.request(method, url + path, json=body) as r:
+            assert r.status == 400, (path, body)
+    async with cloud.session.get(cloud.sim.control_url + "stations/NOPE/devices") as r:
+        assert r.status == 404
+    for method, path in (("GET", "devices"), ("POST", "alarms")):
+        async with cloud.session.request(
+            method, cloud.sim.control_url + f"stations/NOPE/{path}", json={}
+        ) as r:
+            assert r.status == 404
+    async with cloud.session.delete(cloud.sim.control_url + "stations/NOPE/devices/X") as r:
+        assert r.status == 404
+    state = await cloud.control("GET", f"stations/{SYS}/devices")
+    assert [d["serial"] for d in state["devices"]] == [GW, AIO, *PACKS]
+    assert state["alarms"] == []
+    await cloud.control(
+        "POST", f"stations/{SYS}/devices", {"serial": "TOP", "deviceType": 8, "parent": None}
+    )
+    assert (8, "TOP", None) in flat((await tree(cloud))["nodeList"])
