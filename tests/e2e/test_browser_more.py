@@ -9,12 +9,14 @@ with Playwright, as ``tests/e2e/test_browser.py`` does:
   buttons stop and start the simulated charger, and the page shows it charging; on the
   AC charger's page its charging current's slider lowers the simulated current;
 * ``--language de`` (issue 22): the station's device page shows the entity names and
-  states of ``translations/de.json``.
+  states of ``translations/de.json``;
+* the default (issue 18): a schedule written with ``sigen_cloud.set_schedule`` from the
+  browser shows in Home Assistant's calendar panel.
 
 Screenshots go to ``tests/artifacts/e2e/<test>/`` (a folder of their own: the main
 browser test empties ``tests/artifacts/e2e/`` when it starts); with
-``UPDATE_SCREENSHOTS=1`` two of them become the README's pictures
-``docs/screenshots/charger.png`` and ``device-de.png``. Like
+``UPDATE_SCREENSHOTS=1`` three of them become the README's pictures
+``docs/screenshots/charger.png``, ``device-de.png`` and ``schedule-calendar.png``. Like
 the main browser test, without Chromium these are skipped, and fail with ``CI=true``.
 """
 
@@ -293,3 +295,58 @@ def test_device_page_in_german(socket_enabled: None, tmp_path: Path) -> None:
         page.set_viewport_size({"width": 1280, "height": 2000})
         _shot(page, folder / "device-de.png")
     _update_readme_picture(folder / "device-de.png", "device-de.png")
+
+
+# A week with a night charge, an evening discharge and self-consumption between.
+WEEK_SCHEDULE = [
+    {
+        "days": [1, 2, 3, 4, 5, 6, 7],
+        "start": "00:00",
+        "end": "06:00",
+        "action": "charge",
+        "max_charge": 5,
+        "charge_cut_off_soc": 90,
+    },
+    {"days": [1, 2, 3, 4, 5, 6, 7], "start": "06:00", "end": "17:00", "action": "self_consumption"},
+    {
+        "days": [1, 2, 3, 4, 5],
+        "start": "17:00",
+        "end": "20:00",
+        "action": "discharge",
+        "max_discharge": 4,
+        "discharge_cut_off_soc": 20,
+    },
+    {"days": [1, 2, 3, 4, 5], "start": "20:00", "end": "24:00", "action": "self_consumption"},
+    {"days": [6, 7], "start": "17:00", "end": "24:00", "action": "self_consumption"},
+]
+
+
+@pytest.mark.timeout(900)
+def test_schedule_in_the_calendar(socket_enabled: None, tmp_path: Path) -> None:
+    """A schedule written with ``sigen_cloud.set_schedule`` (from the browser, as a script
+    would) shows in Home Assistant's calendar panel, the week at a glance (issue 18)."""
+    folder = ARTIFACTS / "schedule"
+    with _develop(tmp_path, folder) as develop, _logged_in(develop, folder) as page:
+        device_id = develop.state["station_device_ids"][0]
+        answer = page.evaluate(
+            f"""async ([device, periods]) => {{
+                const hass = {HASS};
+                const result = await hass.callService(
+                    'sigen_cloud', 'set_schedule', {{device_id: device, periods}},
+                    undefined, false, true);
+                return result.response;
+            }}""",
+            [device_id, WEEK_SCHEDULE],
+        )
+        assert len(answer["periods"]) == len(WEEK_SCHEDULE), answer
+        _navigate(page, "/calendar")
+        _wait_until("the calendar panel", lambda: "Battery schedule" in _page_text(page))
+        # The 7-day list: each period's whole summary, the week at a glance.
+        page.get_by_label("List").first.click()
+        _wait_until(
+            "the schedule's periods in the calendar",
+            lambda: "Charge from grid" in _page_text(page) and "Discharge" in _page_text(page),
+        )
+        page.set_viewport_size({"width": 1280, "height": 1100})
+        _shot(page, folder / "schedule-calendar.png")
+    _update_readme_picture(folder / "schedule-calendar.png", "schedule-calendar.png")
