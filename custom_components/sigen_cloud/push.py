@@ -59,6 +59,10 @@ class SigenPushListener:
         self._lost = False
         self._unknown_systems: set[str] = set()
         self._delivering: set[str] = set()  # systems whose telemetry arrived (approved)
+        # Whether every telemetry the stations hold came from the current client: its
+        # messages are then whole (the library merges each delta into what it handed
+        # before), and the stations need not merge them again (issue 21).
+        self._one_client = True
 
     @callback
     def async_create(self) -> bool:
@@ -108,6 +112,7 @@ class SigenPushListener:
 
     async def async_restart(self) -> None:
         """Subscribe again, with the current set of systems."""
+        self._one_client = False  # the stations' telemetry predates the new client
         await self.async_stop()
         if self.async_create():
             self.async_start()
@@ -169,7 +174,7 @@ class SigenPushListener:
         """Route a ``period`` message to its station."""
         if (push := self._station_for_system(telemetry.system_id)) is None:
             return
-        push.async_push_telemetry(telemetry)
+        push.async_push_telemetry(telemetry, whole=self._one_client)
         if telemetry.system_id and telemetry.system_id not in self._delivering:
             # Data flows, so the owner approved: the onboarding issue is obsolete.
             self._delivering.add(telemetry.system_id)

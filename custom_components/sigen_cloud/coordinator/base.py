@@ -235,10 +235,10 @@ class NorthboundAccess:
     async def get_systems(self) -> list[NBSystem] | None:
         """The northbound system list; ``None`` when it could not be read."""
         if self.check is not None:
+            # Failed, it is not sent again now: the list may be read once per 5 minutes.
             systems = await self.async_checked()
             self.check = None
-            if systems is not None or self.refused is not None:
-                return systems
+            return systems
         if self.refused is not None:
             return None
         try:
@@ -254,10 +254,10 @@ class NorthboundAccess:
     async def query_mode(self, system_id: str, *, at_once: bool = False) -> int | None:
         """A system's northbound mode value; ``None`` when it could not be read.
 
-        ``at_once`` (the first data) skips the gate: the limit is per system.
+        ``at_once`` (the first data) skips the gate: the limit is per system. It does
+        not wait for the restored token's check (a token the cloud no longer takes is
+        renewed by the library, as at any time).
         """
-        if self.check is not None:
-            await self.async_checked()
         if self.refused is not None:
             return None
         async with contextlib.nullcontext() if at_once else self._gate:

@@ -53,17 +53,23 @@ class SigenPushCoordinator(DataUpdateCoordinator[PushData]):
         return dt_util.utcnow() - data.last_telemetry <= TELEMETRY_STALE_AFTER
 
     @callback
-    def async_push_telemetry(self, telemetry: TelemetryData) -> None:
-        """Merge a ``period`` message (possibly a delta)."""
+    def async_push_telemetry(self, telemetry: TelemetryData, *, whole: bool = False) -> None:
+        """Merge a ``period`` message (possibly a delta).
+
+        ``whole``: the message holds everything known (the MQTT client merged it with
+        all it handed before, and all this station holds came from it): taken as it is,
+        without a second merge.
+        """
         now = dt_util.utcnow()
         data = self.data
         if self._stale:
             self._stale = False
             LOGGER.info("Telemetry of station %s is flowing again", self.station_id)
+        merged = telemetry if whole or data.telemetry is None else data.telemetry.merge(telemetry)
         self.async_set_updated_data(
             replace(
                 data,
-                telemetry=data.telemetry.merge(telemetry) if data.telemetry else telemetry,
+                telemetry=merged,
                 last_telemetry=now,
                 operational_mode_at=(
                     now if telemetry.operational_mode is not None else data.operational_mode_at
