@@ -7,19 +7,26 @@ text; the target device is resolved with Home Assistant's own helper.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Coroutine
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import probatio as vol
-from homeassistant.core import HomeAssistant
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import service
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .data import SigenConfigEntry, StationRuntime
+
+type ResponseHandler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
+
+STATION_SCHEMA: Final = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
+"""An action that takes the station's device alone."""
 
 
 def validation_error(key: str, **placeholders: str) -> ServiceValidationError:
@@ -147,3 +154,44 @@ def async_get_station(
             "not_a_station", device=device.name_by_user or device.name or device_id
         )
     return config_entry, station
+
+
+def feature_coordinator[C: DataUpdateCoordinator[Any]](
+    station: StationRuntime, coordinator: C | None, feature: Callable[[Any], object], key: str
+) -> C:
+    """The station's coordinator of a feature, else the translated ``key`` error.
+
+    A coordinator whose data shows the cloud does not offer the feature (``feature(data)``
+    is None) counts as missing; one not read yet is given the benefit of the doubt, the
+    cloud's own answer to the request then tells.
+    """
+    if coordinator is None or (coordinator.data is not None and feature(coordinator.data) is None):
+        raise validation_error(key, station=station.station_id)
+    return coordinator
+
+
+def async_register_get_set(
+    hass: HomeAssistant,
+    get: tuple[str, ResponseHandler],
+    set_: tuple[str, ResponseHandler, vol.Schema],
+) -> None:
+    """Register a setting's pair of actions: the read (station only, response only) and the write.
+
+    The write answers with the setting as read back when the caller asks for it.
+    """
+    get_name, get_handler = get
+    hass.services.async_register(
+        DOMAIN,
+        get_name,
+        get_handler,
+        schema=STATION_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    set_name, set_handler, set_schema = set_
+    hass.services.async_register(
+        DOMAIN,
+        set_name,
+        set_handler,
+        schema=set_schema,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

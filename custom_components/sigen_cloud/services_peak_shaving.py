@@ -17,15 +17,21 @@ from typing import Any, Final
 
 import probatio as vol
 from homeassistant.const import ATTR_DEVICE_ID
-from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse
 from homeassistant.helpers import config_validation as cv
 
-from .const import DOMAIN
 from .coordinator import SigenControlsCoordinator
 from .coordinator.control_writes import peak_shaving
 from .data import StationRuntime
 from .helpers import sigen_errors
-from .services_fields import as_number, async_get_station, field_error, validation_error
+from .services_fields import (
+    as_number,
+    async_get_station,
+    async_register_get_set,
+    feature_coordinator,
+    field_error,
+    validation_error,
+)
 from .sigen import PeakShaving, PeakShavingPeriod, SigenValidationError
 from .sigen.app._peak_shaving import check_periods
 
@@ -74,7 +80,6 @@ def _periods(value: Any) -> tuple[PeakShavingPeriod, ...]:
         raise validation_error("invalid_peak_shaving_periods", error=str(err)) from err
 
 
-GET_PEAK_SHAVING_SCHEMA: Final = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
 SET_PEAK_SHAVING_SCHEMA: Final = vol.Schema(
     {
         vol.Required(ATTR_DEVICE_ID): cv.string,
@@ -104,10 +109,9 @@ def as_response(shaving: PeakShaving) -> dict[str, Any]:
 
 def _controls(station: StationRuntime) -> SigenControlsCoordinator:
     """The controls coordinator of a station that has peak shaving, else a translated error."""
-    controls = station.controls
-    if controls is None or (controls.data is not None and controls.data.peak_shaving is None):
-        raise validation_error("no_peak_shaving", station=station.station_id)
-    return controls
+    return feature_coordinator(
+        station, station.controls, lambda data: data.peak_shaving, "no_peak_shaving"
+    )
 
 
 def async_setup_peak_shaving_services(hass: HomeAssistant) -> None:
@@ -139,17 +143,8 @@ def async_setup_peak_shaving_services(hass: HomeAssistant) -> None:
         shaving = controls.data.peak_shaving if controls.data is not None else None
         return None if shaving is None else as_response(shaving)
 
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_GET_PEAK_SHAVING,
-        get_peak_shaving,
-        schema=GET_PEAK_SHAVING_SCHEMA,
-        supports_response=SupportsResponse.ONLY,
-    )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_SET_PEAK_SHAVING,
-        set_peak_shaving,
-        schema=SET_PEAK_SHAVING_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
+    async_register_get_set(
+        hass,
+        (SERVICE_GET_PEAK_SHAVING, get_peak_shaving),
+        (SERVICE_SET_PEAK_SHAVING, set_peak_shaving, SET_PEAK_SHAVING_SCHEMA),
     )

@@ -19,15 +19,20 @@ from typing import Any, Final
 
 import probatio as vol
 from homeassistant.const import ATTR_DEVICE_ID
-from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
-from .const import DOMAIN
 from .coordinator.schedule import ScheduleData, SigenScheduleCoordinator
 from .data import StationRuntime
 from .helpers import sigen_errors
-from .services_fields import as_number, async_get_station, validation_error
+from .services_fields import (
+    as_number,
+    async_get_station,
+    async_register_get_set,
+    feature_coordinator,
+    validation_error,
+)
 from .sigen import SchedulePeriod, ScheduleValidationError
 from .sigen.app.schedule import check_schedule
 from .sigen.models.schedule import POWER_FIELDS, SOC_FIELDS
@@ -85,7 +90,6 @@ def _periods(value: Any) -> list[SchedulePeriod]:
         raise schedule_error(err) from err
 
 
-GET_SCHEDULE_SCHEMA: Final = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
 SET_SCHEDULE_SCHEMA: Final = vol.Schema(
     {vol.Required(ATTR_DEVICE_ID): cv.string, vol.Required(ATTR_PERIODS): _periods}
 )
@@ -98,10 +102,7 @@ def as_response(periods: tuple[SchedulePeriod, ...] | list[SchedulePeriod]) -> d
 
 def _coordinator(station: StationRuntime) -> SigenScheduleCoordinator:
     """The station's schedule coordinator (an app API station's), else a translated error."""
-    coordinator = station.schedule
-    if coordinator is None or (coordinator.data is not None and coordinator.data.periods is None):
-        raise validation_error("no_schedule", station=station.station_id)
-    return coordinator
+    return feature_coordinator(station, station.schedule, lambda data: data.periods, "no_schedule")
 
 
 def async_setup_schedule_services(hass: HomeAssistant) -> None:
@@ -130,17 +131,8 @@ def async_setup_schedule_services(hass: HomeAssistant) -> None:
             raise
         return as_response(periods)
 
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_GET_SCHEDULE,
-        get_schedule,
-        schema=GET_SCHEDULE_SCHEMA,
-        supports_response=SupportsResponse.ONLY,
-    )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_SET_SCHEDULE,
-        set_schedule,
-        schema=SET_SCHEDULE_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
+    async_register_get_set(
+        hass,
+        (SERVICE_GET_SCHEDULE, get_schedule),
+        (SERVICE_SET_SCHEDULE, set_schedule, SET_SCHEDULE_SCHEMA),
     )
