@@ -13,52 +13,29 @@ read-back is what the price sensors show.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.util import dt as dt_util
-
 from ..const import FORECAST_INTERVAL, LOGGER
-from ..helpers import station_zone
 from ..models import ForecastData
 from ..sigen import SigenError
-from .base import SigenCoordinator
+from ._station import StationWriteCoordinator
 from .controls import not_reported
 
 if TYPE_CHECKING:
-    import asyncio
     from collections.abc import Awaitable, Callable, Sequence
 
-    from homeassistant.core import HomeAssistant
-
-    from ..data import SigenConfigEntry
-    from ..models import AccountStation
-    from ..sigen import Sigen, TariffPlan
+    from ..sigen import TariffPlan
 
 #: The directions of a price: what the owner pays, and what the owner is paid.
 DIRECTIONS = ("buy", "sell")
 NO_DATA = ForecastData()
 
 
-class SigenForecastCoordinator(SigenCoordinator[ForecastData]):
+class SigenForecastCoordinator(StationWriteCoordinator[ForecastData]):
     """Sigen's AI forecast, the tariff plan and the price summary of one app API station."""
 
     interval = FORECAST_INTERVAL
-
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: SigenConfigEntry,
-        client: Sigen,
-        station: AccountStation,
-        write_lock: asyncio.Lock,
-    ) -> None:
-        """Poll ``station``; tariff writes take ``write_lock`` (the station's)."""
-        super().__init__(hass, entry, client)
-        self.station_id = station.station_id
-        self.time_zone = station_zone(station)
-        self._write_lock = write_lock
 
     async def _async_fetch(self) -> ForecastData:
         """The three parts (at once for the first data); one not offered is empty."""
@@ -80,10 +57,6 @@ class SigenForecastCoordinator(SigenCoordinator[ForecastData]):
         """The data, empty before the first read succeeded."""
         data: ForecastData | None = self.data
         return NO_DATA if data is None else data
-
-    def local_now(self) -> datetime:
-        """Now in the station's time zone."""
-        return dt_util.utcnow().astimezone(self.time_zone)
 
     def price_now(self, direction: str) -> float | None:
         """The plan's ``"buy"`` or ``"sell"`` price now (cents/kWh; ``None``: no plan).

@@ -11,27 +11,19 @@ what the cloud holds, not what was asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.util import dt as dt_util
 
 from ..const import CONTROLS_INTERVAL, DOMAIN, LOGGER
-from ..helpers import station_zone
 from ..sigen import SigenError
-from .base import SigenCoordinator
+from ._station import StationWriteCoordinator
 from .controls import not_reported
 
 if TYPE_CHECKING:
-    import asyncio
     from collections.abc import Mapping, Sequence
 
-    from homeassistant.core import HomeAssistant
-
-    from ..data import SigenConfigEntry
-    from ..models import AccountStation
-    from ..sigen import SchedulePeriod, Sigen
+    from ..sigen import SchedulePeriod
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,24 +56,10 @@ def same_schedule(first: Sequence[SchedulePeriod], second: Sequence[SchedulePeri
     return sorted(map(period_key, first)) == sorted(map(period_key, second))
 
 
-class SigenScheduleCoordinator(SigenCoordinator[ScheduleData]):
+class SigenScheduleCoordinator(StationWriteCoordinator[ScheduleData]):
     """The TOU charge/discharge schedule of one app API station."""
 
     interval = CONTROLS_INTERVAL
-
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: SigenConfigEntry,
-        client: Sigen,
-        station: AccountStation,
-        write_lock: asyncio.Lock,
-    ) -> None:
-        """Poll ``station``; writes take ``write_lock`` (the station's)."""
-        super().__init__(hass, entry, client)
-        self.station_id = station.station_id
-        self.time_zone: tzinfo = station_zone(station)
-        self._write_lock = write_lock
 
     async def _async_fetch(self) -> ScheduleData:
         """The periods; a station whose cloud refuses the read has none (not a failure)."""
@@ -99,10 +77,6 @@ class SigenScheduleCoordinator(SigenCoordinator[ScheduleData]):
         """The periods known now (none before the first read or without a schedule)."""
         data: ScheduleData | None = self.data
         return () if data is None or data.periods is None else data.periods
-
-    def local_now(self) -> datetime:
-        """Now in the station's time zone."""
-        return dt_util.utcnow().astimezone(self.time_zone)
 
     async def async_set_schedule(
         self, periods: Sequence[SchedulePeriod | Mapping[str, Any]]
