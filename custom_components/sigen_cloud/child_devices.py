@@ -12,7 +12,7 @@ when called), so either may be imported first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,21 +32,32 @@ if TYPE_CHECKING:
 class ChildDevices[K]:
     """How to follow one kind of child device (``K`` tells the children of a station apart).
 
-    ``source``: the station's coordinator whose data lists them; ``current``: every
-    (station id, key) listed now; ``add``: called with the station, the key and the
-    station device's registry id for a new child; ``identifier``: the child device's
-    registry identifier; ``parse``: the (station id, key) of an identifier of this
-    kind (``None`` for any other); ``label`` names the kind in the log; ``refresh``
-    (optional) is called like ``add`` for the children already known, at every update.
+    ``source``: the station's coordinator whose data lists them; ``keys``: the
+    children's keys in that data (once read); ``add``: called with the station, the
+    key and the station device's registry id for a new child; ``identifier``: the
+    child device's registry identifier; ``parse``: the (station id, key) of an
+    identifier of this kind (``None`` for any other); ``label`` names the kind in the
+    log; ``refresh`` (optional) is called like ``add`` for the children already
+    known, at every update.
     """
 
     source: Callable[[StationRuntime], DataUpdateCoordinator[Any] | None]
-    current: Callable[[SigenConfigEntry], set[tuple[str, K]]]
+    keys: Callable[[Any], Iterable[K]]
     add: Callable[[StationRuntime, K, str], None]
     identifier: Callable[[str, K], tuple[str, str]]
     parse: Callable[[str], tuple[str, K] | None]
     label: str
     refresh: Callable[[StationRuntime, K, str], None] | None = None
+
+
+def current_children[K](entry: SigenConfigEntry, kind: ChildDevices[K]) -> set[tuple[str, K]]:
+    """Every (station id, key) of ``kind`` its stations' coordinators list now."""
+    return {
+        (station_id, key)
+        for station_id, station in entry.runtime_data.stations.items()
+        if (source := kind.source(station)) is not None and source.data is not None
+        for key in kind.keys(source.data)
+    }
 
 
 @callback
@@ -81,7 +92,7 @@ def async_track_child_devices[K](
             if source is not None and id(source) not in followed:
                 followed.add(id(source))
                 entry.async_on_unload(source.async_add_listener(update))
-        current = kind.current(entry)
+        current = current_children(entry, kind)
         for station_id, key in sorted(current - known):
             station = stations[station_id]
             kind.add(station, key, station_device_id(station))
@@ -106,7 +117,7 @@ def _remove_stale[K](
     remove: Callable[[str, K], None],
 ) -> None:
     """Remove the devices of children gone while Home Assistant was not running."""
-    current = kind.current(entry)
+    current = current_children(entry, kind)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         for domain, identifier in device.identifiers:
             parsed = kind.parse(identifier) if domain == DOMAIN else None

@@ -21,6 +21,7 @@ from .const import DOMAIN
 from .ev_entity import charger_identifier
 
 if TYPE_CHECKING:
+    from .coordinator.devices import DevicesData
     from .data import SigenConfigEntry, StationRuntime
     from .sigen import DeviceNode
 
@@ -52,14 +53,9 @@ def _nodes(station: StationRuntime) -> tuple[DeviceNode, ...]:
     return () if data is None or data.tree is None else data.tree
 
 
-def _current(entry: SigenConfigEntry) -> set[tuple[str, str]]:
-    """Every (station id, serial) of a tree device that becomes a device here."""
-    return {
-        (station_id, node.serial)
-        for station_id, station in entry.runtime_data.stations.items()
-        for node in _nodes(station)
-        if node.kind in TRANSLATION_KEYS
-    }
+def _keys(data: DevicesData) -> list[str]:
+    """The serials of the tree's devices that become devices here."""
+    return [node.serial for node in data.tree or () if node.kind in TRANSLATION_KEYS]
 
 
 @callback
@@ -106,7 +102,7 @@ def async_track_tree_devices(hass: HomeAssistant, entry: SigenConfigEntry) -> No
         entry,
         ChildDevices[str](
             source=lambda station: station.devices,
-            current=_current,
+            keys=_keys,
             add=add,
             identifier=tree_identifier,
             parse=_parse,

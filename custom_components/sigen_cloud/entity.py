@@ -265,16 +265,6 @@ def async_remove_developer_entities(
             registry.async_remove(entity.entity_id)
 
 
-def _current_loads(entry: SigenConfigEntry) -> set[tuple[str, int]]:
-    """Every (station id, load path) in the smart-load coordinators' data."""
-    return {
-        (station_id, path)
-        for station_id, station in entry.runtime_data.stations.items()
-        if station.smart_loads is not None and station.smart_loads.data is not None
-        for path in station.smart_loads.data.loads
-    }
-
-
 @callback
 def async_track_smart_loads(
     hass: HomeAssistant,
@@ -293,7 +283,7 @@ def async_track_smart_loads(
         entry,
         child_devices.ChildDevices[int](
             source=lambda station: station.smart_loads,
-            current=_current_loads,
+            keys=lambda data: data.loads,
             add=add_load,
             identifier=smart_load_identifier,
             parse=_parse_load,

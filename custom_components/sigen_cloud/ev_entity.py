@@ -124,16 +124,6 @@ class SigenChargerEntity(SigenEntity[SigenEvCoordinator]):
 type AddCharger = Callable[[StationRuntime, "ChargerData", str], None]
 
 
-def _current_chargers(entry: SigenConfigEntry) -> set[tuple[str, str]]:
-    """Every (station id, serial) in the EV coordinators' data."""
-    return {
-        (station_id, serial)
-        for station_id, station in entry.runtime_data.stations.items()
-        if station.ev is not None and station.ev.data is not None
-        for serial in station.ev.data.chargers
-    }
-
-
 @callback
 def async_track_chargers(hass: HomeAssistant, entry: SigenConfigEntry, add: AddCharger) -> None:
     """Call ``add(station, charger, via_device_id)`` for every charger, now and later.
@@ -155,7 +145,7 @@ def async_track_chargers(hass: HomeAssistant, entry: SigenConfigEntry, add: AddC
         entry,
         ChildDevices[str](
             source=lambda station: station.ev,
-            current=_current_chargers,
+            keys=lambda data: data.chargers,
             add=add_charger,
             identifier=charger_identifier,
             parse=_parse_charger,
