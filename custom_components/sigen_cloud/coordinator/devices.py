@@ -27,6 +27,7 @@ from homeassistant.util import dt as dt_util
 
 from ..const import LOGGER
 from ..sigen import AlarmRecord, DeviceNode, SigenAPIError, SigenRateLimitError
+from ._listeners import Subscribers
 from .base import SigenCoordinator
 
 if TYPE_CHECKING:
@@ -84,8 +85,7 @@ class SigenDevicesCoordinator(SigenCoordinator[DevicesData]):
         super().__init__(hass, entry, client)
         self.station_id = station_id
         self._missing: set[str] = set()
-        self._alarm_listeners: dict[int, Callable[[ListedAlarm], None]] = {}
-        self._last_alarm_listener = 0
+        self._alarm_listeners = Subscribers[ListedAlarm]()
 
     async def _async_fetch(self) -> DevicesData:
         """The active alarms, and the tree when it is due; an endpoint not offered is None."""
@@ -150,8 +150,7 @@ class SigenDevicesCoordinator(SigenCoordinator[DevicesData]):
             ListedAlarm(RECOVERY, record, now) for key, record in old.items() if key not in new
         ]
         for change in changes:
-            for listener in list(self._alarm_listeners.values()):
-                listener(change)
+            self._alarm_listeners.async_call(change)
 
     @property
     def active_alarms(self) -> tuple[AlarmRecord, ...] | None:
@@ -162,15 +161,7 @@ class SigenDevicesCoordinator(SigenCoordinator[DevicesData]):
     @callback
     def async_add_alarm_listener(self, listener: Callable[[ListedAlarm], None]) -> CALLBACK_TYPE:
         """Call ``listener`` with every change of the alarm list from now on."""
-        self._last_alarm_listener += 1
-        key = self._last_alarm_listener
-        self._alarm_listeners[key] = listener
-
-        @callback
-        def remove() -> None:
-            self._alarm_listeners.pop(key, None)
-
-        return remove
+        return self._alarm_listeners.async_add(listener)
 
 
 __all__ = ["DevicesData", "ListedAlarm", "SigenDevicesCoordinator"]
