@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .models import StationSettings
+from .models import OfStation, StationSettings
 from .view import StationView
 
 # The settings of a station whose settings coordinator has no data yet.
@@ -32,11 +32,11 @@ if TYPE_CHECKING:
     from .models import AccountStation
     from .push import SigenPushListener
     from .session_store import SessionStore
-    from .sigen import NorthboundClient, Sigen, SigenMQTT, StationInfo
+    from .sigen import NorthboundClient, Sigen, SigenMQTT
 
 
 @dataclass(kw_only=True)
-class StationRuntime:
+class StationRuntime(OfStation):
     """One station of the account and its coordinators.
 
     Every station has a settings and a push coordinator; a station of the app API (not
@@ -64,21 +64,6 @@ class StationRuntime:
     devices: SigenDevicesCoordinator | None = None
     removed: bool = False
     _view: StationView | None = field(default=None, init=False, repr=False)
-
-    @property
-    def station_id(self) -> str:
-        """The station's key (device identifier, unique ids)."""
-        return self.station.station_id
-
-    @property
-    def system_id(self) -> str | None:
-        """The northbound/MQTT system id, when known."""
-        return self.station.system_id
-
-    @property
-    def info(self) -> StationInfo | None:
-        """The app API's station (``None`` for a push-only station)."""
-        return self.station.info
 
     def coordinators(self) -> list[DataUpdateCoordinator[Any]]:
         """Every coordinator of the station, the polling ones first."""

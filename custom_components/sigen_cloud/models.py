@@ -63,6 +63,32 @@ class AccountStation:
     info: StationInfo | None = None
 
 
+class OfStation:
+    """The station's ids and app API details, forwarded from its ``station`` entry.
+
+    For what holds a station's :class:`AccountStation` as ``station`` (the runtime and
+    the view), so both answer ``station_id``, ``system_id`` and ``info`` the same way.
+    """
+
+    __slots__ = ()
+    station: AccountStation
+
+    @property
+    def station_id(self) -> str:
+        """The station's key (device identifier, unique ids)."""
+        return self.station.station_id
+
+    @property
+    def system_id(self) -> str | None:
+        """The northbound/MQTT system id, when known."""
+        return self.station.system_id
+
+    @property
+    def info(self) -> StationInfo | None:
+        """The app API's station (``None`` for a push-only station)."""
+        return self.station.info
+
+
 @dataclass(frozen=True, slots=True)
 class AccountData:
     """The account coordinator's data: the stations, and the northbound system list.

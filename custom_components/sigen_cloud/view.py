@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from .models import AccountStation, PushData, StationSettings
+from .models import AccountStation, OfStation, PushData, StationSettings
 from .sigen import NBMode
 from .sigen._parse import parse_int
 
 if TYPE_CHECKING:
     from .coordinator.devices import DevicesData
     from .models import ControlsData, LiveData
-    from .sigen import EnergyFlow, StationInfo, SystemData, TelemetryData
+    from .sigen import EnergyFlow, SystemData, TelemetryData
 
 GRID_STATUS_OPTIONS = ["on_grid", "off_grid", "off_grid_auto", "off_grid_manual"]
 _GRID_STATUS_CODES = {0: "on_grid", 1: "off_grid_auto", 2: "off_grid_manual"}
@@ -93,7 +93,7 @@ _NO_SETTINGS = StationSettings()
 
 
 @dataclass(frozen=True, slots=True)
-class StationView:
+class StationView(OfStation):
     """A snapshot of one station: its account entry and its coordinators' data.
 
     ``controls`` (the battery and grid settings, the manual control) is ``None`` for a
@@ -114,21 +114,6 @@ class StationView:
         if self.push.connected or listed is None:
             return len(self.push.active_alarms)
         return len(listed)
-
-    @property
-    def station_id(self) -> str:
-        """The station's key (device identifier, unique ids)."""
-        return self.station.station_id
-
-    @property
-    def system_id(self) -> str | None:
-        """The northbound/MQTT system id, when known."""
-        return self.station.system_id
-
-    @property
-    def info(self) -> StationInfo | None:
-        """The app API's station (``None`` for a push-only station)."""
-        return self.station.info
 
     @property
     def energy_flow(self) -> EnergyFlow | None:
