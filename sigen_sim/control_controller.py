@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .control_common import error, json_body, ok
+from .control_common import StationRoutes, error, for_station, json_body, ok
 from .model.controller import make_controller, release_control, take_control
 
 if TYPE_CHECKING:
     from .model import SimStation
-    from .simulator import Simulator
 
 
 def controller_state(station: SimStation) -> dict[str, Any]:
@@ -39,12 +38,8 @@ def controller_state(station: SimStation) -> dict[str, Any]:
     }
 
 
-class ControllerControl:
+class ControllerControl(StationRoutes):
     """An outside VPP/NBI party's hold on the battery, from outside."""
-
-    def __init__(self, sim: Simulator) -> None:
-        """The controller endpoints of ``sim``."""
-        self.sim = sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""
@@ -53,21 +48,14 @@ class ControllerControl:
         r.add_post("/_sim/stations/{system_id}/controller", self.take)
         r.add_delete("/_sim/stations/{system_id}/controller", self.release)
 
-    def _station(self, request: web.Request) -> SimStation | None:
-        return self.sim.station_by_system_id(request.match_info["system_id"])
-
-    async def get_controller(self, request: web.Request) -> web.Response:
+    @for_station
+    async def get_controller(self, request: web.Request, station: SimStation) -> web.Response:
         """Who holds the battery."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         return ok(controller_state(station))
 
-    async def take(self, request: web.Request) -> web.Response:
+    @for_station
+    async def take(self, request: web.Request, station: SimStation) -> web.Response:
         """``{"holder", "party", "action", "powerKw"}``: an outside party takes the battery."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         try:
             body = await json_body(request)
             power = body.get("powerKw")
@@ -83,10 +71,8 @@ class ControllerControl:
             return error(f"cannot take the battery: {err}")
         return ok(controller_state(station))
 
-    async def release(self, request: web.Request) -> web.Response:
+    @for_station
+    async def release(self, request: web.Request, station: SimStation) -> web.Response:
         """The party lets go of the battery (nothing when nobody holds it)."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         release_control(station)
         return ok(controller_state(station))

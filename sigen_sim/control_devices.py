@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .control_common import error, json_body, ok
+from .control_common import StationRoutes, error, for_station, json_body, ok
 from .model.devices import KIND_NAMES, MODELS, SimDevice, record_alarm, station_devices
 
 if TYPE_CHECKING:
     from .model import SimStation
-    from .simulator import Simulator
 
 STATUSES = ("generation", "recovery")
 
@@ -78,12 +77,8 @@ def new_device(station: SimStation, body: dict[str, Any]) -> SimDevice:
     )
 
 
-class DevicesControl:
+class DevicesControl(StationRoutes):
     """The device and alarm endpoints of the control API."""
-
-    def __init__(self, sim: Simulator) -> None:
-        """The endpoints of ``sim``."""
-        self.sim = sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""
@@ -93,24 +88,14 @@ class DevicesControl:
         r.add_delete("/_sim/stations/{system_id}/devices/{serial}", self.remove)
         r.add_post("/_sim/stations/{system_id}/alarms", self.alarm)
 
-    def _station(self, request: web.Request) -> SimStation | web.Response:
-        station = self.sim.station_by_system_id(request.match_info["system_id"])
-        if station is None:
-            return error("unknown system", 404)
-        return station
-
-    async def show(self, request: web.Request) -> web.Response:
+    @for_station
+    async def show(self, request: web.Request, station: SimStation) -> web.Response:
         """The tree's devices and the alarm log."""
-        station = self._station(request)
-        if isinstance(station, web.Response):
-            return station
         return ok(devices_state(station))
 
-    async def add(self, request: web.Request) -> web.Response:
+    @for_station
+    async def add(self, request: web.Request, station: SimStation) -> web.Response:
         """A device joins the tree."""
-        station = self._station(request)
-        if isinstance(station, web.Response):
-            return station
         try:
             device = new_device(station, await json_body(request))
         except (ValueError, TypeError) as err:
@@ -118,22 +103,18 @@ class DevicesControl:
         station.devices.add(device)
         return ok(devices_state(station))
 
-    async def remove(self, request: web.Request) -> web.Response:
+    @for_station
+    async def remove(self, request: web.Request, station: SimStation) -> web.Response:
         """A device leaves the tree."""
-        station = self._station(request)
-        if isinstance(station, web.Response):
-            return station
         serial = request.match_info["serial"]
         if serial not in {d.serial for d in station_devices(station)}:
             return error(f"no device {serial}", 404)
         station.devices.remove(serial)
         return ok(devices_state(station))
 
-    async def alarm(self, request: web.Request) -> web.Response:
+    @for_station
+    async def alarm(self, request: web.Request, station: SimStation) -> web.Response:
         """Raise or clear an alarm: in the app's list, and pushed when MQTT runs."""
-        station = self._station(request)
-        if isinstance(station, web.Response):
-            return station
         try:
             body = await json_body(request)
         except (ValueError, TypeError) as err:

@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .control_common import error, json_body, ok
+from .control_common import StationRoutes, error, for_station, json_body, ok
 from .model.ev import AcCharger, DcCharger
 
 if TYPE_CHECKING:
     from .model import SimStation
-    from .simulator import Simulator
 
 
 def ev_state(station: SimStation) -> dict[str, Any]:
@@ -73,12 +72,8 @@ def change_car(station: SimStation, serial: str, body: dict[str, Any]) -> None:
     station.chargers.plug(serial, plugged, station.clock.now(), None if soc is None else float(soc))
 
 
-class EvControl:
+class EvControl(StationRoutes):
     """Cars plugged in and out; the chargers, the tariff and spike loads shown."""
-
-    def __init__(self, sim: Simulator) -> None:
-        """The EV and pricing endpoints of ``sim``."""
-        self.sim = sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""
@@ -87,21 +82,14 @@ class EvControl:
         r.add_post("/_sim/stations/{system_id}/ev/{serial}/car", self.car)
         r.add_get("/_sim/stations/{system_id}/pricing", self.pricing)
 
-    def _station(self, request: web.Request) -> SimStation | None:
-        return self.sim.station_by_system_id(request.match_info["system_id"])
-
-    async def get_ev(self, request: web.Request) -> web.Response:
+    @for_station
+    async def get_ev(self, request: web.Request, station: SimStation) -> web.Response:
         """The chargers and cars of a station."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         return ok(ev_state(station))
 
-    async def car(self, request: web.Request) -> web.Response:
+    @for_station
+    async def car(self, request: web.Request, station: SimStation) -> web.Response:
         """``{"plugged", "soc", "capacityKwh"}`` (each optional): the car changes."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         serial = request.match_info["serial"]
         if station.chargers.by_serial(serial) is None:
             return error(f"no charger {serial!r}", 404)
@@ -111,11 +99,9 @@ class EvControl:
             return error(f"cannot change the car: {err}")
         return ok(ev_state(station))
 
-    async def pricing(self, request: web.Request) -> web.Response:
+    @for_station
+    async def pricing(self, request: web.Request, station: SimStation) -> web.Response:
         """The stored tariff, whether now is cheap, and the spike loads."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         pricing = station.pricing
         local = station.clock.local(station.clock.now())
         return ok(

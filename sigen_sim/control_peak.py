@@ -18,12 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .control_common import error, json_body, ok
+from .control_common import StationRoutes, error, for_station, json_body, ok
 from .model.peak_shaving import Period, hhmm, set_peak_shaving, shaving_soc
 
 if TYPE_CHECKING:
     from .model import SimStation
-    from .simulator import Simulator
 
 
 def _text(minutes: int) -> str:
@@ -94,30 +93,22 @@ def change_peak(station: SimStation, body: dict[str, Any]) -> None:
     )
 
 
-class PeakShavingControl:
+class PeakShavingControl(StationRoutes):
     """Peak shaving, read and changed from outside."""
-
-    def __init__(self, sim: Simulator) -> None:
-        """The peak-shaving endpoints of ``sim``."""
-        self.sim = sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""
         app.router.add_get("/_sim/stations/{system_id}/peak-shaving", self.get_peak)
         app.router.add_post("/_sim/stations/{system_id}/peak-shaving", self.set_peak)
 
-    async def get_peak(self, request: web.Request) -> web.Response:
+    @for_station
+    async def get_peak(self, request: web.Request, station: SimStation) -> web.Response:
         """A station's peak shaving."""
-        station = self.sim.station_by_system_id(request.match_info["system_id"])
-        if station is None:
-            return error("unknown system", 404)
         return ok(peak_state(station))
 
-    async def set_peak(self, request: web.Request) -> web.Response:
+    @for_station
+    async def set_peak(self, request: web.Request, station: SimStation) -> web.Response:
         """``{"enabled", "soc", "periods"}`` (any of them): change the peak shaving."""
-        station = self.sim.station_by_system_id(request.match_info["system_id"])
-        if station is None:
-            return error("unknown system", 404)
         try:
             change_peak(station, await json_body(request))
         except (ValueError, TypeError) as err:

@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .control_common import error, json_body, ok
+from .control_common import StationRoutes, error, for_station, json_body, ok
 from .model.modes import MODE_TOU
 from .model.schedule import Period, active_period, parse_period, schedule_of
 
 if TYPE_CHECKING:
     from .model import SimStation
-    from .simulator import Simulator
 
 
 def schedule_state(station: SimStation) -> dict[str, Any]:
@@ -45,30 +44,22 @@ def readable(items: list[Any]) -> list[Period]:
     return periods
 
 
-class ScheduleControl:
+class ScheduleControl(StationRoutes):
     """A station's TOU schedule, read and set from outside."""
-
-    def __init__(self, sim: Simulator) -> None:
-        """The schedule endpoints of ``sim``."""
-        self.sim = sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""
         app.router.add_get("/_sim/stations/{system_id}/schedule", self.get_schedule)
         app.router.add_post("/_sim/stations/{system_id}/schedule", self.set_schedule)
 
-    async def get_schedule(self, request: web.Request) -> web.Response:
+    @for_station
+    async def get_schedule(self, request: web.Request, station: SimStation) -> web.Response:
         """The stored schedule and the period active now."""
-        station = self.sim.station_by_system_id(request.match_info["system_id"])
-        if station is None:
-            return error("unknown system", 404)
         return ok(schedule_state(station))
 
-    async def set_schedule(self, request: web.Request) -> web.Response:
+    @for_station
+    async def set_schedule(self, request: web.Request, station: SimStation) -> web.Response:
         """``{"periods": [...]}``: store the periods as sent (a list of anything)."""
-        station = self.sim.station_by_system_id(request.match_info["system_id"])
-        if station is None:
-            return error("unknown system", 404)
         try:
             body = await json_body(request)
         except (ValueError, TypeError) as err:

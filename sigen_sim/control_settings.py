@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .control_common import error, json_body, ok
+from .control_common import StationRoutes, error, for_station, json_body, ok
 from .model.decision import reserve_soc
 from .model.owner_settings import OwnerSettings, updated
 
 if TYPE_CHECKING:
     from .model import SimStation
-    from .simulator import Simulator
 
 #: control field -> (OwnerSettings field, field of its part or None)
 FIELDS: dict[str, tuple[str, str | None]] = {
@@ -98,12 +97,8 @@ def changed_settings(settings: OwnerSettings, body: dict[str, Any]) -> OwnerSett
     return updated(settings, **changes)
 
 
-class SettingsControl:
+class SettingsControl(StationRoutes):
     """The owner's settings and manual control, read and changed from outside."""
-
-    def __init__(self, sim: Simulator) -> None:
-        """The settings endpoints of ``sim``."""
-        self.sim = sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""
@@ -113,32 +108,23 @@ class SettingsControl:
         r.add_post("/_sim/stations/{system_id}/manual-control", self.start_manual)
         r.add_delete("/_sim/stations/{system_id}/manual-control", self.stop_manual)
 
-    def _station(self, request: web.Request) -> SimStation | None:
-        return self.sim.station_by_system_id(request.match_info["system_id"])
-
-    async def get_settings(self, request: web.Request) -> web.Response:
+    @for_station
+    async def get_settings(self, request: web.Request, station: SimStation) -> web.Response:
         """The settings and manual control of a station."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         return ok(settings_state(station))
 
-    async def set_settings(self, request: web.Request) -> web.Response:
+    @for_station
+    async def set_settings(self, request: web.Request, station: SimStation) -> web.Response:
         """Flat fields of :data:`FIELDS`: change the settings (installer's included)."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         try:
             station.set_settings(changed_settings(station.settings, await json_body(request)))
         except (ValueError, TypeError) as err:
             return error(f"cannot change the settings: {err}")
         return ok(settings_state(station))
 
-    async def start_manual(self, request: web.Request) -> web.Response:
+    @for_station
+    async def start_manual(self, request: web.Request, station: SimStation) -> web.Response:
         """``{"mode", "durationMin", "powerKw"}``: start a manual-control session now."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         try:
             body = await json_body(request)
             power = body.get("powerKw")
@@ -151,10 +137,8 @@ class SettingsControl:
             return error(f"cannot start manual control: {err}")
         return ok(settings_state(station))
 
-    async def stop_manual(self, request: web.Request) -> web.Response:
+    @for_station
+    async def stop_manual(self, request: web.Request, station: SimStation) -> web.Response:
         """Stop the manual-control session."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         station.stop_manual_control()
         return ok(settings_state(station))

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .control_common import error, json_body, ok
+from .control_common import StationRoutes, error, for_station, json_body, ok
 from .mqtt_payloads import system_values
 
 if TYPE_CHECKING:
     from .model import SimStation
-    from .simulator import Simulator
 
 
 def station_state(station: SimStation) -> dict[str, Any]:
@@ -55,12 +54,8 @@ def station_state(station: SimStation) -> dict[str, Any]:
     }
 
 
-class StationControl:
+class StationControl(StationRoutes):
     """Stations and their smart loads, settings and connection, changed from outside."""
-
-    def __init__(self, sim: Simulator) -> None:
-        """The station endpoints of ``sim``."""
-        self.sim = sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""
@@ -74,14 +69,9 @@ class StationControl:
         r.add_post("/_sim/stations/{system_id}/smart-loads", self.smart_load_add)
         r.add_delete("/_sim/stations/{system_id}/smart-loads/{path}", self.smart_load_remove)
 
-    def _station(self, request: web.Request) -> SimStation | None:
-        return self.sim.station_by_system_id(request.match_info["system_id"])
-
-    async def station_mode(self, request: web.Request) -> web.Response:
+    @for_station
+    async def station_mode(self, request: web.Request, station: SimStation) -> web.Response:
         """``{"mode": int, "profileId": int}``: switch the operational mode."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         try:
             body = await json_body(request)
             station.set_mode(int(body["mode"]), int(body.get("profileId", -1)))
@@ -89,11 +79,9 @@ class StationControl:
             return error(f"cannot set the mode: {err}")
         return ok(station_state(station))
 
-    async def smart_load(self, request: web.Request) -> web.Response:
+    @for_station
+    async def smart_load(self, request: web.Request, station: SimStation) -> web.Response:
         """``{"on": bool}``: switch a smart load."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         try:
             body = await json_body(request)
             station.set_smart_load(int(request.match_info["path"]), bool(body.get("on", True)))
@@ -101,11 +89,9 @@ class StationControl:
             return error(f"cannot switch the smart load: {err}")
         return ok(station_state(station))
 
-    async def system_values(self, request: web.Request) -> web.Response:
+    @for_station
+    async def system_values(self, request: web.Request, station: SimStation) -> web.Response:
         """Change fields (``{"backupCutOffSOC%": 30, ...}``): change the system settings."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         try:
             station.set_system_values(await json_body(request))
         except (ValueError, TypeError) as err:
@@ -114,11 +100,9 @@ class StationControl:
             await self.sim.mqtt.publish_changes()  # at once rather than at the next tick
         return ok(system_values(station))
 
-    async def station_offline(self, request: web.Request) -> web.Response:
+    @for_station
+    async def station_offline(self, request: web.Request, station: SimStation) -> web.Response:
         """``{"offline": bool}``: the station goes off or on line."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         try:
             offline = (await json_body(request)).get("offline", True)
         except (ValueError, TypeError) as err:
@@ -147,11 +131,9 @@ class StationControl:
             await self.sim.mqtt.acl_synced()
         return ok()
 
-    async def smart_load_add(self, request: web.Request) -> web.Response:
+    @for_station
+    async def smart_load_add(self, request: web.Request, station: SimStation) -> web.Response:
         """``{"name", "powerKw", "on"}``: a new smart load appears on the station."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         try:
             body = await json_body(request)
             smart_load = station.add_smart_load(
@@ -161,11 +143,9 @@ class StationControl:
             return error(f"cannot add the smart load: {err}")
         return ok({"name": smart_load.name, "path": smart_load.path})
 
-    async def smart_load_remove(self, request: web.Request) -> web.Response:
+    @for_station
+    async def smart_load_remove(self, request: web.Request, station: SimStation) -> web.Response:
         """A smart load disappears from the station."""
-        station = self._station(request)
-        if station is None:
-            return error("unknown system", 404)
         try:
             station.remove_smart_load(int(request.match_info["path"]))
         except (KeyError, ValueError) as err:
