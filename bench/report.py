@@ -32,11 +32,14 @@ def _startup(s: dict[str, Any]) -> str:
     rows = []
     names = (
         ("ours_ha", "**ours**: `async_setup_entry` → every entity has a state (HA)"),
+        ("ours_restart", "**ours, restart** (the last run's session stored): the same"),
         ("ours_library", "ours: library `Sigen.async_initialize()`"),
         ("peer_init", "peer 3.0.3: `async_initialize()`"),
         ("peer_same_data", "peer 3.0.3: `async_initialize()` + energy flow + current mode"),
     )
     for key, label in names:
+        if key not in s:
+            continue
         plain, hs = s[key], s[f"{key}+handshakes"]
         rows.append(
             [
@@ -64,6 +67,17 @@ def _startup(s: dict[str, Any]) -> str:
             "",
         ]
     )
+    if "ours_restart" in s:
+        peer, peer_hs = s["peer_same_data"], s["peer_same_data+handshakes"]
+        rows.append(
+            [
+                "restart / peer (same data; target ≤ 0.25), app logins per restart",
+                f"{s['ours_restart']['seconds_median'] / peer['seconds_median']:.2f}",
+                f"{s['ours_restart+handshakes']['seconds_median'] / peer_hs['seconds_median']:.2f}",
+                f"{s['ours_restart']['logins']['app_login']} logins",
+                "",
+            ]
+        )
     return _table(
         [
             f"start-up, {s['latency_s'] * 1000:.0f} ms per request (median of {s['reps']})",
@@ -77,7 +91,9 @@ def _startup(s: dict[str, Any]) -> str:
 
 
 def _steady(st: dict[str, Any]) -> str:
-    d, k = st["default"], st["keepalive_90s"]
+    d = st["default"]
+    k = st.get("keepalive_15s") or st["keepalive_90s"]
+    k_label = "as with 15 s" if "keepalive_15s" in st else "with 90 s"
     endpoints = sorted(set(d["by_endpoint"]) | set(k["by_endpoint"]))
     rows = [[f"`{e}`", str(d["by_endpoint"].get(e, 0))] for e in endpoints]
     rows += [
@@ -88,7 +104,7 @@ def _steady(st: dict[str, Any]) -> str:
         ],
         ["northbound logins", str(d["logins"]["nb_login"])],
         [
-            "new TCP connections (HA's 15 s keep-alive; with 90 s)",
+            f"new TCP connections (the entry's session; {k_label} keep-alive)",
             f"{d['new_connections']}; {k['new_connections']}",
         ],
         ["MQTT disconnections", str(d["mqtt_disconnects"])],

@@ -11,7 +11,13 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .client import async_create_session, build_client, has_developer_credentials, nb_base_url
+from .client import (
+    async_create_session,
+    build_client,
+    has_developer_credentials,
+    keep_one_connection,
+    nb_base_url,
+)
 from .const import CONF_APP_KEY, CONF_APP_SECRET, DOMAIN, LOGGER, PLATFORMS
 from .coordinator import NorthboundAccess, SigenAccountCoordinator
 from .coordinator.base import gather_all
@@ -93,6 +99,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SigenConfigEntry) -> boo
     entry.async_on_unload(account.async_add_listener(push.async_account_updated))
     entry.async_on_unload(account.async_add_listener(store.async_save_later))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    keep_one_connection(session)
     await async_setup_history(hass, entry)
     return True
 

@@ -29,6 +29,13 @@ async def test_startup_ours_and_library(socket_enabled: None) -> None:
     assert library["connections"] >= 1
 
 
+async def test_restart_from_the_stored_session(socket_enabled: None) -> None:
+    result = await startup.ours_once(latency=0.0, restart=True)
+    assert result["complete"]
+    assert result["logins"] == {"app_login": 0, "app_refresh": 0, "nb_login": 0}
+    assert result["connections"] >= 1  # the entry's session was closed at unload
+
+
 async def test_startup_with_push(socket_enabled: None) -> None:
     result = await startup.ours_once(2, developer=True, latency=0.0)
     assert result["complete"]
@@ -58,6 +65,8 @@ async def test_steady_state(socket_enabled: None) -> None:
     assert result["by_endpoint"].get("GET /device/sigen/station/energyflow", 0) >= 1
     assert result["new_connections"] >= 0
     assert result["mqtt_disconnects"] == 0
+    short = await steady.steady_hour(2, keepalive=15.0)
+    assert short["new_connections"] >= result["new_connections"]
 
 
 async def test_push_and_throughput(socket_enabled: None) -> None:

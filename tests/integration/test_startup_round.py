@@ -164,6 +164,7 @@ async def test_entry_session_keeps_connections_past_the_poll(
     assert isinstance(connector, HomeAssistantTCPConnector)
     assert connector._keepalive_timeout > ENERGY_FLOW_INTERVAL.total_seconds()
     assert connector._ssl.check_hostname  # TLS verified
+    assert connector.limit_per_host == 1  # after the start-up, one connection a host
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
     await hass.async_block_till_done()
     assert session.closed

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ def blocks() -> list[str]:
     """The README's Python blocks: imports, app API, settings, EV/forecast/prices,
     developer API + MQTT, simulator."""
     found = python_blocks(README.read_text(encoding="utf-8"))
-    assert len(found) == 6, "a Python block was added to or removed from README.md"
+    assert len(found) == 7, "a Python block was added to or removed from README.md"
     return found
 
 
@@ -44,7 +45,8 @@ async def run_in_thread(source: str, namespace: dict[str, Any]) -> None:
 
 
 def test_blocks_are_the_ones_tested() -> None:
-    imports, app_api, settings, ev, developer, simulator = blocks()
+    imports, app_api, settings, ev, developer, session, simulator = blocks()
+    assert "restore_tokens(" in session
     assert "sigen.ev." in ev
     assert imports.startswith("from sigen import ")
     assert "Sigen(username=" in app_api
@@ -177,9 +179,28 @@ async def test_developer_api_and_mqtt_example(sim_mtls: Simulator) -> None:
     assert command["duration"] == 60
 
 
+@pytest.mark.sim_config(time_scale=0, username="your_username", password="your_password")
+async def test_session_example(sim: Simulator, tmp_path: Path) -> None:
+    """The kept session (issue 21): the second run of the example does not log in."""
+    state = tmp_path / "sigen-session.json"
+    source = point_at(
+        blocks()[5],
+        {
+            'region="eu")': f'region="eu", base_url="{sim.api_url}")',
+            'Path("sigen-session.json")': f"Path({str(state)!r})",
+        },
+    )
+    for _ in range(2):
+        printed = RecordingPrint()
+        await run_in_thread(source, {"print": printed, "__name__": "__main__"})
+        assert printed.lines[0].startswith("StationInfo(")
+    assert len(sim.requests("auth/oauth/token", "POST")) == 1
+    assert json.loads(state.read_text())["access"]
+
+
 async def test_simulator_snippet(socket_enabled: None) -> None:
     """The simulator snippet (with the import line before it, which gives it ``Sigen``)."""
-    imports, _, _, _, _, snippet = blocks()
+    imports, _, _, _, _, _, snippet = blocks()
     namespace: dict[str, Any] = {}
     await run_block(imports + snippet, namespace)
     sim, sigen = namespace["sim"], namespace["sigen"]
