@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from ..model import SimStation
+    from . import AppApi
 
 #: The cloud's shards (regions); ``SimConfig.shard`` names the one holding the account.
 SHARDS = ("eu", "apac", "aus", "us", "jp", "cn")
@@ -45,6 +49,18 @@ def unauthorized(reason: str = "the access token is missing, expired or unknown"
     return web.json_response(
         {"code": 401, "msg": f"Unauthorized: {reason}", "data": None}, status=401
     )
+
+
+def authorized_station(api: AppApi, request: web.Request, raw: Any) -> SimStation | web.Response:
+    """The station ``raw`` names (its ``stationId``), else the cloud's refusal.
+
+    A request without a valid token is refused first (401), then a station the account
+    does not have (code 1106).
+    """
+    if not api.authorized(request):
+        return unauthorized()
+    station = api.station(raw)
+    return station_not_found() if station is None else station
 
 
 def bearer_token(request: web.Request) -> str | None:

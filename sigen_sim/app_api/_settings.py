@@ -25,6 +25,7 @@ from aiohttp import web
 
 from ._common import (
     applies,
+    authorized_station,
     envelope,
     param_illegal,
     read_text,
@@ -132,11 +133,9 @@ class SettingsRoutes:
 
     async def read(self, request: web.Request, shape: Callable[[SimStation], Any]) -> web.Response:
         """``GET .../{station_id}``: ``shape(station)`` in the envelope."""
-        if not self.api.authorized(request):
-            return unauthorized()
-        station = self.api.station(request.match_info["station_id"])
-        if station is None:
-            return station_not_found()
+        station = authorized_station(self.api, request, request.match_info["station_id"])
+        if isinstance(station, web.Response):
+            return station
         return envelope(shape(station))
 
     async def write(self, request: web.Request, prepare: Prepare) -> web.Response:

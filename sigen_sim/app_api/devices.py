@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..model.devices import SimAlarm, SimDevice, station_devices
-from ._common import envelope, param_illegal, station_not_found, to_int, unauthorized
+from ._common import (
+    authorized_station,
+    envelope,
+    param_illegal,
+    to_int,
+)
 
 if TYPE_CHECKING:
     from ..config import SimConfig
@@ -123,24 +128,16 @@ class DeviceRoutes:
         app.router.add_get("/device/devicetreepanel/topology", self.topology)
         app.router.add_get("/device/alarm/page", self.alarms)
 
-    def _station(self, request: web.Request) -> SimStation | web.Response:
-        if not self.api.authorized(request):
-            return unauthorized()
-        station = self.api.station(request.query.get("stationId"))
-        if station is None:
-            return station_not_found()
-        return station
-
     async def topology(self, request: web.Request) -> web.Response:
         """``GET device/devicetreepanel/topology?stationId=``."""
-        station = self._station(request)
+        station = authorized_station(self.api, request, request.query.get("stationId"))
         if isinstance(station, web.Response):
             return station
         return envelope(topology(station, self.sim.config))
 
     async def alarms(self, request: web.Request) -> web.Response:
         """``GET device/alarm/page?stationId=&current=&size=`` (page 1 of 10 by default)."""
-        station = self._station(request)
+        station = authorized_station(self.api, request, request.query.get("stationId"))
         if isinstance(station, web.Response):
             return station
         page = to_int(request.query.get("current", "1"))

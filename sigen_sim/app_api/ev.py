@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..model.ev import AcCharger, DcCharger
-from ._common import applies, envelope, param_illegal, station_not_found, to_int, unauthorized
+from ._common import applies, authorized_station, envelope, param_illegal, to_int
 from ._settings import json_object
 
 if TYPE_CHECKING:
@@ -85,11 +85,9 @@ class EvRoutes:
         self, request: web.Request, raw_id: Any, serial: Any, kind: type[AcCharger | DcCharger]
     ) -> tuple[SimStation, Any] | web.Response:
         """The station and its charger of ``kind`` (``serial`` None: the station's one)."""
-        if not self.api.authorized(request):
-            return unauthorized()
-        station = self.api.station(raw_id)
-        if station is None:
-            return station_not_found()
+        station = authorized_station(self.api, request, raw_id)
+        if isinstance(station, web.Response):
+            return station
         station.sync()
         charger = station.chargers.ac if kind is AcCharger else station.chargers.dc
         if serial is not None:

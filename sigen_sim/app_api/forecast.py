@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..model.forecast import forecast
-from ._common import envelope, station_not_found, unauthorized
+from ._common import authorized_station, envelope
 
 if TYPE_CHECKING:
     from ..model import SimStation
@@ -57,9 +57,7 @@ class ForecastRoutes:
 
     async def get_forecast(self, request: web.Request) -> web.Response:
         """The station's forecast in force now."""
-        if not self.api.authorized(request):
-            return unauthorized()
-        station = self.api.station(request.match_info["station_id"])
-        if station is None:
-            return station_not_found()
+        station = authorized_station(self.api, request, request.match_info["station_id"])
+        if isinstance(station, web.Response):
+            return station
         return envelope(forecast_data(station, self.sim.config.forecast_noise))

@@ -11,6 +11,7 @@ from ..model import DEFAULT_WORKING_MODES, MODE_CUSTOM
 from ..model.controller import HELD_CODE, HeldByControllerError, app_refusal, hand_back_mode
 from ._common import (
     applies,
+    authorized_station,
     envelope,
     param_illegal,
     read_text,
@@ -61,20 +62,16 @@ class ModeRoutes:
 
     async def modes_all(self, request: web.Request) -> web.Response:
         """``GET device/energy-profile/mode/all/{id}``."""
-        if not self.api.authorized(request):
-            return unauthorized()
-        station = self.api.station(request.match_info["station_id"])
-        if station is None:
-            return station_not_found()
+        station = authorized_station(self.api, request, request.match_info["station_id"])
+        if isinstance(station, web.Response):
+            return station
         return envelope(mode_list(station))
 
     async def mode_current(self, request: web.Request) -> web.Response:
         """``GET device/energy-profile/mode/current/{id}``."""
-        if not self.api.authorized(request):
-            return unauthorized()
-        station = self.api.station(request.match_info["station_id"])
-        if station is None:
-            return station_not_found()
+        station = authorized_station(self.api, request, request.match_info["station_id"])
+        if isinstance(station, web.Response):
+            return station
         return envelope(current_mode(station))
 
     async def set_mode(self, request: web.Request) -> web.Response:

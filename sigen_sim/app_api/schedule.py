@@ -27,6 +27,7 @@ from ..model.schedule import (
 )
 from ._common import (
     applies,
+    authorized_station,
     envelope,
     param_illegal,
     read_text,
@@ -88,11 +89,9 @@ class ScheduleRoutes:
 
     async def read(self, request: web.Request) -> web.Response:
         """The stored periods (``[]``/``null`` before the first save, per the variant)."""
-        if not self.api.authorized(request):
-            return unauthorized()
-        station = self.api.station(request.match_info["station_id"])
-        if station is None:
-            return station_not_found()
+        station = authorized_station(self.api, request, request.match_info["station_id"])
+        if isinstance(station, web.Response):
+            return station
         schedule = schedule_of(station)
         if not schedule.saved and self.sim.config.schedule_unset == "null":
             return envelope(None)

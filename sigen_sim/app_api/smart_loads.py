@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ._common import applies, envelope, param_illegal, station_not_found, to_int, unauthorized
+from ._common import (
+    applies,
+    authorized_station,
+    envelope,
+    param_illegal,
+    station_not_found,
+    to_int,
+    unauthorized,
+)
 
 if TYPE_CHECKING:
     from ..model import SimStation, SmartLoad
@@ -79,11 +87,9 @@ class SmartLoadRoutes:
 
     async def device_cards(self, request: web.Request) -> web.Response:
         """``GET device/system/device/systemDevice/card?stationId=``."""
-        if not self.api.authorized(request):
-            return unauthorized()
-        station = self.api.station(request.query.get("stationId"))
-        if station is None:
-            return station_not_found()
+        station = authorized_station(self.api, request, request.query.get("stationId"))
+        if isinstance(station, web.Response):
+            return station
         return envelope(device_cards(station))
 
     async def smart_load_detail(self, request: web.Request) -> web.Response:

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..model.pricing import day_prices
-from ._common import applies, envelope, param_illegal, station_not_found, unauthorized
+from ._common import (
+    applies,
+    authorized_station,
+    envelope,
+    param_illegal,
+)
 from ._settings import json_object
 
 if TYPE_CHECKING:
@@ -107,18 +112,12 @@ class TariffRoutes:
         r.add_get("/prediction/aipv/prediction/get/automationLoadRecord/{station_id}", self.spikes)
         r.add_post("/prediction/aipv/prediction/del/automationLoad", self.remove_spike)
 
-    def _station(self, request: web.Request, raw: Any) -> SimStation | web.Response:
-        if not self.api.authorized(request):
-            return unauthorized()
-        station = self.api.station(raw)
-        return station_not_found() if station is None else station
-
     async def save(self, request: web.Request) -> web.Response:
         """The whole plan, checked (code 1000 and nothing stored when it is not right)."""
         body = await json_object(request)
         if isinstance(body, web.Response):
             return body
-        station = self._station(request, body.get("stationId"))
+        station = authorized_station(self.api, request, body.get("stationId"))
         if isinstance(station, web.Response):
             return station
         if body.get("priceMode") != 1:
@@ -135,14 +134,14 @@ class TariffRoutes:
 
     async def plan(self, request: web.Request) -> web.Response:
         """The plan as saved (``null`` before the first save)."""
-        station = self._station(request, request.query.get("stationId"))
+        station = authorized_station(self.api, request, request.query.get("stationId"))
         if isinstance(station, web.Response):
             return station
         return envelope(station.pricing.body)
 
     async def price_cost(self, request: web.Request) -> web.Response:
         """The price, tax and fee summary."""
-        station = self._station(request, request.query.get("stationId"))
+        station = authorized_station(self.api, request, request.query.get("stationId"))
         if isinstance(station, web.Response):
             return station
         return envelope(price_cost(station))
@@ -152,7 +151,7 @@ class TariffRoutes:
         body = await json_object(request)
         if isinstance(body, web.Response):
             return body
-        station = self._station(request, body.get("stationId"))
+        station = authorized_station(self.api, request, body.get("stationId"))
         if isinstance(station, web.Response):
             return station
         keys = ("loadType", "startDate", "startTime", "duration", "power")
@@ -166,14 +165,14 @@ class TariffRoutes:
 
     async def spikes(self, request: web.Request) -> web.Response:
         """The station's spike-load hints."""
-        station = self._station(request, request.match_info["station_id"])
+        station = authorized_station(self.api, request, request.match_info["station_id"])
         if isinstance(station, web.Response):
             return station
         return envelope([dict(item) for item in station.pricing.spike_loads])
 
     async def remove_spike(self, request: web.Request) -> web.Response:
         """``?stationId=&eventId=`` (an unknown event is code 1000)."""
-        station = self._station(request, request.query.get("stationId"))
+        station = authorized_station(self.api, request, request.query.get("stationId"))
         if isinstance(station, web.Response):
             return station
         event_id = request.query.get("eventId", "")
