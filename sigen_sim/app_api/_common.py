@@ -51,6 +51,15 @@ def unauthorized(reason: str = "the access token is missing, expired or unknown"
     )
 
 
+class AppRoutes:
+    """A group of the app API's routes, over its shared context (tokens, stations)."""
+
+    def __init__(self, api: AppApi) -> None:
+        """Routes over the app API's shared context."""
+        self.api = api
+        self.sim = api.sim
+
+
 def authorized_station(api: AppApi, request: web.Request, raw: Any) -> SimStation | web.Response:
     """The station ``raw`` names (its ``stationId``), else the cloud's refusal.
 

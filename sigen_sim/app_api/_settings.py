@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ._common import (
+    AppRoutes,
     applies,
     authorized_station,
     envelope,
@@ -35,7 +36,6 @@ from ._common import (
 
 if TYPE_CHECKING:
     from ..model import SimStation
-    from . import AppApi
 
 #: The cloud's "no limit" / "depends on the system" power (kW).
 UNLIMITED = "4294967.295"
@@ -118,13 +118,8 @@ async def json_object(request: web.Request) -> dict[str, Any] | web.Response:
     return body
 
 
-class SettingsRoutes:
+class SettingsRoutes(AppRoutes):
     """The base of a settings area: reads, checked writes, the not-applied fault."""
-
-    def __init__(self, api: AppApi) -> None:
-        """Routes over the app API's shared context."""
-        self.api = api
-        self.sim = api.sim
 
     @property
     def strict(self) -> bool:

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 from Crypto.Cipher import AES
 from Crypto.Util.Padding import unpad
 
-from ._common import envelope, read_form
-
-if TYPE_CHECKING:
-    from . import AppApi
+from ._common import AppRoutes, envelope, read_form
 
 BASIC_CLIENT = "sigen:sigen"
 _AES_KEY = b"sigensigensigenp"
@@ -47,13 +44,8 @@ def _basic_client(request: web.Request) -> bool:
     return scheme.lower() == "basic" and client == BASIC_CLIENT
 
 
-class AuthRoutes:
+class AuthRoutes(AppRoutes):
     """The token endpoint."""
-
-    def __init__(self, api: AppApi) -> None:
-        """Routes over the app API's shared context."""
-        self.api = api
-        self.sim = api.sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from ..model.devices import SimAlarm, SimDevice, station_devices
 from ._common import (
+    AppRoutes,
     authorized_station,
     envelope,
     param_illegal,
@@ -27,7 +28,6 @@ from ._common import (
 if TYPE_CHECKING:
     from ..config import SimConfig
     from ..model import SimStation
-    from . import AppApi
 
 #: The largest page the list serves (a bigger ``size`` is refused, as a server would).
 MAX_PAGE_SIZE = 100
@@ -115,13 +115,8 @@ def alarm_page(station: SimStation, config: SimConfig, page: int, size: int) -> 
     }
 
 
-class DeviceRoutes:
+class DeviceRoutes(AppRoutes):
     """The device tree and the alarm list of the app API."""
-
-    def __init__(self, api: AppApi) -> None:
-        """Routes over the app API's shared context."""
-        self.api = api
-        self.sim = api.sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""

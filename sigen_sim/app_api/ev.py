@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..model.ev import AcCharger, DcCharger
-from ._common import applies, authorized_station, envelope, param_illegal, to_int
+from ._common import AppRoutes, applies, authorized_station, envelope, param_illegal, to_int
 from ._settings import json_object
 
 if TYPE_CHECKING:
     from ..model import SimStation
-    from . import AppApi
 
 DC_STATUS_TEXT = {1: "Ready", 2: "Preparing", 3: "Charging"}
 
@@ -54,13 +53,8 @@ def dc_mode(dc: DcCharger) -> dict[str, Any]:
     }
 
 
-class EvRoutes:
+class EvRoutes(AppRoutes):
     """The charger endpoints of the app API that read (the writes: :mod:`.ev_writes`)."""
-
-    def __init__(self, api: AppApi) -> None:
-        """Routes over the app API's shared context."""
-        self.api = api
-        self.sim = api.sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""

@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..model.forecast import forecast
-from ._common import authorized_station, envelope
+from ._common import AppRoutes, authorized_station, envelope
 
 if TYPE_CHECKING:
     from ..model import SimStation
-    from . import AppApi
 
 
 def forecast_data(station: SimStation, rel: float) -> dict[str, Any]:
@@ -41,13 +40,8 @@ def forecast_data(station: SimStation, rel: float) -> dict[str, Any]:
     }
 
 
-class ForecastRoutes:
+class ForecastRoutes(AppRoutes):
     """The AI forecast."""
-
-    def __init__(self, api: AppApi) -> None:
-        """Routes over the app API's shared context."""
-        self.api = api
-        self.sim = api.sim
 
     def register(self, app: web.Application) -> None:
         """Add the route to ``app``."""

@@ -20,13 +20,12 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from ..model.history import COUNTER_KEYS, CloudDay, Interval
-from ._common import envelope, param_illegal, read_text, station_not_found, unauthorized
+from ._common import AppRoutes, envelope, param_illegal, read_text, station_not_found, unauthorized
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from ..model import SimStation
-    from . import AppApi
 
 ENERGY_PATH: Final = "/data-process/sigen/station/statistics/energy"
 SERIES_PATH: Final = "/data-process/sigen/station/statistics/v1/energy"
@@ -135,13 +134,8 @@ class Refused(Exception):
         self.response = response
 
 
-class HistoryRoutes:
+class HistoryRoutes(AppRoutes):
     """``statistics/energy`` and ``statistics/v1/energy``, GET (query) and POST (JSON)."""
-
-    def __init__(self, api: AppApi) -> None:
-        """Routes over the app API's shared context."""
-        self.api = api
-        self.sim = api.sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""

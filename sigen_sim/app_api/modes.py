@@ -10,6 +10,7 @@ from aiohttp import web
 from ..model import DEFAULT_WORKING_MODES, MODE_CUSTOM
 from ..model.controller import HELD_CODE, HeldByControllerError, app_refusal, hand_back_mode
 from ._common import (
+    AppRoutes,
     applies,
     authorized_station,
     envelope,
@@ -22,7 +23,6 @@ from ._common import (
 
 if TYPE_CHECKING:
     from ..model import SimStation
-    from . import AppApi
 
 
 def mode_list(station: SimStation) -> dict[str, Any]:
@@ -45,13 +45,8 @@ def current_mode(station: SimStation) -> dict[str, Any]:
     return {"currentMode": station.mode, "currentProfileId": station.profile_id}
 
 
-class ModeRoutes:
+class ModeRoutes(AppRoutes):
     """``energy-profile/mode``: list, current, set."""
-
-    def __init__(self, api: AppApi) -> None:
-        """Routes over the app API's shared context."""
-        self.api = api
-        self.sim = api.sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""

@@ -26,6 +26,7 @@ from ..model.schedule import (
     tiling_problem,
 )
 from ._common import (
+    AppRoutes,
     applies,
     authorized_station,
     envelope,
@@ -39,7 +40,6 @@ from ._common import (
 if TYPE_CHECKING:
     from ..config import SimConfig
     from ..model import SimStation
-    from . import AppApi
 
 
 def read_back(items: list[Any], config: SimConfig) -> list[Any]:
@@ -74,13 +74,8 @@ def stored_item(item: dict[str, Any], station: SimStation) -> dict[str, Any]:
     return stored
 
 
-class ScheduleRoutes:
+class ScheduleRoutes(AppRoutes):
     """The TOU schedule's read and batch save."""
-
-    def __init__(self, api: AppApi) -> None:
-        """Routes over the app API's shared context."""
-        self.api = api
-        self.sim = api.sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ._common import (
+    AppRoutes,
     applies,
     authorized_station,
     envelope,
@@ -18,7 +19,6 @@ from ._common import (
 
 if TYPE_CHECKING:
     from ..model import SimStation, SmartLoad
-    from . import AppApi
 
 
 def device_cards(station: SimStation) -> list[dict[str, Any]]:
@@ -54,13 +54,8 @@ def smart_load_consumption(smart_load: SmartLoad) -> dict[str, Any]:
     }
 
 
-class SmartLoadRoutes:
+class SmartLoadRoutes(AppRoutes):
     """The smart-load endpoints (``stationId`` and ``loadPath`` in the query)."""
-
-    def __init__(self, api: AppApi) -> None:
-        """Routes over the app API's shared context."""
-        self.api = api
-        self.sim = api.sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""

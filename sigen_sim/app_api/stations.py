@@ -6,11 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ._common import envelope, param_illegal, station_not_found, unauthorized
+from ._common import AppRoutes, envelope, param_illegal, station_not_found, unauthorized
 
 if TYPE_CHECKING:
     from ..model import SimStation
-    from . import AppApi
 
 
 def station_home(station: SimStation) -> dict[str, Any]:
@@ -107,13 +106,8 @@ def offline_energy_flow(station: SimStation) -> dict[str, Any]:
     }
 
 
-class StationRoutes:
+class StationRoutes(AppRoutes):
     """``station/home`` and ``station/energyflow``."""
-
-    def __init__(self, api: AppApi) -> None:
-        """Routes over the app API's shared context."""
-        self.api = api
-        self.sim = api.sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""

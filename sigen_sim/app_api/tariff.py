@@ -17,6 +17,7 @@ from aiohttp import web
 
 from ..model.pricing import day_prices
 from ._common import (
+    AppRoutes,
     applies,
     authorized_station,
     envelope,
@@ -26,7 +27,6 @@ from ._settings import json_object
 
 if TYPE_CHECKING:
     from ..model import SimStation
-    from . import AppApi
 
 
 def slots_of(price: object) -> list[tuple[str, float]]:
@@ -94,13 +94,8 @@ def spike_problem(record: dict[str, Any]) -> str | None:
     return None
 
 
-class TariffRoutes:
+class TariffRoutes(AppRoutes):
     """The tariff, the price summary and the spike-load hints."""
-
-    def __init__(self, api: AppApi) -> None:
-        """Routes over the app API's shared context."""
-        self.api = api
-        self.sim = api.sim
 
     def register(self, app: web.Application) -> None:
         """Add the routes to ``app``."""
