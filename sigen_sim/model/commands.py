@@ -61,6 +61,21 @@ def self_consume(limits: Limits, *, battery_covers_deficit: bool = True) -> floa
     return -min(-surplus, limits.max_discharge)
 
 
+def directed_battery(action: str, power_kw: float | None, limits: Limits) -> float | None:
+    """The battery's power (+ = charging) told to ``"charge"`` or ``"discharge"``.
+
+    ``power_kw`` None is as much as the limits allow, and the limits cap any power
+    asked for. None for any other action (the caller knows what it means).
+    """
+    if action == "charge":
+        power = limits.max_charge if power_kw is None else power_kw
+        return min(limits.max_charge, power)
+    if action == "discharge":
+        power = limits.max_discharge if power_kw is None else power_kw
+        return -min(limits.max_discharge, power)
+    return None
+
+
 def mode_battery(mode: int, local_hour: int, limits: Limits) -> float:
     """The battery's power under an operational mode without a command.
 

@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .commands import directed_battery
 from .modes import MODE_MSC, MODE_NBI, MODE_VPP
 
 if TYPE_CHECKING:
@@ -170,10 +171,5 @@ def hand_back_mode(station: SimStation, mode: int, profile_id: int) -> None:
 
 def controller_battery(controller: Controller, limits: Limits) -> float:
     """The battery's power (+ = charging) while ``controller`` holds it."""
-    if controller.action == "charge":
-        power = limits.max_charge if controller.power_kw is None else controller.power_kw
-        return min(limits.max_charge, power)
-    if controller.action == "discharge":
-        power = limits.max_discharge if controller.power_kw is None else controller.power_kw
-        return -min(limits.max_discharge, power)
-    return 0.0
+    directed = directed_battery(controller.action, controller.power_kw, limits)
+    return 0.0 if directed is None else directed  # "hold"

@@ -12,7 +12,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from .commands import Limits, self_consume
+from .commands import Limits, directed_battery, self_consume
 
 #: The session modes; the index is the cloud's ``mode`` number ("0" = charge, ...).
 MANUAL_MODES = ("charge", "discharge", "hold", "self_consumption")
@@ -58,12 +58,9 @@ def start_control(
 
 def manual_battery(control: ManualControl, limits: Limits) -> float:
     """The battery's power (+ = charging) under an active session."""
-    if control.mode == "charge":
-        power = limits.max_charge if control.power_kw is None else control.power_kw
-        return min(limits.max_charge, power)
-    if control.mode == "discharge":
-        power = limits.max_discharge if control.power_kw is None else control.power_kw
-        return -min(limits.max_discharge, power)
+    directed = directed_battery(control.mode, control.power_kw, limits)
+    if directed is not None:
+        return directed
     if control.mode == "hold":
         return 0.0
     return self_consume(limits)
