@@ -10,6 +10,7 @@ from unittest.mock import patch
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
@@ -104,6 +105,13 @@ def coordinator_of(entry: MockConfigEntry) -> SigenLiveCoordinator:
 def station_of(entry: MockConfigEntry, station_id: str = STATION_ID) -> StationRuntime:
     """A station's runtime (its coordinators)."""
     return entry.runtime_data.stations[station_id]  # type: ignore[no-any-return]
+
+
+def station_device_id(hass: HomeAssistant, entry_id: str, station_id: str = STATION_ID) -> str:
+    """The registry id of a station's device (an action's ``device_id``)."""
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, station_id), entry_id)
+    assert device is not None
+    return device.id
 
 
 def view_of(entry: MockConfigEntry, station_id: str = STATION_ID) -> StationView:

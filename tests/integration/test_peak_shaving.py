@@ -14,7 +14,6 @@ import pytest
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -36,8 +35,8 @@ from .controls_helpers import (
 from .platform_helpers import (
     FROZEN_SIM,
     PREFIX,
-    STATION_ID,
     setup_entry,
+    station_device_id,
     unload,
     wait_for,
     wait_for_push,
@@ -58,17 +57,11 @@ async def entry(hass: HomeAssistant, sim: Any) -> Any:
     await unload(hass, entry)
 
 
-def device(hass: HomeAssistant, entry: MockConfigEntry) -> str:
-    found = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, STATION_ID), entry.entry_id)
-    assert found is not None
-    return found.id
-
-
 async def call(hass: HomeAssistant, entry: MockConfigEntry, name: str, **data: Any) -> Any:
     return await hass.services.async_call(
         DOMAIN,
         name,
-        {"device_id": device(hass, entry), **data},
+        {"device_id": station_device_id(hass, entry.entry_id), **data},
         blocking=True,
         return_response=True,
     )

@@ -19,7 +19,6 @@ import pytest
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr
 
 from custom_components.sigen_cloud import services_release
 from custom_components.sigen_cloud.const import DOMAIN
@@ -31,6 +30,7 @@ from .platform_helpers import (
     SYSTEM_ID,
     coordinator_of,
     setup_entry,
+    station_device_id,
     station_of,
     unload,
     wait_for,
@@ -53,17 +53,11 @@ def no_telemetry_wait() -> Any:
         yield
 
 
-def _device(hass: HomeAssistant, entry_id: str) -> str:
-    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, STATION_ID), entry_id)
-    assert device is not None
-    return device.id
-
-
 async def _release(hass: HomeAssistant, entry_id: str) -> dict[str, Any]:
     response = await hass.services.async_call(
         DOMAIN,
         "release_control",
-        {"device_id": _device(hass, entry_id)},
+        {"device_id": station_device_id(hass, entry_id)},
         blocking=True,
         return_response=True,
     )

@@ -24,7 +24,6 @@ from homeassistant.components.select import SERVICE_SELECT_OPTION
 from homeassistant.const import ATTR_ENTITY_ID, ATTR_OPTION, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.sigen_cloud.const import DOMAIN
@@ -38,6 +37,7 @@ from .platform_helpers import (
     SYSTEM_ID,
     coordinator_of,
     setup_entry,
+    station_device_id,
     station_of,
     unload,
 )
@@ -82,19 +82,13 @@ async def entry(hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory) -
     await unload(hass, loaded)
 
 
-def _device(hass: HomeAssistant, entry: Any) -> str:
-    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, STATION_ID), entry.entry_id)
-    assert device is not None
-    return device.id
-
-
 async def _call(
     hass: HomeAssistant, entry: Any, service: str, data: dict[str, Any], *, response: bool = True
 ) -> Any:
     answer = await hass.services.async_call(
         DOMAIN,
         service,
-        {"device_id": _device(hass, entry), **data},
+        {"device_id": station_device_id(hass, entry.entry_id), **data},
         blocking=True,
         return_response=response,
     )
