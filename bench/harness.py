@@ -227,7 +227,7 @@ def login_counts(sim: Simulator) -> dict[str, int]:
 
 
 @contextlib.asynccontextmanager
-async def home_assistant() -> AsyncIterator[Any]:
+async def home_assistant(config_dir: str | None = None) -> AsyncIterator[Any]:
     """A Home Assistant instance in a temporary config dir, with custom integrations on.
 
     Built with pytest-homeassistant-custom-component's ``async_test_home_assistant`` (as
@@ -245,7 +245,9 @@ async def home_assistant() -> AsyncIterator[Any]:
 
     import custom_components  # noqa: F401  (lets Home Assistant find sigen_cloud)
 
-    config_dir = tempfile.mkdtemp(prefix="sigen-bench-ha-")
+    # A given config dir is kept (a restart runs a second instance on it).
+    keep = config_dir is not None
+    config_dir = config_dir or tempfile.mkdtemp(prefix="sigen-bench-ha-")
     # As the test harness does: no zeroconf-backed resolver (no network integration is
     # loaded); the hosts are IP literals anyway.
     threaded = aiohttp.ThreadedResolver()
@@ -268,7 +270,8 @@ async def home_assistant() -> AsyncIterator[Any]:
                     await hass.async_block_till_done()
                     await hass.async_stop(force=True)
     finally:
-        shutil.rmtree(config_dir, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(config_dir, ignore_errors=True)
 
 
 def entry_data(sim: Simulator, api_url: str, *, developer: bool) -> dict[str, Any]:
@@ -300,7 +303,9 @@ def entry_data(sim: Simulator, api_url: str, *, developer: bool) -> dict[str, An
 _entry_counter = 0
 
 
-def add_entry(hass: Any, sim: Simulator, api_url: str, *, developer: bool) -> Any:
+def add_entry(
+    hass: Any, sim: Simulator, api_url: str, *, developer: bool, entry_id: str | None = None
+) -> Any:
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
     global _entry_counter  # noqa: PLW0603
@@ -310,6 +315,7 @@ def add_entry(hass: Any, sim: Simulator, api_url: str, *, developer: bool) -> An
         title="bench account",  # not the e-mail: task names end up in logs
         unique_id=f"bench-{_entry_counter}",
         data=entry_data(sim, api_url, developer=developer),
+        **({"entry_id": entry_id} if entry_id else {}),
     )
     entry.add_to_hass(hass)
     return entry

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 import time
 import tracemalloc
 from typing import Any
@@ -123,64 +125,92 @@ async def ours_once(
 ) -> dict[str, Any]:
     """One start-up of the integration: ``async_setup_entry`` → all entities have a state.
 
-    With ``restart``, the entry is set up and unloaded first (as Home Assistant stops:
-    its stored session is written), and the second set-up is measured: a restart with
-    the last run's tokens and station ids, on new connections.
+    With ``restart``, a first Home Assistant instance sets the entry up and stops (its
+    stored session and registries are written), and a second one on the same config
+    dir is measured: a restart with the last run's tokens and stations, on new
+    connections (the first instance's connection pools are closed with it).
     """
     delay = HANDSHAKE_RTTS * latency if handshakes else 0.0
-    async with (
-        simulator(
+    config_dir = tempfile.mkdtemp(prefix="sigen-bench-ha-")
+    try:
+        async with simulator(
             stations, mqtt=developer, latency=latency, connect_delay=delay, mqtt_rtt=mqtt_rtt
-        ) as (sim, proxy),
-        home_assistant() as hass,
-    ):
-        entry = add_entry(hass, sim, proxy.url, developer=developer)
-        await hass.async_block_till_done()
-        if restart:
-            if not await setup_and_wait(hass, sim, entry, developer=developer, limit=limit):
-                raise RuntimeError("the first set-up did not complete")
-            await hass.async_block_till_done()
-            if not await hass.config_entries.async_unload(entry.entry_id):
-                raise RuntimeError("the entry did not unload")
-            await hass.async_block_till_done()
-            sim.request_log.clear()
-        connections0 = proxy.connections
-        timeline = _record_arrivals(sim)
-        if memory:
-            collect()
-            tracemalloc.start(memory_frames)
-            before = _ours_only(tracemalloc.take_snapshot())
-        t0 = time.perf_counter()
-        complete = await setup_and_wait(hass, sim, entry, developer=developer, limit=limit)
-        elapsed = time.perf_counter() - t0
-        await hass.async_block_till_done()
-        result: dict[str, Any] = {
-            "seconds": elapsed,
-            "complete": bool(complete),
-            "requests": len(sim.request_log),
-            "connections": proxy.connections - connections0,
-            "entities": len(_entity_ids(hass, entry)),
-            "unavailable": sorted(
-                i for i in _entity_ids(hass, entry) if hass.states.get(i).state == "unavailable"
-            )
-            if complete
-            else [],
-            "by_endpoint": requests_by_endpoint(sim),
-            "logins": login_counts(sim),
-            # (ms after setup started, request) as the simulator received them
-            "timeline": [(round((t - t0) * 1000), what) for t, what in timeline],
-        }
-        if memory:
-            collect()
-            after = _ours_only(tracemalloc.take_snapshot())
-            tracemalloc.stop()
-            diff = after.compare_to(before, "filename")
-            result["memory_bytes"] = sum(d.size_diff for d in diff)
-            result["memory_top"] = [
-                (str(d.traceback[0].filename).rsplit("site-packages/", 1)[-1], d.size_diff)
-                for d in sorted(diff, key=lambda d: -d.size_diff)[:8]
-            ]
-        return result
+        ) as (sim, proxy):
+            entry_id = None
+            if restart:
+                async with home_assistant(config_dir) as hass:
+                    entry = add_entry(hass, sim, proxy.url, developer=developer)
+                    await hass.async_block_till_done()
+                    if not await setup_and_wait(hass, sim, entry, developer=developer, limit=limit):
+                        raise RuntimeError("the first set-up did not complete")
+                    await hass.async_block_till_done()
+                    entry_id = entry.entry_id
+                sim.request_log.clear()
+            async with home_assistant(config_dir) as hass:
+                return await _measured(
+                    hass,
+                    sim,
+                    proxy,
+                    add_entry(hass, sim, proxy.url, developer=developer, entry_id=entry_id),
+                    developer=developer,
+                    memory=memory,
+                    memory_frames=memory_frames,
+                    limit=limit,
+                )
+    finally:
+        shutil.rmtree(config_dir, ignore_errors=True)
+
+
+async def _measured(
+    hass: Any,
+    sim: Any,
+    proxy: Any,
+    entry: Any,
+    *,
+    developer: bool,
+    memory: bool,
+    memory_frames: int,
+    limit: float,
+) -> dict[str, Any]:
+    """Set ``entry`` up in ``hass`` and measure it (see :func:`ours_once`)."""
+    await hass.async_block_till_done()
+    connections0 = proxy.connections
+    timeline = _record_arrivals(sim)
+    if memory:
+        collect()
+        tracemalloc.start(memory_frames)
+        before = _ours_only(tracemalloc.take_snapshot())
+    t0 = time.perf_counter()
+    complete = await setup_and_wait(hass, sim, entry, developer=developer, limit=limit)
+    elapsed = time.perf_counter() - t0
+    await hass.async_block_till_done()
+    result: dict[str, Any] = {
+        "seconds": elapsed,
+        "complete": bool(complete),
+        "requests": len(sim.request_log),
+        "connections": proxy.connections - connections0,
+        "entities": len(_entity_ids(hass, entry)),
+        "unavailable": sorted(
+            i for i in _entity_ids(hass, entry) if hass.states.get(i).state == "unavailable"
+        )
+        if complete
+        else [],
+        "by_endpoint": requests_by_endpoint(sim),
+        "logins": login_counts(sim),
+        # (ms after setup started, request) as the simulator received them
+        "timeline": [(round((t - t0) * 1000), what) for t, what in timeline],
+    }
+    if memory:
+        collect()
+        after = _ours_only(tracemalloc.take_snapshot())
+        tracemalloc.stop()
+        diff = after.compare_to(before, "filename")
+        result["memory_bytes"] = sum(d.size_diff for d in diff)
+        result["memory_top"] = [
+            (str(d.traceback[0].filename).rsplit("site-packages/", 1)[-1], d.size_diff)
+            for d in sorted(diff, key=lambda d: -d.size_diff)[:8]
+        ]
+    return result
 
 
 async def ours_library_once(latency: float = LATENCY, handshakes: bool = False) -> dict[str, Any]:
