@@ -35,6 +35,8 @@ from .const import (
 from .control_entity import controls_of, has
 from .coordinator.control_writes import (
     ControlWrite,
+    Direction,
+    PowerLimit,
     SocLevel,
     current_limit,
     grid_limit,
@@ -196,6 +198,41 @@ def _kw_number(
     )
 
 
+def _grid_number(direction: Direction) -> SigenNumberEntityDescription:
+    """The grid's export or import limit (kW, up to the installer's limit)."""
+    part = f"{direction}_limit"
+
+    def value(data: ControlsData) -> float | None:
+        limit: GridLimit | None = getattr(data, part)
+        return None if limit is None else limit.limit
+
+    return _kw_number(
+        f"grid_{direction}_limit",
+        part,
+        value_fn=value,
+        range_fn=lambda view: _grid_range(view, part),
+        write_fn=lambda limit: grid_limit(direction, limit=limit),
+    )
+
+
+def _battery_number(name: PowerLimit) -> SigenNumberEntityDescription:
+    """The battery's charge or discharge power limit (kW, up to the rated power)."""
+
+    def value(data: ControlsData) -> float | None:
+        limits = data.power_limits
+        return None if limits is None else getattr(limits, name)
+
+    return _kw_number(
+        f"battery_{name}_power",
+        "power_limits",
+        value_fn=value,
+        range_fn=lambda view: _battery_range(view, name),
+        write_fn=lambda limit: power_limit(name, limit),
+        no_limit_is_max=True,
+        rated=True,
+    )
+
+
 def _fixed(low: float, high: float) -> Callable[[StationView], Range]:
     return lambda _view: (low, high)
 
@@ -209,38 +246,10 @@ SETTING_NUMBERS: tuple[SigenNumberEntityDescription, ...] = (
         value_fn=_peak_shaving_soc,
         write_fn=lambda value: peak_shaving_soc(round(value or 0)),
     ),
-    _kw_number(
-        "grid_export_limit",
-        "export_limit",
-        value_fn=lambda d: None if d.export_limit is None else d.export_limit.limit,
-        range_fn=lambda view: _grid_range(view, "export_limit"),
-        write_fn=lambda value: grid_limit("export", limit=value),
-    ),
-    _kw_number(
-        "grid_import_limit",
-        "import_limit",
-        value_fn=lambda d: None if d.import_limit is None else d.import_limit.limit,
-        range_fn=lambda view: _grid_range(view, "import_limit"),
-        write_fn=lambda value: grid_limit("import", limit=value),
-    ),
-    _kw_number(
-        "battery_max_charge_power",
-        "power_limits",
-        value_fn=lambda d: None if d.power_limits is None else d.power_limits.max_charge,
-        range_fn=lambda view: _battery_range(view, "max_charge"),
-        write_fn=lambda value: power_limit("max_charge", value),
-        no_limit_is_max=True,
-        rated=True,
-    ),
-    _kw_number(
-        "battery_max_discharge_power",
-        "power_limits",
-        value_fn=lambda d: None if d.power_limits is None else d.power_limits.max_discharge,
-        range_fn=lambda view: _battery_range(view, "max_discharge"),
-        write_fn=lambda value: power_limit("max_discharge", value),
-        no_limit_is_max=True,
-        rated=True,
-    ),
+    _grid_number("export"),
+    _grid_number("import"),
+    _battery_number("max_charge"),
+    _battery_number("max_discharge"),
     _kw_number(
         "pv_limit",
         "pv_limit",
