@@ -18,10 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sigen import _nb_transport as nb_transport_module
+from sigen import _http as http_module
 from sigen._auth import Token
 from sigen._http import HttpAnswer, answer_from_text
-from sigen.app import _transport as app_transport_module
 from sigen.client import Sigen
 from sigen.errors import SigenError
 from sigen.northbound import NorthboundClient
@@ -82,8 +81,8 @@ def _install(monkeypatch: pytest.MonkeyPatch, pool: list[HttpAnswer]) -> None:
         index += 1
         return answer
 
-    monkeypatch.setattr(app_transport_module, "fetch", fake_fetch)
-    monkeypatch.setattr(nb_transport_module, "fetch", fake_fetch)
+    # Both REST transports send through _http.Endpoint.send, which calls this fetch.
+    monkeypatch.setattr(http_module, "fetch", fake_fetch)
 
 
 async def _check(call: Callable[[], Awaitable[Any]]) -> None:
