@@ -9,7 +9,9 @@
 
 (days ISO, 1 = Monday, whatever the cloud's numbering; ``peakNowKw`` the peak in force
 now, ``null`` when not shaving). ``POST`` the same path with any of ``enabled``,
-``soc`` and ``periods`` changes them (checked first: 400, nothing changed).
+``soc`` and ``periods`` changes them (checked first: 400, nothing changed). A period
+whose end is before its start spans midnight (``"22:00"``-``"02:00"``); the app API
+serves it as it is, which lets a test seed a period a client cannot read.
 """
 
 from __future__ import annotations

@@ -42,16 +42,30 @@ _HHMM = re.compile(r"^(\d{2}):(\d{2})$")
 
 @dataclass(frozen=True)
 class Period:
-    """One weekly period: ISO ``days`` (1 = Monday), minutes ``start``-``end``, kW."""
+    """One weekly period: ISO ``days`` (1 = Monday), minutes ``start``-``end``, kW.
+
+    An end before the start spans midnight (``"22:00"``-``"02:00"``: to 02:00 of the
+    next day). Whether the cloud takes such periods is unknown; the simulator keeps and
+    serves them so that a client that cannot read them is seen to leave them alone.
+    """
 
     days: frozenset[int]
     start: int
     end: int
     peak_kw: float
 
+    def segments(self) -> list[tuple[frozenset[int], int, int]]:
+        """The period as same-day pieces: (ISO days, start minute, end minute)."""
+        if self.start < self.end:
+            return [(self.days, self.start, self.end)]
+        next_days = frozenset(day % 7 + 1 for day in self.days)
+        return [(self.days, self.start, DAY_MINUTES), (next_days, 0, self.end)]
+
     def holds(self, weekday: int, minute: int) -> bool:
         """Whether the period is on at ISO ``weekday`` and ``minute`` of the day."""
-        return weekday in self.days and self.start <= minute < self.end
+        return any(
+            weekday in days and start <= minute < end for days, start, end in self.segments()
+        )
 
 
 @dataclass
@@ -116,16 +130,23 @@ def hhmm(text: object, key: str, *, end: bool = False) -> int:
 
 
 def check_periods(periods: list[Period]) -> None:
-    """ValueError for a period that ends before it starts, or two on one day that overlap."""
+    """ValueError for a period without length, or two on one day that overlap.
+
+    A period whose end is before its start spans midnight (see :class:`Period`).
+    """
     for number, period in enumerate(periods, start=1):
-        if period.end <= period.start:
-            raise ValueError(f"period {number} ends before it starts")
+        if period.end == period.start:
+            raise ValueError(f"period {number} ends where it starts")
         if not period.days or not period.days <= set(range(1, 8)):
             raise ValueError(f"period {number}: days must be 1-7")
         if not 0.0 <= period.peak_kw <= MAX_PEAK_KW:
             raise ValueError(f"period {number}: peakPower must be 0-{MAX_PEAK_KW:g} kW")
         for other in periods[: number - 1]:
-            if other.days & period.days and other.start < period.end and period.start < other.end:
+            if any(
+                days & other_days and other_start < end and start < other_end
+                for days, start, end in period.segments()
+                for other_days, other_start, other_end in other.segments()
+            ):
                 raise ValueError(f"period {number} overlaps another on the same day")
 
 

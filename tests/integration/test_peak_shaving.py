@@ -8,8 +8,11 @@ peak times; ``get_peak_shaving`` returns what was set; bad input fails translate
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
+import aiohttp
 import pytest
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
@@ -17,6 +20,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.sigen_cloud import services_peak_shaving
 from custom_components.sigen_cloud.const import DOMAIN
 from sigen_sim.model.modes import MODE_FFG
 
@@ -241,3 +245,44 @@ async def test_the_push_follows_the_switch(hass: HomeAssistant, sim_mqtt: Any) -
     await sim_mqtt.mqtt.publish_changes()  # at once rather than at the next tick
     await wait_for(hass, lambda: state(hass, pushed) == STATE_ON)
     await unload(hass, entry)
+
+
+async def _seed_periods(sim: Any, periods: list[dict[str, Any]]) -> None:
+    """Periods set from outside (the simulator's control API), as the owner's app would."""
+    url = f"{sim.control_url}stations/{sim.stations[0].system_id}/peak-shaving"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json={"periods": periods}) as r,
+    ):
+        answer = await r.json()
+    assert answer["ok"] is True, answer
+
+
+async def test_toggling_keeps_periods_it_cannot_read(
+    hass: HomeAssistant, sim: Any, entry: MockConfigEntry
+) -> None:
+    """A period over midnight (unreadable to the library) survives the switch and the SOC."""
+    night = {"days": [6], "start": "22:00", "end": "02:00", "peakPowerKw": 2.0}
+    evening = {"days": [1, 2], "start": "17:00", "end": "21:00", "peakPowerKw": 3.5}
+    await _seed_periods(sim, [night, evening])
+    await refresh_controls(hass, entry)
+    await switch(hass, PEAK_SHAVING, on=True)
+    await set_number(hass, PEAK_SHAVING_SOC, 30)
+    state_now = sim.stations[0].peak_shaving
+    assert state_now.enabled is True
+    assert [(sorted(p.days), p.start, p.end) for p in state_now.periods] == [
+        ([6], 22 * 60, 2 * 60),
+        ([1, 2], 17 * 60, 21 * 60),
+    ]
+
+
+async def test_get_reuses_a_recent_read(
+    hass: HomeAssistant, sim: Any, entry: MockConfigEntry
+) -> None:
+    """Within 5 minutes of the coordinator's read the action does not ask the cloud again."""
+    reads = sim.count("peak/shaving", "GET")
+    first = await call(hass, entry, "get_peak_shaving")
+    assert sim.count("peak/shaving", "GET") == reads
+    with patch.object(services_peak_shaving, "RECENT_READ", timedelta(0)):
+        assert await call(hass, entry, "get_peak_shaving") == first
+    assert sim.count("peak/shaving", "GET") == reads + 1

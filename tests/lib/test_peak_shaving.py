@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 
 from sigen import (
@@ -150,3 +151,39 @@ async def test_northbound_switch_refused_while_shaving(sim: Simulator, api: Sige
         await api.grid.set_peak_shaving(enabled=False)
         await nb.switch_mode(system_id, NBMode.MSC)
     assert sim.stations[0].mode == 0
+
+
+async def _seed_periods(sim: Simulator, periods: list[dict[str, Any]]) -> None:
+    """Periods set from outside (the simulator's control API), as the owner's app would."""
+    url = f"{sim.control_url}stations/{sim.stations[0].system_id}/peak-shaving"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json={"periods": periods}) as r,
+    ):
+        answer = await r.json()
+    assert answer["ok"] is True, answer
+
+
+async def test_periods_the_library_cannot_read_survive_a_toggle(sim: Simulator, api: Sigen) -> None:
+    """Switching or setting the SOC sends the periods back exactly as the cloud gave them."""
+    night = {"days": [6], "start": "22:00", "end": "02:00", "peakPowerKw": 2.0}
+    evening = {"days": [1, 2], "start": "17:00", "end": "21:00", "peakPowerKw": 3.5}
+    await _seed_periods(sim, [night, evening])
+    read = await api.grid.get_peak_shaving()
+    assert [period.start for period in read.periods] == ["17:00"]  # the night one is skipped
+    assert read.read_at is not None
+    written = await api.grid.set_peak_shaving(enabled=True)
+    await api.grid.set_peak_shaving(soc=35)
+    posts = sim.requests(PATH, "POST")
+    sent = [post.json()["settingList"] for post in posts]
+    assert sent[0] == sent[1] == read.raw["settingList"]
+    assert written.read_at is None  # what was written, not read
+    state = sim.stations[0].peak_shaving
+    assert state.enabled is True
+    assert [(sorted(p.days), p.start, p.end, p.peak_kw) for p in state.periods] == [
+        ([6], 22 * 60, 2 * 60, 2.0),
+        ([1, 2], 17 * 60, 21 * 60, 3.5),
+    ]
+    # Periods given replace them all (the unreadable one too).
+    await api.grid.set_peak_shaving(periods=[WEEKDAYS])
+    assert len(sim.stations[0].peak_shaving.periods) == 1

@@ -121,6 +121,22 @@ def test_bad_settings_change_nothing() -> None:
     assert station.peak_shaving.periods == []
 
 
+def test_a_period_over_midnight() -> None:
+    """22:00-02:00 on Saturday holds to 02:00 on Sunday; it overlaps Sunday's 01:00-03:00."""
+    night = Period(frozenset({6}), 22 * 60, 2 * 60, 2.0)
+    assert night.holds(6, 23 * 60)
+    assert night.holds(7, 60)
+    assert not night.holds(6, 60)
+    assert not night.holds(7, 3 * 60)
+    station = station_at(1)  # Sunday 01:00
+    set_peak_shaving(station, enabled=True, periods=[night])
+    assert station.peak_shaving.peak_at(station.local(station.clock.now())) == 2.0
+    with pytest.raises(ValueError, match="overlaps"):
+        set_peak_shaving(station, periods=[night, Period(frozenset({7}), 60, 3 * 60, 1.0)])
+    with pytest.raises(ValueError, match="ends where it starts"):
+        set_peak_shaving(station, periods=[Period(frozenset({1}), 60, 60, 1.0)])
+
+
 # ---------------------------------------------------------------------- the app API
 
 
@@ -203,7 +219,7 @@ async def test_day_variants(cloud: Cloud, sim: Simulator) -> None:
         {"controlMode": 1, "shavingSOC": 20, "settingList": [{**WEEKDAYS, "whichDay": "0,1"}]},
         {"controlMode": 1, "shavingSOC": 20, "settingList": [{**WEEKDAYS, "endTime": "25:00"}]},
         {"controlMode": 1, "shavingSOC": 20, "settingList": [{**WEEKDAYS, "peakPower": 101}]},
-        {"controlMode": 1, "shavingSOC": 20, "settingList": [{**WEEKDAYS, "startTime": "22:00"}]},
+        {"controlMode": 1, "shavingSOC": 20, "settingList": [{**WEEKDAYS, "startTime": "21:00"}]},
         {
             "controlMode": 1,
             "shavingSOC": 20,

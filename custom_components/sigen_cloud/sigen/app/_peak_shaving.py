@@ -2,7 +2,8 @@
 
 The cloud takes only the whole setting (``controlMode``, ``shavingSOC`` and every
 period) in one ``POST``, so :meth:`PeakShavingArea.set_peak_shaving` reads what it is
-not given and sends it back unchanged. Everything is checked before anything is sent:
+not given and sends it back unchanged (the periods as the cloud gave them, even those
+the library cannot read). Everything is checked before anything is sent:
 the SOC is a whole percent 0-100, a period's peak power 0-100 kW in steps of 0.1 kW,
 its times ``"HH:MM"`` and its days ISO weekdays, and periods on the same weekday must
 not overlap (they need not cover the day).
@@ -10,8 +11,10 @@ not overlap (they need not cover the day).
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from ..errors import SigenValidationError
@@ -25,6 +28,8 @@ MAX_PEAK_POWER_KW: Final = 100.0
 PEAK_POWER_STEP_KW: Final = 0.1
 #: The most periods one schedule may hold (a guard against runaway input).
 MAX_PERIODS: Final = 48
+#: Where an answer may hold its periods (as :class:`PeakShaving` reads them).
+_PERIOD_KEYS: Final = ("settingList", "settings", "periods")
 
 
 def check_peak_power(value: object, where: str) -> float:
@@ -110,7 +115,7 @@ class PeakShavingArea(SettingsArea):
         sid = await self._station(station_id)
         what = f"Reading the peak shaving of station {sid}"
         reply = await self._get(_PATH, sid, what)
-        return PeakShaving.from_dict(reply.object())
+        return PeakShaving.build(reply.object(), read_at=datetime.now(UTC))
 
     async def set_peak_shaving(
         self,
@@ -132,25 +137,41 @@ class PeakShavingArea(SettingsArea):
             soc = check_whole("The peak-shaving SOC", soc, 0, 100, "%")
         checked = None if periods is None else check_periods(periods)
         sid = await self._station(station_id)
+        setting_list: object = None
+        if checked is not None:
+            setting_list = [period.to_payload() for period in checked]
         if enabled is None or soc is None or checked is None:
             current = await self.get_peak_shaving(station_id=sid)
             enabled = current.enabled if enabled is None else enabled
-            checked = current.periods if checked is None else checked
             soc = current.soc if soc is None else soc
+            if setting_list is None:
+                setting_list = _raw_setting_list(current)
         if soc is None:
             raise SigenValidationError(
                 "The cloud reports no peak-shaving SOC to keep: give soc (0-100 %)"
             )
-        body = {
-            "controlMode": 1 if enabled else 0,
-            "shavingSOC": soc,
-            "settingList": [period.to_payload() for period in checked],
-        }
+        body = {"controlMode": 1 if enabled else 0, "shavingSOC": soc, "settingList": setting_list}
         word = "Enabling" if enabled else "Disabling"
+        count = len(setting_list) if isinstance(setting_list, list) else 0
         await self._request(
             "POST",
             _PATH,
-            what=f"{word} peak shaving ({soc} %, {len(checked)} periods) of station {sid}",
+            what=f"{word} peak shaving ({soc} %, {count} periods) of station {sid}",
             json={"stationId": body_station_id(sid), **body},
         )
-        return PeakShaving.build(body, periods=checked)
+        if checked is not None:
+            return PeakShaving.build(body, periods=checked)
+        return PeakShaving.build(body)
+
+
+def _raw_setting_list(current: PeakShaving) -> object:
+    """The periods exactly as the cloud gave them, to be sent back untouched.
+
+    The parsed periods lack those the library cannot read (skipped) or could round
+    (a peak power): rewriting the list from them would delete or change periods the
+    owner set in the app. An answer without periods sends none.
+    """
+    for key in _PERIOD_KEYS:
+        if key in current.raw:
+            return copy.deepcopy(current.raw[key])
+    return []

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from .._parse import parse_bool, parse_number, parse_rounded_int
@@ -115,7 +116,8 @@ class PeakShaving(SigenModel):
 
     ``enabled`` from ``controlMode`` (1 on, 0 off); ``soc`` from ``shavingSOC`` (the
     SOC the battery keeps for peak shaving; ``None`` when not reported); ``periods``
-    from ``settingList`` (empty when there are none).
+    from ``settingList`` (empty when there are none). The periods the library could not
+    read stay in ``raw``; a write that does not replace the periods sends those back.
     """
 
     WHAT = "the peak-shaving schedule"
@@ -125,6 +127,9 @@ class PeakShaving(SigenModel):
     periods: tuple[PeakShavingPeriod, ...] = wire(
         "settingList", parse_periods, "settings", "periods", default=()
     )
+    #: When the cloud's answer arrived (UTC; ``None`` for a setting built from a write):
+    #: lets a caller reuse a recent read instead of asking again.
+    read_at: datetime | None = field(default=None, compare=False, repr=False, kw_only=True)
 
     def period_at(self, weekday: int, minute: int) -> PeakShavingPeriod | None:
         """The period on at ISO ``weekday`` and ``minute`` of the day (enabled or not)."""
