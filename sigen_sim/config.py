@@ -183,6 +183,9 @@ class SimConfig:
     alarm_fields: Literal["solidfox", "paulczar"] = "solidfox"
     alarm_time_unit: Literal["s", "ms"] = "ms"
     alarm_list_recovered: bool = False
+    # the alarm list serves at most this many records per page, whatever size is asked
+    # for (its "size" says the cap; a cloud capping the page size), None: as asked
+    alarm_page_cap: int | None = None
     device_model_keys: bool = True
     # while an outside VPP/NBI controller holds the battery (sigen_sim/model/controller.py)
     # the app's mode switch and manual-control start are "refuse"d (code 1103) or

@@ -5,7 +5,8 @@ AIO (its battery packs under it) and the chargers; ``GET
 device/alarm/page?stationId=&current=&size=`` pages through the station's alarms,
 newest first. The variants are ``SimConfig`` switches: the record field set
 (``alarm_fields``), ``alarmTime`` in s or ms (``alarm_time_unit``), recovered alarms
-listed or dropped (``alarm_list_recovered``), model and firmware keys in the tree
+listed or dropped (``alarm_list_recovered``), pages capped at a size of the server's
+(``alarm_page_cap``), model and firmware keys in the tree
 (``device_model_keys``).
 """
 
@@ -106,6 +107,8 @@ def alarm_record(alarm: SimAlarm, config: SimConfig) -> dict[str, Any]:
 def alarm_page(station: SimStation, config: SimConfig, page: int, size: int) -> dict[str, Any]:
     """One page of the alarm list: ``records``, ``total``, ``current``, ``size``."""
     alarms = station.devices.listed(recovered=config.alarm_list_recovered)
+    if config.alarm_page_cap is not None:
+        size = min(size, config.alarm_page_cap)
     chosen = alarms[(page - 1) * size : page * size]
     return {
         "records": [alarm_record(alarm, config) for alarm in chosen],

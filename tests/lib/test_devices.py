@@ -108,7 +108,9 @@ async def test_alarm_list_solidfox_in_ms(api: Sigen, sim: Simulator) -> None:
 async def test_alarm_list_paulczar_in_s(api: Sigen, sim: Simulator) -> None:
     raise_alarm(sim, "1001")
     (alarm,) = await api.alarms.get_active()
-    assert (alarm.code, alarm.name, alarm.level, alarm.id) == ("1001", "Grid overvoltage", 2, "1")
+    assert (alarm.code, alarm.name, alarm.id) == ("1001", "Grid overvoltage", "1")
+    # alarmType is a kind of alarm, not its level
+    assert (alarm.level, alarm.alarm_type) == (None, 2)
     assert alarm.device_serial is None
     assert alarm.time == datetime.fromtimestamp(int(sim.clock.now()), UTC)
 
@@ -136,6 +138,38 @@ async def test_pages_are_walked_with_a_cap(api: Sigen, sim: Simulator) -> None:
     sim.clear()
     assert len(await api.alarms.get_active()) == MAX_ALARM_PAGES * 50
     assert len(sim.requests("alarm/page")) == MAX_ALARM_PAGES
+
+
+@pytest.mark.sim_config(alarm_page_cap=10)
+async def test_a_capped_page_size_is_not_the_end(api: Sigen, sim: Simulator) -> None:
+    """Pages shorter than asked for (the cloud caps the size): the total says go on."""
+    for code in range(25):
+        raise_alarm(sim, str(5000 + code))
+        await sim.advance(1)
+    sim.clear()
+    assert len(await api.alarms.get_active()) == 25
+    assert [r.query.get("current") for r in sim.requests("alarm/page")] == ["1", "2", "3"]
+
+
+async def test_a_short_page_ends_the_list_without_a_total(
+    api: Sigen, sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No total: a page shorter than asked for is the last (and an empty page ends it)."""
+    from sigen_sim.app_api import devices as sim_devices
+
+    real = sim_devices.alarm_page
+
+    def without_total(*args: object) -> dict[str, object]:
+        page = real(*args)  # type: ignore[arg-type]
+        del page["total"]
+        return page
+
+    monkeypatch.setattr(sim_devices, "alarm_page", without_total)
+    for code in range(3):
+        raise_alarm(sim, str(5000 + code))
+    sim.clear()
+    assert len(await api.alarms.get_active()) == 3
+    assert len(sim.requests("alarm/page")) == 1
 
 
 async def test_page_arguments_checked_before_sending(api: Sigen, sim: Simulator) -> None:

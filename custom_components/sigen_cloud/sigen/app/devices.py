@@ -64,21 +64,33 @@ class AlarmsApi(SettingsArea):
         records = parse_each(what, items, AlarmRecord.from_dict, "alarm record")
         return AlarmPage(records, total, page, size, len(items))
 
-    async def get_active(self, *, station_id: StationRef | None = None) -> list[AlarmRecord]:
-        """Every listed alarm that has not recovered, all pages (at most ``MAX_ALARM_PAGES``).
+    async def get_records(self, *, station_id: StationRef | None = None) -> list[AlarmRecord]:
+        """Every record of the alarm list (recovered ones too, when listed), all pages.
 
-        Paging stops at a short or empty page, or when the total is reached.
+        The list's ``total`` is trusted first: paging goes on until that many records
+        were listed (a cloud that caps the page size answers pages shorter than asked
+        for), or a page is empty, or ``MAX_ALARM_PAGES`` were read. Only without a
+        total does a short page end the list.
         """
         sid = await self._station(station_id)
         found: list[AlarmRecord] = []
         seen = 0
         for number in range(1, MAX_ALARM_PAGES + 1):
             page = await self.get_page(number, DEFAULT_PAGE_SIZE, station_id=sid)
-            found.extend(record for record in page.records if record.active)
+            found.extend(page.records)
             seen += page.listed
-            if page.listed < page.size or (page.total is not None and seen >= page.total):
+            if page.listed == 0:
+                break
+            if page.total is not None:
+                if seen >= page.total:
+                    break
+            elif page.listed < page.size:
                 break
         return found
+
+    async def get_active(self, *, station_id: StationRef | None = None) -> list[AlarmRecord]:
+        """Every listed alarm that has not recovered (paged as :meth:`get_records`)."""
+        return [record for record in await self.get_records(station_id=station_id) if record.active]
 
 
 class DevicesApi(SettingsArea):

@@ -65,6 +65,8 @@ class AlarmRecord(SigenModel):
     ``time`` is an aware UTC datetime (``alarmTime`` in s or ms); ``name`` the alarm's
     name or description; ``device_serial`` the device it concerns (``None`` when the
     record does not say). ``active`` is false only when the record says it recovered.
+    ``level`` is the record's ``alarmLevel``; ``alarm_type`` its ``alarmType`` (a kind
+    of alarm, not a level: the field set that has it names no level).
     """
 
     WHAT = "an alarm record"
@@ -75,7 +77,8 @@ class AlarmRecord(SigenModel):
     name: str | None = wire("alarmName", parse_str, "alarmDesc", "alarmReasonIdName")
     cause: str | None = wire("cause", parse_str, "alarmReasonIdName")
     fix_suggestion: str | None = wire("fixSuggest", parse_str, "fixSuggestion")
-    level: int | None = wire("alarmLevel", parse_int, "alarmType", "level")
+    level: int | None = wire("alarmLevel", parse_int, "level")
+    alarm_type: int | None = wire("alarmType", parse_int)
     device_serial: str | None = wire("deviceSnCode", parse_id, "rawDeviceSnCode", "snCode")
     time: datetime | None = wire("alarmTime", parse_epoch, "changeTime", "createTime")
     time_text: str | None = wire("alarmTimeStr", parse_str)
