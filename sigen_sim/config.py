@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 from .model import SimStation
 from .model.ev import make_chargers
+from .model.schedule import schedule_of
 
 if TYPE_CHECKING:
     from .clock import SimClock
@@ -149,6 +150,10 @@ class SimConfig:
     schedule_untiled: Literal["refuse", "store"] = "refuse"
     schedule_nulls: Literal["null", "absent"] = "null"
     schedule_unset: Literal["empty", "null"] = "empty"
+    # the TOU schedule's whichDay 1 is Monday ("monday", ISO, what the library assumes)
+    # or Sunday ("sunday"); the day's end reads back "24:00" or "00:00". Both unknown
+    schedule_first_day: Literal["monday", "sunday"] = "monday"
+    schedule_day_end: Literal["24:00", "00:00"] = "24:00"
     # settings writes take only the documented types (numbers as strings, an integer
     # stationId and backupReserve); False: a JSON number for a string too
     strict_setting_types: bool = False
@@ -208,6 +213,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "schedule_untiled": ("refuse", "store"),
     "schedule_nulls": ("null", "absent"),
     "schedule_unset": ("empty", "null"),
+    "schedule_first_day": ("monday", "sunday"),
+    "schedule_day_end": ("24:00", "00:00"),
     "app_while_controlled": ("refuse", "ignore"),
 }
 
@@ -259,6 +266,7 @@ def make_station(config: SimConfig, clock: SimClock, index: int) -> SimStation:
     station.backup_reserve = config.backup_reserve
     station.peak_shaving.link = config.peak_shaving_soc
     station.peak_shaving.first_day = config.peak_shaving_first_day
+    schedule_of(station).first_day = config.schedule_first_day
     if config.system_ids is not None and index < len(config.system_ids):
         station.system_id = config.system_ids[index]
     if config.smart_loads is not None:

@@ -1,15 +1,16 @@
 """The TOU schedule as actions: ``sigen_cloud.get_schedule`` and ``set_schedule``.
 
-Both use the app API (the account's password is enough). ``get_schedule`` reads the
-station's schedule from the cloud and returns ``{"periods": [{"days", "start", "end",
-"action", "max_buy", "max_sell", "max_charge", "max_discharge", "max_pack_charge",
-"max_pack_discharge", "charge_cut_off_soc", "discharge_cut_off_soc"}]}``: days ISO
-(1 = Monday), times ``"HH:MM"`` in station local time, powers in kW and SOCs in %,
-``null`` for the system's default. ``set_schedule`` takes ``periods`` in exactly that
-shape and replaces the whole schedule through the station's schedule coordinator: one
-write at a time per station, read back, the read-back returned. Everything is checked
-before anything is sent (here and by the library); an error names the period and the
-allowed range.
+Both use the app API (the account's password is enough). ``get_schedule`` answers the
+station's schedule (as read or written within the last 5 minutes, else read from the
+cloud: §7.0 asks for about one request per endpoint per 5 minutes) and returns
+``{"periods": [{"days", "start", "end", "action", "max_buy", "max_sell", "max_charge",
+"max_discharge", "max_pack_charge", "max_pack_discharge", "charge_cut_off_soc",
+"discharge_cut_off_soc"}]}``: days ISO (1 = Monday), times ``"HH:MM"`` in station local
+time, powers in kW and SOCs in %, ``null`` for the system's default. ``set_schedule``
+takes ``periods`` in exactly that shape and replaces the whole schedule through the
+station's schedule coordinator: one write at a time per station, read back, the
+read-back returned. Everything is checked before anything is sent (here and by the
+library); an error names the period and the allowed range.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
-from .coordinator.schedule import ScheduleData, SigenScheduleCoordinator
+from .coordinator.schedule import SigenScheduleCoordinator
 from .data import StationRuntime
 from .helpers import sigen_errors
 from .services_fields import (
@@ -112,10 +113,7 @@ def async_setup_schedule_services(hass: HomeAssistant) -> None:
         entry, station = async_get_station(hass, call.data[ATTR_DEVICE_ID])
         coordinator = _coordinator(station)
         async with sigen_errors(hass, entry):
-            periods = await entry.runtime_data.client.schedule.get_schedule(
-                station_id=coordinator.station_id
-            )
-        coordinator.async_set_updated_data(ScheduleData(tuple(periods)))
+            periods = await coordinator.async_get_schedule()
         return as_response(periods)
 
     async def set_schedule(call: ServiceCall) -> ServiceResponse:

@@ -6,7 +6,9 @@ the station's ``stationId``) and replaces the whole schedule. What the notes lea
 is a :class:`~sigen_sim.config.SimConfig` switch: ``schedule_days`` (how ``whichDay``
 reads back), ``schedule_untiled`` (a schedule that does not tile each day refused with
 code 1000, or stored as sent), ``schedule_nulls`` (a null limit read back as null or
-left out) and ``schedule_unset`` (a station never saved: ``[]`` or ``null``).
+left out), ``schedule_unset`` (a station never saved: ``[]`` or ``null``),
+``schedule_day_end`` (the day's end read back ``"24:00"`` or ``"00:00"``; a save takes
+both) and ``schedule_first_day`` (``whichDay`` 1 is Monday or Sunday).
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ def read_back(items: list[Any], config: SimConfig) -> list[Any]:
             days = None  # stored as sent through the control API: shown as it is
         if days is not None:
             out["whichDay"] = days if config.schedule_days == "list" else ",".join(map(str, days))
+        if config.schedule_day_end == "00:00" and out.get("endTime") == "24:00":
+            out["endTime"] = "00:00"
         if config.schedule_nulls == "absent":
             out = {key: value for key, value in out.items() if value is not None}
         answer.append(out)

@@ -2,7 +2,9 @@
 
 A station's schedule is the list of periods the last ``batch/save`` stored (the save
 replaces the whole list). In TOU mode the period holding the station's local weekday
-(ISO: 1 = Monday) and time drives the battery (:func:`schedule_battery`):
+and time drives the battery (:func:`schedule_battery`). Which weekday ``whichDay`` 1
+is, is unknown: Monday (ISO, ``first_day = "monday"``) or Sunday (``"sunday"``, then 2
+is Monday); an end ``"00:00"`` is the day's end, like ``"24:00"``.
 
 * ``dischargeType`` 0, charge: from PV and the grid, the grid's part up to
   ``maxChargePower`` and the battery's up to ``maxPackChargePower``, until the SOC
@@ -108,7 +110,7 @@ class Period:
     limits: dict[str, float | None] = field(default_factory=dict)
 
     def holds(self, weekday: int, minute: int) -> bool:
-        """Whether the period applies at ``minute`` of ISO ``weekday``."""
+        """Whether the period applies at ``minute`` of ``weekday`` (a ``whichDay`` number)."""
         return weekday in self.days and self.start <= minute < self.end
 
     def limit(self, key: str) -> float | None:
@@ -124,6 +126,7 @@ def parse_period(item: object, *, strict: bool = False) -> Period:
     if isinstance(kind, bool) or kind not in DISCHARGE_TYPES:
         raise ValueError(f"dischargeType must be 0, 1 or 3, not {kind!r}")
     start, end = clock(item.get("startTime")), clock(item.get("endTime"), end=True)
+    end = end or 1440  # "00:00" as an end: the day's end
     if end <= start:
         raise ValueError(f"the period {item.get('startTime')}-{item.get('endTime')} ends first")
     limits = {key: _optional(item, key, 100.0, strict=strict) for key in (*POWER_KEYS, *SOC_KEYS)}
@@ -156,14 +159,20 @@ class Schedule:
     items: list[dict[str, Any]] = field(default_factory=list)
     periods: list[Period] = field(default_factory=list)
     saved: bool = False  # whether a save ever happened (a fresh station reads "unset")
+    first_day: str = "monday"  # which weekday whichDay 1 is: "monday" (ISO) or "sunday"
 
     def store(self, items: list[dict[str, Any]], periods: list[Period]) -> None:
         """Replace the whole schedule (already checked)."""
         self.items, self.periods, self.saved = items, periods, True
 
+    def wire_day(self, iso_day: int) -> int:
+        """The ``whichDay`` number of an ISO weekday (1 = Monday), per ``first_day``."""
+        return iso_day if self.first_day == "monday" else iso_day % 7 + 1
+
     def active(self, weekday: int, minute: int) -> Period | None:
-        """The first period holding that moment (None: no period, or no schedule)."""
-        return next((p for p in self.periods if p.holds(weekday, minute)), None)
+        """The first period holding that moment of ISO ``weekday`` (None: no period)."""
+        day = self.wire_day(weekday)
+        return next((p for p in self.periods if p.holds(day, minute)), None)
 
 
 _SCHEDULES: weakref.WeakKeyDictionary[SimStation, Schedule] = weakref.WeakKeyDictionary()

@@ -319,7 +319,7 @@ async def test_summaries_in_the_users_language(
     await _call(hass, entry, "set_schedule", {"periods": [NIGHT, odd]})
     events = await _events(hass, datetime(2026, 6, 1, tzinfo=ZONE), 24)
     assert [event["summary"] for event in events] == [
-        "Zeitplanmodus 2",
+        "Unbekannter Modus 2",
         "Aus dem Netz laden (max. 3 kW, bis 90 %)",
     ]
     await unload(hass, entry)

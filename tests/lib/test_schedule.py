@@ -195,3 +195,46 @@ async def test_the_schedule_drives_the_battery(sim: Simulator, api: Sigen) -> No
     flow = await api.get_energy_flow()
     assert flow.battery_power is not None
     assert flow.battery_power >= 0.0
+
+
+def test_an_end_of_midnight_is_the_days_end() -> None:
+    """Some clouds write the day's end "00:00" (as peak shaving's periods may)."""
+    period = SchedulePeriod.from_dict(
+        {"whichDay": "1", "startTime": "06:00", "endTime": "00:00", "dischargeType": 3}
+    )
+    assert (period.end, period.end_minutes) == ("24:00", 1440)
+    assert period.holds(1, 1439)
+    whole = SchedulePeriod.from_dict(
+        {"whichDay": "1", "startTime": "00:00", "endTime": "00:00", "dischargeType": 3}
+    )
+    assert (whole.start_minutes, whole.end_minutes) == (0, 1440)
+
+
+def test_a_period_crossing_midnight_holds_into_the_next_day() -> None:
+    """Not what the app writes, but a cloud may hold it: 22:00-06:00 on Mondays."""
+    period = SchedulePeriod.from_dict(
+        {"whichDay": "1", "startTime": "22:00", "endTime": "06:00", "dischargeType": 0}
+    )
+    assert (period.start_minutes, period.end_minutes) == (1320, 360)
+    assert period.holds(1, 23 * 60)
+    assert period.holds(2, 5 * 60)  # Tuesday morning: still Monday's period
+    assert not period.holds(1, 5 * 60)  # Monday morning belongs to Sunday's
+    assert not period.holds(2, 23 * 60)
+    sunday = SchedulePeriod.from_dict(
+        {"whichDay": "7", "startTime": "22:00", "endTime": "06:00", "dischargeType": 0}
+    )
+    assert sunday.holds(1, 60)  # Sunday night runs into Monday
+
+
+@pytest.mark.sim_config(schedule_day_end="00:00")
+async def test_reads_the_clouds_midnight_day_end(sim: Simulator, api: Sigen) -> None:
+    sent = await api.schedule.set_schedule([NIGHT, REST])
+    stored = (await control(api, sim))["periods"]
+    assert stored[1]["endTime"] == "24:00"  # the library writes "24:00"
+    read = await api.schedule.get_schedule()
+    assert read == sent  # the cloud's "00:00" read back as "24:00"
+    assert read[1].end_minutes == 1440
+    # written back as read: accepted, and an end "00:00" given is the day's end too
+    await api.schedule.set_schedule(read)
+    again = await api.schedule.set_schedule([NIGHT, {**REST, "end": "00:00"}])
+    assert again[1].end == "24:00"

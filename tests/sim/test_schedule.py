@@ -244,3 +244,47 @@ async def test_control_api_view(cloud: Cloud, sim: Simulator) -> None:
         assert answer.status == 400
     async with cloud.session.get(sim.control_url + "stations/NOPE/schedule") as answer:
         assert answer.status == 404
+
+
+@pytest.mark.sim_config(schedule_day_end="00:00")
+async def test_day_end_read_back_as_midnight(cloud: Cloud) -> None:
+    """The variant: the day's end reads back "00:00"; a save takes "00:00" and "24:00"."""
+    assert await cloud.data("POST", SAVE, day(cloud.sid)) is True
+    read = await cloud.data("GET", read_path(cloud))
+    assert [(p["startTime"], p["endTime"]) for p in read] == [
+        ("00:00", "06:00"),
+        ("06:00", "00:00"),
+    ]
+    body = [period(cloud.sid, "00:00", "06:00", 0), period(cloud.sid, "06:00", "00:00", 3)]
+    assert await cloud.data("POST", SAVE, body) is True  # "00:00" as the end tiles the day
+
+
+async def test_a_save_takes_midnight_as_the_day_end(cloud: Cloud) -> None:
+    body = [period(cloud.sid, "00:00", "06:00", 0), period(cloud.sid, "06:00", "00:00", 3)]
+    assert await cloud.data("POST", SAVE, body) is True
+    assert (await cloud.data("GET", read_path(cloud)))[1]["endTime"] == "00:00"  # as sent
+
+
+@pytest.mark.parametrize(
+    ("first_day", "charging"),
+    [
+        pytest.param("monday", False, marks=pytest.mark.sim_config(schedule_first_day="monday")),
+        pytest.param("sunday", True, marks=pytest.mark.sim_config(schedule_first_day="sunday")),
+    ],
+)
+async def test_which_weekday_is_one(
+    cloud: Cloud, sim: Simulator, first_day: str, charging: bool
+) -> None:
+    """whichDay 2 is Tuesday (ISO) or Monday (1 = Sunday): a charge period on day 2
+    drives the battery on Monday 02:00 only in the "sunday" variant."""
+    sim.stations[0].set_mode(MODE_TOU)
+    body = [
+        period(cloud.sid, "00:00", "06:00", 0, days="2", maxChargePower=3),
+        period(cloud.sid, "06:00", "24:00", 3, days="2"),
+        period(cloud.sid, "00:00", "24:00", 3, days="1,3,4,5,6,7"),
+    ]
+    assert await cloud.data("POST", SAVE, body) is True
+    power = await battery(cloud)
+    assert (power == 3.0) is charging, (first_day, power)
+    if not charging:
+        assert power <= 0.0

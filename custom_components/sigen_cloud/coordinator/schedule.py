@@ -11,9 +11,11 @@ what the cloud holds, not what was asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.util import dt as dt_util
 
 from ..const import CONTROLS_INTERVAL, DOMAIN, LOGGER
 from ..sigen import SigenError
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from ..sigen import SchedulePeriod
+
+#: How long a read (or a write's read-back) answers ``sigen_cloud.get_schedule``.
+FRESH_FOR: Final = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +66,40 @@ class SigenScheduleCoordinator(StationWriteCoordinator[ScheduleData]):
 
     interval = CONTROLS_INTERVAL
 
+    _read_at: datetime | None = None
+
     async def _async_fetch(self) -> ScheduleData:
-        """The periods; a station whose cloud refuses the read has none (not a failure)."""
-        try:
-            periods = await self.client.schedule.get_schedule(station_id=self.station_id)
-        except SigenError as err:
-            if not not_reported(err):
-                raise
-            LOGGER.debug("Station %s does not report a TOU schedule: %s", self.station_id, err)
-            return ScheduleData()
+        """The periods; a station whose cloud refuses the read has none (not a failure).
+
+        Read under the station's write lock: a poll that began before a write would
+        otherwise replace the write's read-back with the schedule from before it.
+        """
+        async with self._write_lock:
+            try:
+                periods = await self.client.schedule.get_schedule(station_id=self.station_id)
+            except SigenError as err:
+                if not not_reported(err):
+                    raise
+                LOGGER.debug("Station %s does not report a TOU schedule: %s", self.station_id, err)
+                return ScheduleData()
+            self._read_at = dt_util.utcnow()
         return ScheduleData(tuple(periods))
+
+    async def async_get_schedule(self) -> tuple[SchedulePeriod, ...]:
+        """The schedule: the one known when read within :data:`FRESH_FOR`, else read now.
+
+        The cloud asks for about one request per endpoint per 5 minutes (§7.0), so an
+        automation asking every minute is answered from the last read or write.
+        """
+        read_at, data = self._read_at, self.data
+        fresh = read_at is not None and dt_util.utcnow() - read_at < FRESH_FOR
+        if fresh and data is not None and data.periods is not None:
+            return data.periods
+        async with self._write_lock:
+            periods = tuple(await self.client.schedule.get_schedule(station_id=self.station_id))
+            self._read_at = dt_util.utcnow()
+            self.async_set_updated_data(ScheduleData(periods))
+        return periods
 
     @property
     def periods(self) -> tuple[SchedulePeriod, ...]:
@@ -101,6 +130,7 @@ class SigenScheduleCoordinator(StationWriteCoordinator[ScheduleData]):
                     translation_key="schedule_unconfirmed",
                     translation_placeholders={"station": sid, "error": str(err)},
                 ) from err
+            self._read_at = dt_util.utcnow()
             self.async_set_updated_data(ScheduleData(tuple(read)))
             if not same_schedule(written, read):
                 raise HomeAssistantError(

@@ -3,10 +3,11 @@
 The cloud has no partial update (§7.8 of the API notes): ``set_schedule`` sends every
 period, so a caller changing one reads the schedule, edits it and writes it back. A
 schedule is checked whole before anything is sent: at least one and at most 24 periods,
-times ``"HH:MM"`` (the last ending ``"24:00"``), weekdays 1 (Monday) … 7, powers
-0 … 100 kW, SOCs 0 … 100 %, and on every weekday it names the periods tile the day
-(no gap, no overlap; what the app's backend expects). A bad schedule raises
-:class:`ScheduleValidationError` naming the period (1-based, in the order given).
+times ``"HH:MM"`` (the last ending ``"24:00"``; an end ``"00:00"`` is taken as that),
+weekdays 1 (Monday) … 7, powers 0 … 100 kW, SOCs 0 … 100 %, and on every weekday it
+names the periods tile the day (no gap, no overlap; what the app's backend expects).
+A bad schedule raises :class:`ScheduleValidationError` naming the period (1-based, in
+the order given).
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from typing import Any, Final
 
 from .._envelope import parse_each
 from ..errors import SigenValidationError
-from ..models._periods import check_day_periods, check_days, check_time, format_hhmm
+from ..models._periods import (
+    DAY_MINUTES,
+    check_day_periods,
+    check_days,
+    check_time,
+    format_hhmm,
+)
 from ..models.schedule import (
     ACTION_CODES,
     MAX_SCHEDULE_PERIODS,
@@ -111,7 +118,7 @@ def _checked(item: PeriodInput, number: int) -> SchedulePeriod:
         fields = _fields_of(item, where)
         days = check_days(_day_numbers(fields["days"]), where)
         start = check_time(fields["start"], where)
-        end = check_time(fields["end"], where, end=True)
+        end = check_time(fields["end"], where, end=True) or DAY_MINUTES  # "00:00": day's end
         body: dict[str, Any] = {"dischargeType": _action_code(fields["action"], where)}
         for name, key in POWER_FIELDS.items():
             value = fields.get(name)
@@ -183,11 +190,11 @@ class ScheduleApi(SettingsArea):
 
         Each period is a :class:`SchedulePeriod` or a mapping with the keys ``days``
         (weekday numbers 1 = Monday … 7, or names), ``start``, ``end`` (``"HH:MM"``,
-        ``"24:00"`` as an end), ``action`` (``"charge"``, ``"discharge"``,
-        ``"self_consumption"``) and optionally the powers ``max_buy``, ``max_sell``,
-        ``max_charge``, ``max_discharge``, ``max_pack_charge``, ``max_pack_discharge``
-        (kW, 0 … 100) and ``charge_cut_off_soc``, ``discharge_cut_off_soc`` (%);
-        a limit left out is the system's default.
+        ``"24:00"``, or ``"00:00"``, as the day's end), ``action`` (``"charge"``,
+        ``"discharge"``, ``"self_consumption"``) and optionally the powers ``max_buy``,
+        ``max_sell``, ``max_charge``, ``max_discharge``, ``max_pack_charge``,
+        ``max_pack_discharge`` (kW, 0 … 100) and ``charge_cut_off_soc``,
+        ``discharge_cut_off_soc`` (%); a limit left out is the system's default.
         """
         checked = check_schedule(periods)
         sid = await self._station(station_id)

@@ -3,7 +3,8 @@
 ``GET device/dischargesetting/{stationId}`` lists the periods and
 ``POST device/dischargesetting/batch/save`` replaces them all (§7.8 of the API notes).
 A period names its weekdays (``whichDay``, ISO numbers: 1 = Monday, see
-:mod:`._periods`), its start and end in station local time (the last ends ``"24:00"``),
+:mod:`._periods`), its start and end in station local time (the last ends ``"24:00"``,
+which some clouds write ``"00:00"``: an end of ``"00:00"`` is read as ``"24:00"``),
 what the battery does (``dischargeType`` 0 charge from the grid, 1 discharge,
 3 self-consumption; any other code is kept as the number read) and its limits: powers in
 kW and the grid charge/discharge cut-off SOCs in %. A limit left out (``None``) is the
@@ -17,7 +18,7 @@ from typing import Any, Final
 
 from .._parse import parse_id, parse_int, parse_limit_kw, parse_rounded_int
 from ._base import SigenModel, wire
-from ._periods import format_days, format_hhmm, parse_days, parse_hhmm
+from ._periods import DAY_MINUTES, format_days, format_hhmm, parse_days, parse_hhmm
 
 #: What the battery does in a period, by the cloud's ``dischargeType``.
 SCHEDULE_ACTIONS: Final = {0: "charge", 1: "discharge", 3: "self_consumption"}
@@ -52,6 +53,18 @@ def parse_clock(value: object) -> str | None:
     return None if minutes is None else format_hhmm(minutes)
 
 
+def parse_end_clock(value: object) -> str | None:
+    """An end ``"HH:MM"`` normalised; ``"00:00"`` is the day's end, ``"24:00"``.
+
+    The app writes the day's end ``"24:00"``, some clouds ``"00:00"`` (as peak shaving's
+    periods may): a period never ends at the midnight it starts from.
+    """
+    minutes = parse_hhmm(value)
+    if minutes is None:
+        return None
+    return format_hhmm(DAY_MINUTES if minutes == 0 else minutes)
+
+
 def action_of(code: int | None) -> str | int | None:
     """The action name of a ``dischargeType`` (an unknown code stays the number)."""
     if code is None:
@@ -74,7 +87,7 @@ class SchedulePeriod(SigenModel):
 
     days: frozenset[int] = wire("whichDay", parse_days, default=frozenset())
     start: str | None = wire("startTime", parse_clock)
-    end: str | None = wire("endTime", parse_clock)
+    end: str | None = wire("endTime", parse_end_clock)
     discharge_type: int | None = wire("dischargeType", parse_int)
     max_buy: float | None = wire("maxBuyPower", parse_limit_kw)
     max_sell: float | None = wire("maxSellPower", parse_limit_kw)
@@ -99,15 +112,29 @@ class SchedulePeriod(SigenModel):
 
     @property
     def end_minutes(self) -> int | None:
-        """The end as minutes since midnight (``"24:00"`` is 1440)."""
-        return parse_hhmm(self.end)
+        """The end as minutes since midnight (``"24:00"`` and ``"00:00"`` are 1440).
+
+        An end before the start (``"22:00"``-``"06:00"``, which a cloud may hold though
+        the app never writes it) is on the next day.
+        """
+        minutes = parse_hhmm(self.end)
+        return DAY_MINUTES if minutes == 0 else minutes
 
     def holds(self, weekday: int, minute: int) -> bool:
-        """Whether the period applies at ``minute`` of ISO ``weekday``."""
+        """Whether the period applies at ``minute`` of ISO ``weekday``.
+
+        A period crossing midnight holds from its start on its days to its end on
+        the day after.
+        """
         start, end = self.start_minutes, self.end_minutes
         if start is None or end is None:
             return False
-        return weekday in self.days and start <= minute < end
+        if end > start:
+            return weekday in self.days and start <= minute < end
+        yesterday = (weekday - 2) % 7 + 1
+        return (weekday in self.days and minute >= start) or (
+            yesterday in self.days and minute < end
+        )
 
     def to_wire(self, station_id: str | int) -> dict[str, Any]:
         """The app's period object, every field of §7.8 (``currType`` as read, else 1)."""
