@@ -3,7 +3,10 @@
 Each inverter (or SigenStor AIO), battery pack and gateway the app API's device tree
 lists (``coordinator/devices.py``, every 30 minutes) is a device under its station's
 (``via_device``) with its serial number, model and firmware (``sw_version``), named
-"Battery pack 1" and so on (translated); it goes when it leaves the tree. They have no
+"Battery pack 1" and so on (translated; the gateway is "Gateway", numbered only when
+the tree has more than one); it goes when it leaves the tree. While the tree is
+unknown (its reads failed so far) its devices stay; a cloud that says it offers no
+tree has none. They have no
 entities of their own. A charger of the tree is the EV charger's device
 (``ev_entity.py``, the same identifiers): its model and firmware are added to it, it is
 neither created nor removed here.
@@ -33,6 +36,8 @@ TRANSLATION_KEYS: Final = {
     "battery": "battery_pack",
     "gateway": "gateway",
 }
+#: Kinds a station has one of: numbered (their ``_numbered`` key) only when it has more.
+SINGULAR_KINDS: Final = frozenset({"gateway"})
 CHARGER_KINDS: Final = ("dc_charger", "ac_charger")
 
 
@@ -53,8 +58,10 @@ def _nodes(station: StationRuntime) -> tuple[DeviceNode, ...]:
     return () if data is None or data.tree is None else data.tree
 
 
-def _keys(data: DevicesData) -> list[str]:
-    """The serials of the tree's devices that become devices here."""
+def _keys(data: DevicesData) -> list[str] | None:
+    """The serials of the tree's devices that become devices here (``None``: unknown)."""
+    if not data.tree_known:
+        return None
     return [node.serial for node in data.tree or () if node.kind in TRANSLATION_KEYS]
 
 
@@ -68,7 +75,10 @@ def async_track_tree_devices(hass: HomeAssistant, entry: SigenConfigEntry) -> No
         node = next((n for n in nodes if n.serial == serial), None)
         if node is None or node.kind is None:
             return
-        number = [n.serial for n in nodes if n.kind == node.kind].index(serial) + 1
+        same = [n.serial for n in nodes if n.kind == node.kind]
+        translation_key = TRANSLATION_KEYS[node.kind]
+        if node.kind in SINGULAR_KINDS and len(same) > 1:
+            translation_key = f"{translation_key}_numbered"
         registry.async_get_or_create(
             config_entry_id=entry.entry_id,
             identifiers={tree_identifier(station.station_id, serial)},
@@ -76,8 +86,8 @@ def async_track_tree_devices(hass: HomeAssistant, entry: SigenConfigEntry) -> No
             model=node.model or node.type_name,
             serial_number=node.shown_serial or serial,
             sw_version=node.firmware,
-            translation_key=TRANSLATION_KEYS[node.kind],
-            translation_placeholders={"number": str(number)},
+            translation_key=translation_key,
+            translation_placeholders={"number": str(same.index(serial) + 1)},
             via_device=(DOMAIN, station.station_id),
         )
         _link_chargers(station)

@@ -22,6 +22,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from .child_devices import ChildDevices, async_track_child_devices
 from .const import DEVICE_MODEL_AC_CHARGER, DEVICE_MODEL_DC_CHARGER, DOMAIN
 from .coordinator import SigenEvCoordinator
+from .coordinator.ev import may_have_chargers
 from .entity import SigenEntity, SigenEntityDescription
 from .helpers import sigen_errors
 
@@ -150,8 +151,20 @@ def async_track_chargers(hass: HomeAssistant, entry: SigenConfigEntry, add: AddC
             identifier=charger_identifier,
             parse=_parse_charger,
             label="Charger",
+            unknown_without_source=_chargers_unknown,
         ),
     )
+
+
+def _chargers_unknown(station: StationRuntime) -> bool:
+    """Whether a station without an EV coordinator may still have chargers.
+
+    The coordinator comes with the first charger listed; a station that may have
+    chargers and has none listed may have had its listing fail (as at a start-up
+    while the cloud fails): its charger devices stay. (A listing that answered
+    "none" looks the same; such devices can be deleted by hand.)
+    """
+    return station.info is not None and may_have_chargers(station.info)
 
 
 def _parse_charger(identifier: str) -> tuple[str, str] | None:

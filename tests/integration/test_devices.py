@@ -136,3 +136,75 @@ async def test_diagnostics_have_the_tree_without_serials(hass: HomeAssistant, si
     for serial in (GW, AIO, *PACKS):
         assert serial not in text
     await unload(hass, entry)
+
+
+def child_device(hass: HomeAssistant, entry: Any, mark: str) -> dr.DeviceEntry | None:
+    return dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, f"{STATION_ID}{mark}"), entry.entry_id
+    )
+
+
+async def test_a_failed_tree_read_keeps_the_devices(
+    hass: HomeAssistant, sim: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An HTTP 500 on the tree removes nothing; the tree is read again at the next poll."""
+    entry = await setup_entry(hass, sim, Platform.EVENT)
+    devices = station_of(entry).devices
+    assert devices is not None
+    sim.faults.http_error("devicetreepanel", 500, count=1)
+    await next_tree(hass, entry)
+    for serial in (GW, AIO, *PACKS):
+        assert tree_device(hass, entry, serial) is not None, serial
+    assert "is gone" not in caplog.text
+    assert devices.data is not None
+    assert devices.data.tree is not None
+    assert devices.last_update_success
+    # not stamped as read: the next poll (5 minutes on) asks again, and it answers
+    sim.clear()
+    await devices.async_refresh()
+    await hass.async_block_till_done()
+    assert len(sim.requests("devicetreepanel")) == 1
+    assert devices.data.tree_read_at is not None
+    sim.clear()
+    await devices.async_refresh()  # read: not asked again before 30 minutes
+    assert not sim.requests("devicetreepanel")
+    await unload(hass, entry)
+
+
+@pytest.mark.sim_config(ev_chargers=("dc",))
+async def test_a_failed_first_read_removes_no_device(
+    hass: HomeAssistant, sim: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Reads failing at a restart: the tree, charger and smart-load devices all stay."""
+    platforms = (Platform.EVENT, Platform.SENSOR, Platform.SWITCH)
+    entry = await setup_entry(hass, sim, *platforms)
+    marks = [f"_device_{s}" for s in (GW, AIO, *PACKS)]
+    marks += [f"_charger_{DC}", "_smart_load_1", "_smart_load_2"]
+    assert all(child_device(hass, entry, mark) is not None for mark in marks)
+    await unload(hass, entry)
+
+    # the smart loads' list failing fails the set-up (it is retried): nothing removed
+    card = sim.faults.http_error("systemDevice/card", 500)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert [m for m in marks if child_device(hass, entry, m) is None] == []
+    await unload(hass, entry)
+    sim.faults.remove(card.id)
+    # the tree, the chargers' list and their reads failing: set up, nothing removed
+    sim.faults.http_error("devicetreepanel", 500)
+    sim.faults.http_error("smart-loads", 500)
+    sim.faults.http_error("dcevse", 500)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert station_of(entry).ev is None
+    devices = station_of(entry).devices
+    assert devices is not None
+    assert devices.data is not None
+    assert devices.data.tree is None
+    assert [m for m in marks if child_device(hass, entry, m) is None] == []
+    assert "is gone" not in caplog.text
+    # the reads answer again: the devices are there, and the sweep removes nothing
+    sim.faults.clear()
+    await next_tree(hass, entry)
+    assert [m for m in marks if child_device(hass, entry, m) is None] == []
+    await unload(hass, entry)

@@ -6,13 +6,21 @@ does; the event entity deduplicates). The device tree (``sigen.devices``) is rea
 30 minutes, on every 6th poll: its inverters, battery packs, gateway and chargers are
 devices of their own (``device_tree.py``).
 
-A cloud that does not offer one of the two endpoints (an API error other than a rate
-limit) is logged once; that part stays ``None`` and no entity fails for it.
+A read that fails (an HTTP 5xx, an unknown error code, no connection) changes nothing:
+the last list and tree stay and the part is read again at the next poll (the tree's
+read time is not stamped). Only a clear "not offered" answer (HTTP 404 or 405, or code
+1107 "only AIO systems and inverters are supported") makes a part ``None`` and marks
+it in ``DevicesData.not_offered`` (logged once): then the station has no listed
+alarms and no tree devices. A rate limit or a refused login fails the update as
+everywhere. A part not read yet, or whose reads failed so far, is ``None`` and not
+``not_offered``: unknown, and nothing is removed for it.
 
 Alarm changes go to the subscribers of :meth:`SigenDevicesCoordinator.async_add_alarm_listener`
 as :class:`ListedAlarm`: one that appears in the active list is ``generation``, one that
-leaves it (or is listed recovered) ``recovery``. The first read fires nothing: what is
-listed at start-up is known, not new.
+leaves it (or is listed recovered) ``recovery``, each at the record's own time (its
+alarm time; for a recovery the listed record's recovery time) and at the time of the
+read only when the record has none. The first read fires nothing: what is listed at
+start-up is known, not new.
 """
 
 from __future__ import annotations
@@ -26,7 +34,13 @@ from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.util import dt as dt_util
 
 from ..const import LOGGER
-from ..sigen import AlarmRecord, DeviceNode, SigenAPIError, SigenRateLimitError
+from ..sigen import (
+    AlarmRecord,
+    DeviceNode,
+    SigenAPIError,
+    SigenConnectionError,
+    SigenRateLimitError,
+)
 from ._listeners import Subscribers
 from .base import SigenCoordinator
 
@@ -40,6 +54,13 @@ if TYPE_CHECKING:
 
 ALARM_LIST_INTERVAL: Final = timedelta(minutes=5)
 DEVICE_TREE_INTERVAL: Final = timedelta(minutes=30)
+#: What says a part is not offered: HTTP statuses, and the cloud's error codes.
+NOT_OFFERED_STATUSES: Final = frozenset({404, 405})
+NOT_OFFERED_CODES: Final = frozenset({1107})
+ALARMS: Final = "alarm list"
+TREE: Final = "device tree"
+NOT_OFFERED_LOG: Final = "Station %s does not offer its %s (%s); going on without it"
+FAILED_LOG: Final = "Station %s: its %s could not be read (%s); the last one stays"
 GENERATION: Final = "generation"
 RECOVERY: Final = "recovery"
 
@@ -59,13 +80,43 @@ class ListedAlarm:
 class DevicesData:
     """The station's active listed alarms and its device tree.
 
-    ``alarms`` is ``None`` when the cloud offers no alarm list, ``tree`` when it offers
-    no device tree (or it was not read yet); ``tree_read_at`` is when it was read.
+    ``alarms`` and ``tree`` are ``None`` while unknown (not read yet, or every read
+    failed so far) and when the cloud does not offer them; ``not_offered`` names the
+    parts (:data:`ALARMS`, :data:`TREE`) it said it does not offer. ``tree_read_at``
+    is when the tree was last answered (read, or said not offered).
     """
 
     alarms: tuple[AlarmRecord, ...] | None = None
     tree: tuple[DeviceNode, ...] | None = None
     tree_read_at: datetime | None = None
+    not_offered: frozenset[str] = frozenset()
+
+    @property
+    def tree_known(self) -> bool:
+        """Whether the tree is known: read, or not offered (then it has no devices)."""
+        return self.tree is not None or TREE in self.not_offered
+
+    @property
+    def alarms_offered(self) -> bool:
+        """Whether the alarm list may be there (read, or unknown yet; not refused)."""
+        return ALARMS not in self.not_offered
+
+
+class _Failed:
+    """A read that failed (the last value stays)."""
+
+
+class _NotOffered:
+    """A read the cloud said it does not offer."""
+
+
+FAILED: Final = _Failed()
+NOT_OFFERED: Final = _NotOffered()
+
+
+def not_offered(err: SigenAPIError) -> bool:
+    """Whether the cloud's error clearly says it does not offer the endpoint."""
+    return err.status_code in NOT_OFFERED_STATUSES or err.code in NOT_OFFERED_CODES
 
 
 def alarm_key(record: AlarmRecord) -> AlarmKey:
@@ -84,70 +135,101 @@ class SigenDevicesCoordinator(SigenCoordinator[DevicesData]):
         """Poll ``station_id``'s alarm list and device tree."""
         super().__init__(hass, entry, client)
         self.station_id = station_id
-        self._missing: set[str] = set()
+        # The parts in trouble, and the message logged for it.
+        self._missing: dict[str, str] = {}
         self._alarm_listeners = Subscribers[ListedAlarm]()
 
     async def _async_fetch(self) -> DevicesData:
-        """The active alarms, and the tree when it is due; an endpoint not offered is None."""
-        previous = self.data
+        """The alarm list, and the tree when it is due; a failed part keeps its last value."""
+        previous = self.data or DevicesData()
         now = dt_util.utcnow()
         tree_due = (
-            previous is None
+            self.data is None
             or previous.tree_read_at is None
             or now - previous.tree_read_at >= DEVICE_TREE_INTERVAL - timedelta(seconds=5)
         )
         sid = self.station_id
         alarms_api, devices_api = self.client.alarms, self.client.devices
-        if tree_due or previous is None:
-            alarms, tree = await self._async_both(
-                lambda: self._read("alarm list", alarms_api.get_active(station_id=sid)),
-                lambda: self._read("device tree", devices_api.get_tree(station_id=sid)),
+        tree: list[DeviceNode] | _Failed | _NotOffered = FAILED
+        if tree_due:
+            records, tree = await self._async_both(
+                lambda: self._read(ALARMS, alarms_api.get_records(station_id=sid)),
+                lambda: self._read(TREE, devices_api.get_tree(station_id=sid)),
             )
-            nodes = None if tree is None else tuple(tree)
-            tree_read_at: datetime | None = now
         else:
-            alarms = await self._read("alarm list", alarms_api.get_active(station_id=sid))
-            nodes, tree_read_at = previous.tree, previous.tree_read_at
-        data = DevicesData(
-            alarms=None if alarms is None else tuple(alarms), tree=nodes, tree_read_at=tree_read_at
-        )
+            records = await self._read(ALARMS, alarms_api.get_records(station_id=sid))
+        missing = set(previous.not_offered)
+        alarms = previous.alarms
+        if isinstance(records, list):
+            alarms = tuple(record for record in records if record.active)
+            missing.discard(ALARMS)
+        elif records is NOT_OFFERED:
+            alarms = None
+            missing.add(ALARMS)
+        nodes, tree_read_at = previous.tree, previous.tree_read_at
+        if isinstance(tree, list):
+            nodes, tree_read_at = tuple(tree), now
+            missing.discard(TREE)
+        elif tree is NOT_OFFERED:
+            nodes, tree_read_at = None, now
+            missing.add(TREE)
+        data = DevicesData(alarms, nodes, tree_read_at, frozenset(missing))
         # Only a change between two lists read is news (not the first list read).
-        if previous is not None and previous.alarms is not None and data.alarms is not None:
-            self._announce(previous.alarms, data.alarms, now)
+        if previous.alarms is not None and alarms is not None and isinstance(records, list):
+            self._announce(previous.alarms, records, now)
         return data
 
-    async def _read[T](self, what: str, call: Awaitable[T]) -> T | None:
-        """One read; ``None`` (logged once) when the cloud does not offer it."""
+    async def _read[T](self, what: str, call: Awaitable[T]) -> T | _Failed | _NotOffered:
+        """One read: its answer, or what its failure means (each logged once)."""
         try:
             result = await call
         except SigenRateLimitError:
             raise
         except SigenAPIError as err:
-            if what not in self._missing:
-                self._missing.add(what)
-                LOGGER.info(
-                    "Station %s does not offer its %s (%s); going on without it",
-                    self.station_id,
-                    what,
-                    err,
-                )
-            return None
-        self._missing.discard(what)
+            if not_offered(err):
+                self._log_once(what, NOT_OFFERED_LOG, err)
+                return NOT_OFFERED
+            self._log_once(what, FAILED_LOG, err)
+            return FAILED
+        except SigenConnectionError as err:
+            self._log_once(what, FAILED_LOG, err)
+            return FAILED
+        if self._missing.pop(what, None) is not None:
+            LOGGER.info("Station %s answers its %s again", self.station_id, what)
         return result
 
+    def _log_once(self, what: str, message: str, err: Exception) -> None:
+        """Log a part's trouble once (per kind of trouble), until it answers again."""
+        if self._missing.get(what) != message:
+            self._missing[what] = message
+            LOGGER.info(message, self.station_id, what, err)
+
     def _announce(
-        self, before: tuple[AlarmRecord, ...], after: tuple[AlarmRecord, ...], now: datetime
+        self, before: tuple[AlarmRecord, ...], records: list[AlarmRecord], now: datetime
     ) -> None:
-        """Tell the listeners which alarms appeared and which left the active list."""
+        """Tell the listeners which alarms appeared and which left the active list.
+
+        Each change carries the record's own time: its alarm time for a raise, the
+        recovery time of its listed recovered record for a recovery; ``now`` only when
+        the record has none.
+        """
         old = {alarm_key(record): record for record in before}
-        new = {alarm_key(record): record for record in after}
+        new = {alarm_key(record): record for record in records if record.active}
+        recovered_at: dict[AlarmKey, datetime] = {}
+        for record in records:
+            if record.recovered_at is not None and not record.active:
+                key = alarm_key(record)
+                if key not in recovered_at or record.recovered_at > recovered_at[key]:
+                    recovered_at[key] = record.recovered_at
         changes = [
             ListedAlarm(GENERATION, record, record.time or now)
             for key, record in new.items()
             if key not in old
         ]
         changes += [
-            ListedAlarm(RECOVERY, record, now) for key, record in old.items() if key not in new
+            ListedAlarm(RECOVERY, record, recovered_at.get(key, now))
+            for key, record in old.items()
+            if key not in new
         ]
         for change in changes:
             self._alarm_listeners.async_call(change)
