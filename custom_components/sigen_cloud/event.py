@@ -62,8 +62,10 @@ class AlarmTracker:
     from no later than the alarm's last recovery (the cloud's times) is a late report
     of it (the list read after the push cleared it); a recovery of an alarm not
     raised, heard within :data:`SAME_RECOVERY` of the last one of its code, is the
-    same recovery. A recovery never seen raised still fires (MQTT may have been down
-    when it was raised).
+    same recovery. Each report comes with its record's own time (the cloud's: the
+    pushed change time, the listed alarm or recovery time), Home Assistant's clock
+    only where the record has none (``coordinator/devices.py``). A recovery never
+    seen raised still fires (MQTT may have been down when it was raised).
     """
 
     raised: dict[AlarmKey, datetime | None] = field(default_factory=dict)
@@ -129,6 +131,10 @@ class SigenAlarmEvent(SigenEntity[SigenPushCoordinator | SigenDevicesCoordinator
     """
 
     entity_description: SigenEventEntityDescription
+    # The device's serial (an identifier of the owner's hardware) and the cloud's time
+    # (a new value with every event: a new attributes row each) stay out of the
+    # recorder's history; the code and description are few and worth keeping.
+    _unrecorded_attributes = frozenset({ATTR_DEVICE_SERIAL, ATTR_CHANGE_TIME})
 
     def __init__(
         self,

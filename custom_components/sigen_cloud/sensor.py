@@ -122,7 +122,8 @@ async def async_setup_entry(
         entities: list[SensorEntity] = [
             SigenSensor(station, description)
             for description in SENSORS
-            if (with_mqtt or not description.mqtt_only) and description.exists_fn(view)
+            if (with_mqtt and description.alarms)
+            or ((with_mqtt or not description.mqtt_only) and description.exists_fn(view))
         ]
         entities.extend(SigenEnergySensor(station, description) for description in ENERGY_SENSORS)
         if station.history is not None:
@@ -167,7 +168,10 @@ class SigenSensor(SigenEntity[SensorSource], SensorEntity):
         coordinator: SensorSource = station.push
         if not description.mqtt_only and station.live is not None:
             coordinator = station.live
-        super().__init__(coordinator, station, description, also=(station.live, station.push))
+        devices = station.devices if description.alarms else None
+        super().__init__(
+            coordinator, station, description, also=(station.live, station.push, devices)
+        )
 
     @property
     @override

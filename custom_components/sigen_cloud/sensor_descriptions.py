@@ -37,11 +37,14 @@ class SigenSensorEntityDescription(SensorEntityDescription, SigenEntityDescripti
     ``mqtt_only``: pushed data, created only with developer credentials; ``push``:
     available only while the push is connected and fresh; ``live``: a live reading of
     the station, unavailable while the cloud reports it offline; ``controls``: read
-    from the station's settings (the controls coordinator; app API stations only).
+    from the station's settings (the controls coordinator; app API stations only);
+    ``alarms``: the alarm count, made whenever MQTT runs (whatever ``exists_fn``
+    says) and updated when the app's alarm list is read too (the devices coordinator).
     """
 
     value_fn: Callable[[StationView], StateType | datetime]
     mqtt_only: bool = False
+    alarms: bool = False
     push: bool = False
     live: bool = True
     controls: bool = False
@@ -69,8 +72,13 @@ def _manual_control_end(view: StationView) -> datetime | None:
 
 
 def _alarms_known(view: StationView) -> bool:
-    """Whether the station's alarms are known: pushed, or the app's list (if offered)."""
-    return view.info is None or view.devices is None or view.devices.alarms is not None
+    """Whether the app's alarm list (or the push alone) may count the station's alarms.
+
+    Not when the cloud said it offers no alarm list; a list not read yet (or whose
+    first read failed) may still come. With MQTT the count is made anyway (``alarms``).
+    """
+    devices = view.devices
+    return view.info is None or devices is None or devices.alarms_offered
 
 
 def _has_system(view: StationView) -> bool:
@@ -273,9 +281,10 @@ SENSORS: tuple[SigenSensorEntityDescription, ...] = (
         translation_key="active_alarms",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda view: view.active_alarm_count,
-        # pushed alarms with MQTT, the app's alarm list without (issue 18)
+        # pushed alarms with MQTT, the app's alarm list without, both with both (issue 18)
         exists_fn=_alarms_known,
         live=False,
+        alarms=True,
     ),
     SigenSensorEntityDescription(
         key="manual_control_end",

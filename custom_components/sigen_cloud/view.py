@@ -109,11 +109,20 @@ class StationView(OfStation):
 
     @property
     def active_alarm_count(self) -> int:
-        """Active alarms: pushed while MQTT is connected, else the app's list (issue 18)."""
+        """Active alarms: the app's list and, while MQTT is connected, the pushed ones.
+
+        An alarm both report counts once: a pushed alarm names no device, so it is the
+        listed alarm of its code on any device (as the alarm event deduplicates). A
+        pushed alarm raised before a restart is not pushed again; the list still has it.
+        Without a list (not offered, not read yet) the pushed alarms count alone.
+        """
         listed = None if self.devices is None else self.devices.alarms
-        if self.push.connected or listed is None:
+        if listed is None:
             return len(self.push.active_alarms)
-        return len(listed)
+        if not self.push.connected:
+            return len(listed)
+        listed_codes = {record.code for record in listed}
+        return len(listed) + sum(code not in listed_codes for code in self.push.active_alarms)
 
     @property
     def energy_flow(self) -> EnergyFlow | None:

@@ -3,6 +3,7 @@ alarm event entity and the active-alarm count; with MQTT too, one alarm fires on
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -80,9 +81,10 @@ async def test_listed_alarm_reaches_the_event_and_the_count(hass: HomeAssistant,
     assert state is not None
     assert state.attributes["description"] == "Battery over-temperature"
     assert state.attributes["device_serial"] == "SIMBAT00000101"
-    # the count follows the list at the live poll (every minute) at the latest
-    await station_of(entry).live.async_refresh()  # type: ignore[union-attr]
-    await hass.async_block_till_done()
+    # the device's serial and the cloud's time stay out of the recorder's history
+    entity = hass.data["entity_components"]["event"].get_entity(EVENT)
+    assert {"device_serial", "change_time"} <= entity._unrecorded_attributes
+    # the count follows the list as it is read (not only at the next live poll)
     assert hass.states.get(COUNT).state == "1"  # type: ignore[union-attr]
 
     await next_poll(hass, entry, sim)  # nothing new: nothing fired
@@ -90,8 +92,6 @@ async def test_listed_alarm_reaches_the_event_and_the_count(hass: HomeAssistant,
     await alarm(sim, "2001", "recovery")
     await next_poll(hass, entry, sim)
     assert fired == [("generation", "2001"), ("recovery", "2001")]
-    await station_of(entry).live.async_refresh()  # type: ignore[union-attr]
-    await hass.async_block_till_done()
     assert hass.states.get(COUNT).state == "0"  # type: ignore[union-attr]
     unsub()
     await unload(hass, entry)
@@ -181,5 +181,86 @@ async def test_one_event_when_push_and_list_both_report(hass: HomeAssistant, sim
     await sim_mqtt.publish_alarm(SYSTEM_ID, "1003", "generation")  # a marker
     await wait_for(hass, lambda: fired[-1] == ("generation", "1003"))
     assert [code for _, code in fired].count("1002") == 1
+    unsub()
+    await unload(hass, entry)
+
+
+async def test_a_failed_list_read_keeps_the_list(
+    hass: HomeAssistant, sim: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An HTTP 500 on the list: the last list stays, no recovery fires, the count stays."""
+    entry = await setup_entry(hass, sim, Platform.EVENT, Platform.SENSOR)
+    fired, unsub = recorder(hass)
+    await alarm(sim, "2001", device="SIMBAT00000101")
+    await next_poll(hass, entry, sim)
+    assert fired == [("generation", "2001")]
+    sim.faults.http_error("alarm/page", 500, count=1)
+    await next_poll(hass, entry, sim)
+    devices = station_of(entry).devices
+    assert devices is not None
+    assert devices.last_update_success
+    assert [a.code for a in devices.data.alarms or ()] == ["2001"]
+    assert fired == [("generation", "2001")]
+    assert hass.states.get(COUNT).state == "1"  # type: ignore[union-attr]
+    assert "does not offer" not in caplog.text
+    await next_poll(hass, entry, sim)  # it answers again: nothing new
+    assert fired == [("generation", "2001")]
+    unsub()
+    await unload(hass, entry)
+
+
+@pytest.mark.sim_config(alarm_list_recovered=True)
+async def test_a_listed_recovery_carries_the_records_time(hass: HomeAssistant, sim: Any) -> None:
+    """A recovery read from the list is at the record's recovery time, not the read's."""
+    entry = await setup_entry(hass, sim, Platform.EVENT)
+    await alarm(sim, "2001", device="SIMBAT00000101")
+    await next_poll(hass, entry, sim)
+    await sim.advance(60)
+    await alarm(sim, "2001", "recovery")
+    recovered = sim.clock.now()
+    await next_poll(hass, entry, sim)
+    state = hass.states.get(EVENT)
+    assert state is not None
+    assert state.attributes["event_type"] == "recovery"
+    assert datetime.fromisoformat(state.attributes["change_time"]).timestamp() == pytest.approx(
+        recovered, abs=0.01
+    )
+    await unload(hass, entry)
+
+
+async def test_the_count_with_mqtt_despite_a_failed_list(
+    hass: HomeAssistant, sim_mqtt: Any
+) -> None:
+    """With MQTT, a list failing at set-up still gets the count (from the push)."""
+    sim_mqtt.faults.http_error("alarm/page", 500)
+    entry = await setup_entry(hass, sim_mqtt, Platform.EVENT, Platform.SENSOR, developer=True)
+    await wait_for_push(hass, sim_mqtt, entry)
+    assert hass.states.get(COUNT).state == "0"  # type: ignore[union-attr]
+    fired, unsub = recorder(hass)
+    await sim_mqtt.publish_alarm(SYSTEM_ID, "1001", "generation")
+    await wait_for(hass, lambda: hass.states.get(COUNT).state == "1")  # type: ignore[union-attr]
+    assert fired == [("generation", "1001")]
+    unsub()
+    await unload(hass, entry)
+
+
+async def test_an_alarm_active_across_a_restart(hass: HomeAssistant, sim_mqtt: Any) -> None:
+    """Raised before the start, then listed and pushed: counted once, no event at all."""
+    sim_mqtt.stations[0].devices.raise_alarm("1002", sim_mqtt.clock.now(), AIO)
+    entry = await setup_entry(hass, sim_mqtt, Platform.EVENT, Platform.SENSOR, developer=True)
+    await wait_for_push(hass, sim_mqtt, entry)
+    # the push does not repeat it; the list has it
+    assert hass.states.get(COUNT).state == "1"  # type: ignore[union-attr]
+    fired, unsub = recorder(hass)
+    await sim_mqtt.publish_alarm(SYSTEM_ID, "1002", "generation")
+    await sim_mqtt.publish_alarm(SYSTEM_ID, "1003", "generation")  # a marker
+    await wait_for(hass, lambda: fired == [("generation", "1003")])
+    devices = station_of(entry).devices
+    assert devices is not None
+    await devices.async_refresh()
+    await hass.async_block_till_done()
+    assert fired == [("generation", "1003")]
+    # 1002 listed and pushed, 1003 pushed (and listed: the simulator's log has it)
+    assert hass.states.get(COUNT).state == "2"  # type: ignore[union-attr]
     unsub()
     await unload(hass, entry)

@@ -208,3 +208,18 @@ async def test_a_failed_first_read_removes_no_device(
     await next_tree(hass, entry)
     assert [m for m in marks if child_device(hass, entry, m) is None] == []
     await unload(hass, entry)
+
+
+async def test_two_gateways_are_numbered(hass: HomeAssistant, sim: Any) -> None:
+    """One gateway is "Gateway"; a second makes them "Gateway 1" and "Gateway 2"."""
+    entry = await setup_entry(hass, sim, Platform.EVENT)
+    await control(sim, "POST", "devices", {"serial": "SIMGW-2", "deviceType": 8})
+    await next_tree(hass, entry)
+    names = {s: (d.name if (d := tree_device(hass, entry, s)) else None) for s in (GW, "SIMGW-2")}
+    assert names == {GW: "Gateway 1", "SIMGW-2": "Gateway 2"}
+    await control(sim, "DELETE", "devices/SIMGW-2")
+    await next_tree(hass, entry)
+    device = tree_device(hass, entry, GW)
+    assert device is not None
+    assert device.name == "Gateway"
+    await unload(hass, entry)

@@ -89,7 +89,7 @@ class DevicesData:
     alarms: tuple[AlarmRecord, ...] | None = None
     tree: tuple[DeviceNode, ...] | None = None
     tree_read_at: datetime | None = None
-    not_offered: frozenset[str] = frozenset()
+    not_offered: tuple[str, ...] = ()
 
     @property
     def tree_known(self) -> bool:
@@ -173,7 +173,7 @@ class SigenDevicesCoordinator(SigenCoordinator[DevicesData]):
         elif tree is NOT_OFFERED:
             nodes, tree_read_at = None, now
             missing.add(TREE)
-        data = DevicesData(alarms, nodes, tree_read_at, frozenset(missing))
+        data = DevicesData(alarms, nodes, tree_read_at, tuple(sorted(missing)))
         # Only a change between two lists read is news (not the first list read).
         if previous.alarms is not None and alarms is not None and isinstance(records, list):
             self._announce(previous.alarms, records, now)
