@@ -127,6 +127,19 @@ async def test_alarm_pages(cloud: Cloud, sim: Simulator) -> None:
     assert status == 200
 
 
+@pytest.mark.sim_config(alarm_page_cap=2)
+async def test_alarm_pages_capped(cloud: Cloud, sim: Simulator) -> None:
+    """A server capping the page size: pages as big as its cap, the total counts all."""
+    for code in range(5):
+        await cloud.control("POST", f"stations/{SYS}/alarms", {"code": str(3000 + code)})
+        await sim.advance(1)
+    page = await alarms(cloud, current=2, size=50)
+    assert (page["total"], page["current"], page["size"]) == (5, 2, 2)
+    assert [r["alarmCode"] for r in page["records"]] == ["3002", "3001"]
+    last = await alarms(cloud, current=3, size=50)
+    assert [r["alarmCode"] for r in last["records"]] == ["3000"]
+
+
 async def test_an_unknown_token_is_refused(cloud: Cloud) -> None:
     cloud.token = "nope"
     status, _ = await cloud.call("GET", "device/alarm/page", stationId=cloud.sid)
