@@ -132,7 +132,8 @@ def async_track_chargers(hass: HomeAssistant, entry: SigenConfigEntry, add: AddC
     ``via_device_id`` is the station device's registry id. Chargers that disappear
     (or whose station leaves the account) lose their device, and with it every entity
     of theirs on every platform; devices of chargers gone while Home Assistant was not
-    running are removed at start-up.
+    running are removed at start-up, once the station's chargers were listed (see
+    :func:`_chargers_unknown`).
     """
 
     def add_charger(station: StationRuntime, serial: str, via_device_id: str) -> None:
