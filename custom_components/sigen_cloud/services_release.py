@@ -7,10 +7,14 @@ Two steps, each confirmed by reading it back before the action reports success:
 2. ``northbound_mode``: a VPP (6), Remote EMS (7) or NBI (8) mode, in which an outside
    controller holds the battery and the owner's app cannot control it, is switched back
    to maximum self-consumption (MSC) over REST, or over MQTT when the REST switch is
-   refused or not available. It is read back with the northbound query, the app's
-   current mode (the same EMS setting; the query is allowed once per 5 minutes) and,
-   where MQTT runs, the next telemetry's ``operationalMode`` (waited for a bounded
-   time). Success needs at least one of them to read MSC and none to read otherwise.
+   refused or not available. It is read back with the app's current mode (the same
+   EMS setting), the northbound query only when its 5-minute gate (the settings
+   coordinator's, §2.3: once per 5 minutes per system) allows, and, where MQTT runs,
+   the telemetry's ``operationalMode``: samples after the switch are waited for (a
+   bounded time) until one reads MSC, as a sample taken before the cloud applied the
+   switch still shows the old mode. Success needs a read or the telemetry to read MSC
+   and no read to read otherwise; the telemetry disagrees only when its last sample
+   still does and no read says MSC.
 
 The owner's own modes (MSC, FFG, AI, TOU, a custom profile) are left as they are. The
 response lists each step (``{"steps": [{"step", "result", ...}]}``); a step that does
@@ -30,11 +34,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 import probatio as vol
 from homeassistant.const import ATTR_DEVICE_ID
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, LOGGER
+from .const import DOMAIN, LOGGER, NB_MODE_MIN_INTERVAL
 from .models import StationSettings
 from .sensor_controller import REMOTE_STATES, ems_mode, remote_mode
 from .sigen import NBMode, SigenAPIError, SigenAuthError, SigenError, SigenRateLimitError
@@ -46,7 +50,7 @@ if TYPE_CHECKING:
 
 SERVICE_RELEASE_CONTROL: Final = "release_control"
 RELEASE_CONTROL_SCHEMA: Final = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
-#: How long the release waits for telemetry to confirm the mode (where MQTT runs).
+#: How long after the switch the release waits for telemetry to read MSC (where MQTT runs).
 TELEMETRY_WAIT: Final = timedelta(seconds=30)
 #: How often, and how far apart, the read-back of an MQTT switch is tried.
 CONFIRM_ATTEMPTS: Final = 5
@@ -101,8 +105,14 @@ class Release:
         runtime = self.entry.runtime_data
         held = before in REMOTE_STATES
         if held and (not runtime.developer_api or self.station.system_id is None):
-            raise self.error(
-                "release_needs_developer_credentials", "northbound_mode", mode=str(_name(before))
+            # a configuration problem, found before anything is changed
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="release_needs_developer_credentials",
+                translation_placeholders={
+                    "station": self.station.station_id,
+                    "mode": str(_name(before)),
+                },
             )
         steps = [await self._async_manual_control()]
         if held:
@@ -135,17 +145,32 @@ class Release:
     # ------------------------------------------------------------------ northbound mode
     async def _async_mode_now(self) -> int | None:
         """The EMS work mode now: a remote mode any fresh source reports wins."""
-        read = await self._async_read_modes()
+        # the query is kept for the read-back unless the app's mode cannot tell
+        read = await self._async_read_modes(query=self.station.info is None)
         self._record(read)  # shown from now on, whatever the steps do
         view = self.station.view()
         known = [m for m in (remote_mode(view), ems_mode(view), *read.values()) if m is not None]
         return next((m for m in known if m in REMOTE_STATES), known[0] if known else None)
 
-    async def _async_read_modes(self) -> dict[str, int]:
-        """The mode read now from the northbound query and the app's current mode."""
+    def _may_query(self) -> bool:
+        """Whether the northbound mode may be queried now (§2.3: once per 5 min per system).
+
+        The gate is the settings coordinator's (when it last asked), so the release and
+        the regular poll together keep to the cloud's limit.
+        """
+        settings = self.station.settings
+        last = settings.nb_mode_checked_at
+        return (
+            settings.northbound is not None
+            and self.station.system_id is not None
+            and (last is None or dt_util.utcnow() - last >= NB_MODE_MIN_INTERVAL)
+        )
+
+    async def _async_read_modes(self, *, query: bool = True) -> dict[str, int]:
+        """The mode read now: the app's current mode, and the northbound query if allowed."""
         station, found = self.station, {}
         settings = station.settings
-        if settings.northbound is not None and station.system_id is not None:
+        if query and self._may_query() and settings.northbound is not None and station.system_id:
             settings.nb_mode_checked_at = dt_util.utcnow()
             value = await settings.northbound.query_mode(station.system_id)  # None: not now
             if value is not None:
@@ -163,13 +188,18 @@ class Release:
         step = "northbound_mode"
         switched_at = dt_util.utcnow()
         via = await self._async_switch_to_msc(step)
-        readings = await self._async_confirm(switched_at, retry=via == "mqtt")
+        readings = await self._async_read_back(retry=via == "mqtt")
+        pushed = await self._async_pushed_mode(switched_at)
+        # A sample still showing the old mode at the deadline disagrees only when no
+        # read says MSC (it may have been taken before the cloud applied the switch).
+        if pushed is not None and (pushed == NBMode.MSC or NBMode.MSC not in readings.values()):
+            readings["telemetry"] = pushed
         self._record(readings)
         if wrong := {source: v for source, v in readings.items() if v != NBMode.MSC}:
             source, value = next(iter(wrong.items()))
             raise self.error("release_not_applied", step, value=f"{_name(value)} ({source})")
         if not readings:
-            raise self.error("release_unconfirmed", step)
+            raise self.error("release_unconfirmed", step, via=via)
         self.released.append(step)
         return {
             "step": step,
@@ -179,21 +209,19 @@ class Release:
             "confirmed_by": sorted(readings),
         }
 
-    async def _async_confirm(self, since: datetime, *, retry: bool) -> dict[str, int]:
-        """The mode read back after a switch: the telemetry after ``since``, then the reads.
+    async def _async_read_back(self, *, retry: bool) -> dict[str, int]:
+        """The mode read back after a switch (the app's mode; the query when allowed).
 
         An MQTT switch is acknowledged by the broker before the cloud acts on it: its
         read-back is tried again a few times while it still shows the old mode.
         """
-        pushed = await self._async_pushed_mode(since)
+        readings: dict[str, int] = {}
         for attempt in range(CONFIRM_ATTEMPTS if retry else 1):
             if attempt:
                 await asyncio.sleep(CONFIRM_PAUSE.total_seconds())
             readings = await self._async_read_modes()
             if all(value == NBMode.MSC for value in readings.values()):
                 break
-        if pushed is not None:
-            readings["telemetry"] = pushed
         return readings
 
     async def _async_switch_to_msc(self, step: str) -> str:
@@ -205,7 +233,9 @@ class Release:
         if settings.northbound is not None:
             try:
                 async with self.step(step):
-                    await settings.async_set_northbound_mode(NBMode.MSC, mqtt)
+                    # not through the settings coordinator: its refresh right after
+                    # would spend the 5-minute query the read-back may need
+                    await settings.northbound.client.switch_mode(system_id, NBMode.MSC)
             except HomeAssistantError as err:
                 cause = err.__cause__
                 # the cloud's verdict on the mode (an error code), not a failure of the cloud
@@ -219,37 +249,44 @@ class Release:
                 LOGGER.debug("REST switch to MSC refused (%s); trying MQTT", cause)
             else:
                 return "rest"
-        if mqtt is None:
-            raise self.error("release_unconfirmed", step)
+        if mqtt is None:  # nothing was sent
+            raise self.error("release_no_channel", step)
         async with self.step(step):
             await mqtt.switch_mode(system_id, NBMode.MSC)
         return "mqtt"
 
     async def _async_pushed_mode(self, since: datetime) -> int | None:
-        """The operational mode of the first telemetry after ``since`` (bounded wait)."""
+        """The telemetry's operational mode after ``since``: MSC, else its last sample's.
+
+        Samples are waited for until one reads MSC, at most :data:`TELEMETRY_WAIT` after
+        ``since``: the first after the switch may have been taken before the cloud
+        applied it. ``None`` when no sample came.
+        """
         push = self.station.push
         if self.entry.runtime_data.mqtt is None or not push.data.connected:
             return None
-        arrived = asyncio.Event()
+        confirmed = asyncio.Event()
 
-        def fresh() -> bool:
-            at = push.data.operational_mode_at
-            return at is not None and at > since
+        def pushed() -> int | None:
+            at, telemetry = push.data.operational_mode_at, push.data.telemetry
+            if at is None or at <= since or telemetry is None:
+                return None
+            return telemetry.operational_mode
 
         def check() -> None:
-            if fresh():
-                arrived.set()
+            if pushed() == NBMode.MSC:
+                confirmed.set()
 
+        left = (TELEMETRY_WAIT - (dt_util.utcnow() - since)).total_seconds()
         unsub = push.async_add_listener(check)
         try:
             check()
             with suppress(TimeoutError):
-                async with asyncio.timeout(TELEMETRY_WAIT.total_seconds()):
-                    await arrived.wait()
+                async with asyncio.timeout(max(left, 0.0)):
+                    await confirmed.wait()
         finally:
             unsub()
-        telemetry = push.data.telemetry
-        return telemetry.operational_mode if fresh() and telemetry is not None else None
+        return pushed()
 
     def _record(self, readings: dict[str, int]) -> None:
         """Show what was read back (not what was asked for) in the mode entities."""

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from custom_components.sigen_cloud import services_release
 from custom_components.sigen_cloud.const import DOMAIN
@@ -40,10 +40,14 @@ from .platform_helpers import (
 pytestmark = pytest.mark.sim_config(**FROZEN_SIM)
 # No telemetry is published in these tests: waiting for it would only take time.
 NO_TELEMETRY_WAIT = pytest.mark.usefixtures("no_telemetry_wait")
+# The cloud's northbound limits (the query once per 5 minutes per system) as live.
+RATE_LIMITED = pytest.mark.sim_config(nb_rate_limits=True)
 
 CONTROLLER = f"sensor.{PREFIX}_battery_controller"
 BATTERY_POWER = f"sensor.{PREFIX}_battery_power"
 MANUAL = "instant/manunal"
+QUERY = f"instruction/{SYSTEM_ID}/settings"
+CURRENT_MODE = "mode/current"
 NB_SWITCH = "openapi/instruction/settings"
 
 
@@ -173,6 +177,7 @@ async def test_held_battery_needs_developer_credentials(hass: HomeAssistant, sim
     assert _state(hass, CONTROLLER).state == "nbi"  # ahead of manual control
     with pytest.raises(HomeAssistantError) as err:
         await _release(hass, entry.entry_id)
+    assert isinstance(err.value, ServiceValidationError)  # a configuration problem
     assert err.value.translation_key == "release_needs_developer_credentials"
     assert err.value.translation_placeholders is not None
     assert err.value.translation_placeholders["mode"] == "NBI"
@@ -210,6 +215,11 @@ async def test_manual_control_that_does_not_release(
 # ---------------------------------------------------------------------- developer credentials
 
 
+def _queries(sim: Any) -> int:
+    """How often the northbound mode was queried (the set-up's query is the first)."""
+    return sim.count(QUERY, "GET")
+
+
 async def test_release_an_nbi_controller_confirmed_by_telemetry(
     hass: HomeAssistant, sim_mqtt: Any
 ) -> None:
@@ -241,8 +251,10 @@ async def test_release_an_nbi_controller_confirmed_by_telemetry(
         "from": "NBI",
         "result": "released",
         "via": "rest",
-        "confirmed_by": ["app_mode", "query_mode", "telemetry"],
+        # the query was asked at set-up: within its 5-minute limit it is not asked again
+        "confirmed_by": ["app_mode", "telemetry"],
     }
+    assert _queries(sim) == 1
     assert station.controller is None
     assert not station.manual_control_active()
     assert _state(hass, CONTROLLER).state == "operational_mode"
@@ -255,14 +267,84 @@ async def test_release_an_nbi_controller_confirmed_by_telemetry(
 async def test_release_an_nbi_controller_without_telemetry(
     hass: HomeAssistant, sim_mqtt: Any
 ) -> None:
-    """No telemetry comes: the query and the app's mode confirm the release."""
+    """No telemetry comes: the query (its 5-minute gate open) and the app's mode confirm."""
     sim = sim_mqtt
     entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
+    station_of(entry).settings.nb_mode_checked_at = None  # as 5 minutes after the last query
     await _take(sim, action="discharge", powerKw=1.0)
     response = await _release(hass, entry.entry_id)
     assert response["steps"][1]["result"] == "released"
     assert response["steps"][1]["confirmed_by"] == ["app_mode", "query_mode"]
     assert sim.stations[0].controller is None
+    await unload(hass, entry)
+
+
+@RATE_LIMITED
+@pytest.mark.parametrize("holder", ["nbi", "vpp"])
+async def test_release_rate_limited_without_mqtt(
+    hass: HomeAssistant, sim_mqtt: Any, holder: str
+) -> None:
+    """Without MQTT, within the query's 5-minute limit: the app's mode confirms, no 1201."""
+    sim = sim_mqtt
+    entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
+    await entry.runtime_data.push.async_stop()  # the push stream is down: no telemetry
+    await wait_for(hass, lambda: not station_of(entry).push.data.connected)
+    station = sim.stations[0]
+    await _take(sim, holder)
+    await _refresh(hass, entry)
+    assert _state(hass, CONTROLLER).state == holder
+    response = await _release(hass, entry.entry_id)
+    assert response["steps"][1] == {
+        "step": "northbound_mode",
+        "from": holder.upper(),
+        "result": "released",
+        "via": "rest",
+        "confirmed_by": ["app_mode"],
+    }
+    assert _queries(sim) == 1  # the set-up's query only: none rate limited
+    assert station.controller is None
+    assert station.mode == 0
+    assert _state(hass, CONTROLLER).state == "operational_mode"
+    await unload(hass, entry)
+
+
+def _read_back(sim: Any) -> bool:
+    """Whether the app's mode was read after the switch (the release waits for telemetry)."""
+    log = sim.requests()
+    switch = next((n for n, r in enumerate(log) if r.method == "PUT" and NB_SWITCH in r.path), None)
+    return switch is not None and any(
+        r.method == "GET" and CURRENT_MODE in r.path for r in log[switch + 1 :]
+    )
+
+
+@RATE_LIMITED
+async def test_telemetry_taken_before_the_switch_is_not_a_failure(
+    hass: HomeAssistant, sim_mqtt: Any
+) -> None:
+    """The first sample after the switch still shows NBI; the next one shows MSC: released."""
+    sim = sim_mqtt
+    sim.mqtt.initial_push_delay = None  # the test publishes every sample itself
+    entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
+    await wait_for_push(hass, sim, entry)
+    station = sim.stations[0]
+    await _take(sim)
+    await _refresh(hass, entry)
+    sim.clear_requests()
+    task = hass.async_create_task(_release(hass, entry.entry_id))
+    for _ in range(400):  # not wait_for: blocking till done would wait for the release
+        if _read_back(sim) or task.done():
+            break
+        await asyncio.sleep(0.025)
+    assert not task.done()
+    assert station.mode == 0
+    station.mode = 8  # a sample the device took before the cloud applied the switch
+    await sim.publish_telemetry()
+    station.mode = 0  # the cloud's next message shows the switch applied
+    await sim.publish_telemetry()
+    response = await task
+    assert response["steps"][1]["result"] == "released"
+    assert response["steps"][1]["confirmed_by"] == ["app_mode", "telemetry"]
+    assert _state(hass, CONTROLLER).state == "operational_mode"
     await unload(hass, entry)
 
 
@@ -335,6 +417,8 @@ async def test_release_nothing_can_confirm(hass: HomeAssistant, sim_mqtt: Any) -
     assert err.value.translation_key == "release_unconfirmed"
     assert err.value.translation_placeholders is not None
     assert err.value.translation_placeholders["step"] == "northbound_mode"
+    assert err.value.translation_placeholders["via"] == "rest"
+    assert "once per 5 minutes" in str(err.value)
     assert sim.stations[0].controller is None  # switched, but not confirmed
     await unload(hass, entry)
 
