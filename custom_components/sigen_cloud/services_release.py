@@ -16,6 +16,10 @@ Two steps, each confirmed by reading it back before the action reports success:
    and no read to read otherwise; the telemetry disagrees only when its last sample
    still does and no read says MSC.
 
+A northbound battery command accepted earlier runs to its end (the cloud cannot cancel
+one, and it comes before a controller's hold); the integration does not track the
+commands in flight, so the release neither stops nor reports one.
+
 The owner's own modes (MSC, FFG, AI, TOU, a custom profile) are left as they are. The
 response lists each step (``{"steps": [{"step", "result", ...}]}``); a step that does
 not release raises a translated error naming it and what was released before it, so a
