@@ -474,3 +474,34 @@ def test_battery_controller_of_a_view() -> None:
     controller = battery_controller(StationView(station, settings=held, controls=controls))
     assert controller is not None
     assert controller.state == "nbi"
+
+
+@RATE_LIMITED
+async def test_telemetry_disagrees_when_no_read_says_msc(
+    hass: HomeAssistant, sim_mqtt: Any
+) -> None:
+    """The app's mode cannot be read and the query is spent: a last sample of NBI fails it."""
+    sim = sim_mqtt
+    sim.mqtt.initial_push_delay = None
+    entry = await setup_entry(hass, sim, Platform.SENSOR, developer=True)
+    await wait_for_push(hass, sim, entry)
+    station = sim.stations[0]
+    await _take(sim)
+    await _refresh(hass, entry)
+    sim.faults.http_error(CURRENT_MODE, 500, method="GET")
+    sim.clear_requests()
+    with patch.object(services_release, "TELEMETRY_WAIT", timedelta(seconds=2)):
+        task = hass.async_create_task(_release(hass, entry.entry_id))
+        for _ in range(400):
+            if sim.count(NB_SWITCH, "PUT") or task.done():
+                break
+            await asyncio.sleep(0.025)
+        station.mode = 8  # the only sample after the switch still shows NBI
+        await sim.publish_telemetry()
+        station.mode = 0
+        with pytest.raises(HomeAssistantError) as err:
+            await task
+    assert err.value.translation_key == "release_not_applied"
+    assert err.value.translation_placeholders is not None
+    assert err.value.translation_placeholders["value"] == "NBI (telemetry)"
+    await unload(hass, entry)
