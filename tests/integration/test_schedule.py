@@ -11,6 +11,8 @@ translated error, and the calendar keeps showing what the cloud holds.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -323,3 +325,141 @@ async def test_summaries_in_the_users_language(
         "Aus dem Netz laden (max. 3 kW, bis 90 %)",
     ]
     await unload(hass, entry)
+
+
+async def _store(sim: Any, periods: list[dict[str, Any]]) -> None:
+    """Periods stored as sent (the control API): a cloud holding what the app would not."""
+    url = f"{sim.control_url}stations/{SYSTEM_ID}/schedule"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json={"periods": periods}) as answer,
+    ):
+        assert (await answer.json())["ok"]
+
+
+def _wire(days: str, start: str, end: str, kind: int) -> dict[str, Any]:
+    return {
+        "currType": 1,
+        "dischargeType": kind,
+        "startTime": start,
+        "endTime": end,
+        "stationId": int(STATION_ID),
+        "whichDay": days,
+    }
+
+
+@pytest.mark.sim_config(**FROZEN_SIM, timezone="Europe/Berlin")
+async def test_calendar_across_dst_and_midnight(
+    hass: HomeAssistant, sim: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """A Berlin station seen from an HA in UTC (review A3): a period inside the spring-
+    forward gap, one crossing midnight and one ending "00:00" neither break the state
+    nor get_events, and each shows at its real time."""
+    await hass.config.async_set_time_zone("UTC")
+    freezer.move_to(datetime.fromtimestamp(NOON, UTC))
+    entry = await setup_entry(hass, sim, Platform.CALENDAR)
+    coordinator = station_of(entry).schedule
+    assert coordinator is not None
+    assert str(coordinator.time_zone) == "Europe/Berlin"
+    await _store(
+        sim,
+        [
+            _wire("7", "00:00", "02:30", 0),
+            _wire("7", "02:30", "03:00", 1),  # 2027-03-28: inside the gap, never runs
+            _wire("7", "03:00", "00:00", 3),  # "00:00": the day's end
+            _wire("1", "22:00", "06:00", 0),  # Monday night into Tuesday
+        ],
+    )
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert [p.end for p in coordinator.periods] == ["02:30", "03:00", "24:00", "06:00"]
+
+    events = await _events(hass, datetime(2027, 3, 27, 22, 0, tzinfo=UTC), 48)
+    spans = [
+        (
+            datetime.fromisoformat(e["start"]).astimezone(UTC).isoformat(),
+            datetime.fromisoformat(e["end"]).astimezone(UTC).isoformat(),
+            e["summary"],
+        )
+        for e in events
+    ]
+    assert spans == [
+        ("2027-03-27T23:00:00+00:00", "2027-03-28T01:00:00+00:00", "Charge from grid"),
+        ("2027-03-28T01:00:00+00:00", "2027-03-28T22:00:00+00:00", "Self-consumption"),
+        ("2027-03-29T20:00:00+00:00", "2027-03-30T04:00:00+00:00", "Charge from grid"),
+    ]
+
+    # The state on the Saturday before: the Sunday's first period comes next.
+    freezer.move_to(datetime(2027, 3, 27, 12, 0, tzinfo=UTC))
+    coordinator.async_update_listeners()
+    await hass.async_block_till_done()
+    state = hass.states.get(CALENDAR)
+    assert state is not None
+    assert state.state == "off"
+    assert state.attributes["message"] == "Charge from grid"
+    assert state.attributes["start_time"] == "2027-03-27 23:00:00"
+    assert state.attributes["end_time"] == "2027-03-28 01:00:00"
+    # Tuesday 03:00 Berlin: Monday's night period is still running.
+    freezer.move_to(datetime(2027, 3, 30, 1, 0, tzinfo=UTC))
+    coordinator.async_update_listeners()
+    await hass.async_block_till_done()
+    state = hass.states.get(CALENDAR)
+    assert state is not None
+    assert state.state == "on"
+    assert state.attributes["end_time"] == "2027-03-30 04:00:00"
+    await unload(hass, entry)
+
+
+async def test_poll_during_a_write_ends_with_the_written_schedule(
+    hass: HomeAssistant, sim: Any, entry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poll that read the old schedule before a write cannot overwrite the write's
+    read-back (review A7): the poll holds the station's write lock until it is done."""
+    await _call(hass, entry, "set_schedule", {"periods": [NIGHT, DAY]})
+    coordinator = station_of(entry).schedule
+    assert coordinator is not None
+    api = coordinator.client.schedule
+    real = api.get_schedule
+    gate, read_old = asyncio.Event(), asyncio.Event()
+
+    async def held_first_read(**kwargs: Any) -> Any:
+        periods = await real(**kwargs)
+        if not read_old.is_set():  # the poll: the old schedule read, its answer held
+            read_old.set()
+            await gate.wait()
+        return periods
+
+    monkeypatch.setattr(api, "get_schedule", held_first_read)
+    poll = hass.async_create_task(coordinator.async_refresh())
+    await read_old.wait()
+    changed = {**NIGHT, "max_charge": 5}
+    write = hass.async_create_task(_call(hass, entry, "set_schedule", {"periods": [changed, DAY]}))
+    # the write gets its chance to run past the poll (it waits for the poll's lock);
+    # the loop's clock is frozen, so real time passes in the executor
+    for _ in range(50):
+        if write.done():
+            break
+        await hass.async_add_executor_job(time.sleep, 0.01)
+    gate.set()
+    await poll
+    answer = await write
+    assert answer["periods"][1]["max_charge"] == 5.0
+    assert [p.max_charge for p in coordinator.periods] == [None, 5.0]
+    events = await _events(hass, datetime(2026, 6, 1, tzinfo=ZONE), 24)
+    assert events[-1]["summary"] == "Charge from grid (max 5 kW, to 90 %)"
+
+
+async def test_get_schedule_answers_from_a_recent_read(
+    hass: HomeAssistant, sim: Any, entry: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """§7.0 asks for one request per endpoint per 5 minutes: a read (or a write's
+    read-back) younger than that answers get_schedule; an older one is read again."""
+    await _call(hass, entry, "set_schedule", {"periods": [NIGHT, DAY]})
+    reads = sim.count(f"dischargesetting/{STATION_ID}", method="GET")
+    first = await _call(hass, entry, "get_schedule", {})
+    freezer.tick(timedelta(minutes=4))
+    assert await _call(hass, entry, "get_schedule", {}) == first
+    assert sim.count(f"dischargesetting/{STATION_ID}", method="GET") == reads
+    freezer.tick(timedelta(minutes=2))
+    assert await _call(hass, entry, "get_schedule", {}) == first
+    assert sim.count(f"dischargesetting/{STATION_ID}", method="GET") == reads + 1
