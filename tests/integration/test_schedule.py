@@ -27,6 +27,8 @@ from homeassistant.const import ATTR_ENTITY_ID, ATTR_OPTION, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sigen_cloud.const import DOMAIN
 from custom_components.sigen_cloud.diagnostics import async_get_config_entry_diagnostics
@@ -39,6 +41,7 @@ from .platform_helpers import (
     SYSTEM_ID,
     coordinator_of,
     setup_entry,
+    snapshot_entities,
     station_device_id,
     station_of,
     unload,
@@ -324,6 +327,21 @@ async def test_summaries_in_the_users_language(
         "Unbekannter Modus 2",
         "Aus dem Netz laden (max. 3 kW, bis 90 %)",
     ]
+    calendar = er.async_get(hass).async_get_entity_id(
+        CALENDAR_DOMAIN, DOMAIN, f"{STATION_ID}_battery_schedule"
+    )
+    assert calendar is not None  # named in German
+    state = hass.states.get(calendar)
+    assert state is not None
+    assert state.attributes["message"] == "Unbekannter Modus 2"  # noon: the odd period
+    # HA's language changes: the state and the events follow
+    await hass.config.async_update(language="fr")
+    await hass.async_block_till_done()
+    state = hass.states.get(calendar)
+    assert state is not None
+    assert state.attributes["message"] == "Mode inconnu 2"
+    events = await _events(hass, datetime(2026, 6, 1, tzinfo=ZONE), 24)
+    assert events[-1]["summary"] == "Charge depuis le réseau (max. 3 kW, jusqu'à 90 %)"
     await unload(hass, entry)
 
 
@@ -463,3 +481,27 @@ async def test_get_schedule_answers_from_a_recent_read(
     freezer.tick(timedelta(minutes=2))
     assert await _call(hass, entry, "get_schedule", {}) == first
     assert sim.count(f"dischargesetting/{STATION_ID}", method="GET") == reads + 1
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots with Home Assistant's serializer, stored in ``snapshots/``."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+async def test_calendar_entity(
+    hass: HomeAssistant,
+    sim: Any,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """The calendar's registry entry and its state at noon inside a stored period."""
+    freezer.move_to(datetime.fromtimestamp(NOON, UTC))
+    await _store(
+        sim,
+        [_wire("1,2,3,4,5,6,7", "00:00", "22:00", 3), _wire("1,2,3,4,5,6,7", "22:00", "24:00", 0)],
+    )
+    entry = await setup_entry(hass, sim, Platform.CALENDAR)
+    snapshot_entities(hass, entity_registry, snapshot, entry.entry_id)
+    await unload(hass, entry)
