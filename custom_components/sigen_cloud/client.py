@@ -42,10 +42,11 @@ if TYPE_CHECKING:
 # Assistant's shared connector keeps them 15 s, and so opened a TCP and TLS connection
 # for almost every poll (72 an hour).
 KEEPALIVE_TIMEOUT: Final = 1.5 * ENERGY_FLOW_INTERVAL.total_seconds()
-# Connections to one host at most: every read of a start-up goes out at once. After
-# it, one: a read beside another waits for the connection instead of opening a second
-# one that would idle past its keep-alive (bench: 12 new connections an hour with two).
-CONNECTIONS_PER_HOST: Final = 64
+# Connections to one host at most: every read of a start-up goes out at once (50
+# stations' northbound modes and one station's app reads: 72). After it, one: a read
+# beside another waits for the connection instead of opening a second one that would
+# idle past its keep-alive (bench: 12 new connections an hour with two).
+CONNECTIONS_PER_HOST: Final = 100
 
 
 class EntryConnector(HomeAssistantTCPConnector):
@@ -134,6 +135,7 @@ def async_create_session(hass: HomeAssistant, entry: SigenConfigEntry) -> Client
             ssl_util.SSLCipherList.PYTHON_DEFAULT, ssl_util.SSL_ALPN_HTTP11
         ),
         keepalive_timeout=KEEPALIVE_TIMEOUT,
+        limit=2 * CONNECTIONS_PER_HOST,
         limit_per_host=CONNECTIONS_PER_HOST,
         # The cloud's hosts are public names: no multicast DNS needed.
         resolver=aiohttp.ThreadedResolver(),

@@ -15,6 +15,7 @@ accepted but did not apply is logged once, as a warning.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import fields, replace
 from functools import partial
@@ -112,7 +113,9 @@ class SigenControlsCoordinator(SigenCoordinator[ControlsData]):
         settings at all (then there is nothing to show, and nothing is unavailable).
         """
         sid = self.station_id
-        async with self._lock:
+        # The first data needs no lock: no write can come before it (no entity, no
+        # device yet), and the station's other readers under it need not wait (issue 21).
+        async with contextlib.nullcontext() if self.data is None else self._lock:
             results = await self._async_each_settled(
                 [partial(read, self.client, sid) for read in _READERS.values()], not_reported
             )
