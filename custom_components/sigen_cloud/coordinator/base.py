@@ -146,6 +146,7 @@ class SigenCoordinator[T](DataUpdateCoordinator[T], ABC):
             return self._slow_down(err)
         except SigenAuthError as err:
             async_unblock_reauth(self.hass, self.config_entry)
+            await self._async_stop_entry_polling()
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_auth_failed",
@@ -158,6 +159,21 @@ class SigenCoordinator[T](DataUpdateCoordinator[T], ABC):
             self.update_interval = self.interval
             LOGGER.info("The Sigen cloud answers again; polling every %s", self.interval)
         return data
+
+    async def _async_stop_entry_polling(self) -> None:
+        """The account's credentials are refused: the entry's other coordinators stop.
+
+        Each would otherwise ask the cloud once more with the refused session and log
+        its own "Authentication failed" (one line per coordinator, a dozen per station);
+        the reauthentication reloads the entry, which starts them again. This one stops
+        by itself (Home Assistant schedules no refresh after an authentication failure).
+        """
+        runtime = getattr(self.config_entry, "runtime_data", None)
+        if runtime is None:  # the first refresh of the set-up: nothing else runs yet
+            return
+        for coordinator in runtime.coordinators():
+            if coordinator is not self and coordinator.update_interval is not None:
+                await coordinator.async_shutdown()
 
     def _slow_down(self, err: SigenRateLimitError) -> T:
         """Keep the last data and poll less often until the cloud answers again."""
