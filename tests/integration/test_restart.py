@@ -193,3 +193,31 @@ async def test_nothing_stored_leaks(
     await hass.config_entries.async_remove(mqtt_entry.entry_id)
     await hass.async_block_till_done()
     assert storage_key(mqtt_entry.entry_id) not in hass_storage
+
+
+async def test_restart_with_refused_developer_credentials(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    sim_mqtt: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The stored northbound token is checked beside the app reads; refused with the
+    credentials, the entry runs on the app API alone (a repair issue), push off."""
+    from homeassistant.helpers import issue_registry as ir
+
+    await _stop(hass, mqtt_entry)
+    sim_mqtt.app_secret = "revoked-secret"
+    sim_mqtt.faults.expire_tokens("nb")
+    sim_mqtt.reset_rate_limits()
+    sim_mqtt.request_log.clear()
+    with caplog.at_level(logging.WARNING):
+        await _start(hass, mqtt_entry)
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1  # the credentials were refused (and the repair issue)
+    runtime = mqtt_entry.runtime_data
+    assert runtime.northbound is None
+    assert runtime.mqtt is None
+    assert runtime.account.northbound is None
+    assert all(station.settings.northbound is None for station in runtime.stations.values())
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "developer_credentials_invalid")
+    assert _grants(sim_mqtt) == []  # the app API's stored token still serves

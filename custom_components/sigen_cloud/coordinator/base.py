@@ -283,7 +283,10 @@ class NorthboundAccess:
                 LOGGER.debug("Northbound mode of a system not queried: rate limited")
                 return None
             except SigenError as err:
-                self._failure(err)
+                # Refused credentials are the restored token's check's to report.
+                started = self.check is not None or self.refused is not None
+                if not (started and isinstance(err, SigenAuthError)):
+                    self._failure(err)
                 return None
         self._success()
         return value
