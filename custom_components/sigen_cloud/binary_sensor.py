@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, override
+from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -21,6 +21,7 @@ from .entity import (
     SigenEntityDescription,
     async_remove_developer_entities,
     async_track_stations,
+    value_key,
 )
 from .ev_sensors import async_setup_ev_binary_sensors
 
@@ -106,3 +107,8 @@ class SigenBinarySensor(SigenEntity[SigenPushCoordinator], BinarySensorEntity):
         """The description's value of the station's pushed data."""
         view = self.view
         return None if view is None else self.entity_description.value_fn(view)
+
+    @override
+    def _shown_key(self) -> tuple[Any, ...]:
+        """Whether it is on: the state follows from it (the rest is fixed)."""
+        return value_key(self.is_on)

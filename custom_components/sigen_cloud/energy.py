@@ -24,11 +24,11 @@ from homeassistant.const import UnitOfEnergy, UnitOfPower
 from homeassistant.core import callback
 
 from .coordinator import SigenLiveCoordinator, SigenPushCoordinator
-from .entity import SigenEntity, SigenEntityDescription
+from .entity import SigenEntity, SigenEntityDescription, value_key
 
 if TYPE_CHECKING:
     from .data import StationRuntime
-    from .view import PowerFn
+    from .view import PowerFn, StationView
 
 # Samples further apart than this are not integrated (the link was down, HA was off).
 MAX_SAMPLE_GAP = timedelta(minutes=15)
@@ -139,15 +139,13 @@ class SigenEnergySensor(SigenEntity[SigenLiveCoordinator | SigenPushCoordinator]
         if (view := self.view) is not None:
             self.integrator.add(*view.power_sample(self.entity_description.power_fn))
 
-    @property
     @override
-    def available(self) -> bool:
+    def _available_in(self, view: StationView) -> bool:
         """Unavailable while the station is offline.
 
         No energy is measured then, and a new counter would read 0.
         """
-        view = self.view
-        return super().available and view is not None and not view.offline
+        return super()._available_in(view) and not view.offline
 
     @callback
     @override
@@ -161,3 +159,8 @@ class SigenEnergySensor(SigenEntity[SigenLiveCoordinator | SigenPushCoordinator]
     def native_value(self) -> float:
         """The total, in kWh."""
         return round(self.integrator.total, 4)
+
+    @override
+    def _shown_key(self) -> tuple[Any, ...]:
+        """The total: the state and attributes follow from it (the rest is fixed)."""
+        return value_key(self.native_value)

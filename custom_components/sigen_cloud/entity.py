@@ -53,6 +53,14 @@ class SigenEntityDescription(EntityDescription):
     available_fn: Callable[[StationView], bool] = _always
 
 
+def value_key(value: object) -> tuple[Any, ...]:
+    """A sensor's :meth:`SigenEntity._shown_key`: its native value, with the value's type.
+
+    The type tells ``1`` from ``1.0`` and ``True``, which are equal but read differently.
+    """
+    return (value.__class__, value)
+
+
 def station_device_info(station: AccountStation, configuration_url: str) -> DeviceInfo:
     """The device of a station.
 
@@ -154,10 +162,26 @@ class SigenEntity[CoordT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordT])
         super()._async_write_ha_state()
 
     def _shown_now(self) -> tuple[Any, ...]:
-        """What a write would show now: availability, then state, attributes and icon."""
+        """What a write would show now: availability, then :meth:`_shown_key`."""
         if not self.available:
             return (False,)
-        return (True, self.state, self.state_attributes, self.extra_state_attributes, self.icon)
+        return (True, *self._shown_key())
+
+    def _shown_key(self) -> tuple[Any, ...]:
+        """What an available entity's write would show: state, attributes and icon.
+
+        An entity whose state and attributes follow from something cheaper (a sensor's
+        native value) returns that instead: this runs for every entity on every pushed
+        message. The capability attributes (a number's range, a select's options) are
+        written too.
+        """
+        return (
+            self.state,
+            self.capability_attributes,
+            self.state_attributes,
+            self.extra_state_attributes,
+            self.icon,
+        )
 
     @property
     def view(self) -> StationView | None:
@@ -169,7 +193,15 @@ class SigenEntity[CoordT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordT])
     def available(self) -> bool:
         """Available while the coordinator and the station are, as the description says."""
         view = self.view
-        return super().available and view is not None and self.entity_description.available_fn(view)
+        return view is not None and self._available_in(view)
+
+    def _available_in(self, view: StationView) -> bool:
+        """Whether the entity is available, given the station's current data.
+
+        Subclasses add their own conditions here, on the same view: the check runs
+        for every entity on every pushed message.
+        """
+        return super().available and self.entity_description.available_fn(view)
 
 
 class SigenSmartLoadEntity(SigenEntity[SigenSmartLoadCoordinator]):

@@ -16,14 +16,14 @@ starts a session with them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, override
+from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components.number import NumberEntity, RestoreNumber
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .control_entity import SigenControlEntity, check_range, controls_of
-from .entity import async_track_stations
+from .entity import async_track_stations, value_key
 from .ev_controls import async_setup_ev_numbers
 from .number_descriptions import (
     MANUAL_DURATION,
@@ -102,6 +102,11 @@ class SigenSettingNumber(SigenControlEntity, NumberEntity):
         if value is None and self.entity_description.no_limit_is_max:
             return self.native_max_value
         return value
+
+    @override
+    def _shown_key(self) -> tuple[Any, ...]:
+        """The value, the range and the step: the state and attributes follow from them."""
+        return (*value_key(self.native_value), self._range(), self.native_step)
 
     @override
     async def async_set_native_value(self, value: float) -> None:

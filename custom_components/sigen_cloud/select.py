@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, override
+from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.const import EntityCategory, Platform
@@ -171,6 +171,11 @@ class SigenSelect(SigenEntity[SigenSettingsCoordinator], SelectEntity):
         """Show the new data (it replaces an optimistic option)."""
         self._async_update_attrs()
         super()._handle_coordinator_update()
+
+    @override
+    def _shown_key(self) -> tuple[Any, ...]:
+        """The option and the options: the state and attributes follow from them."""
+        return (self.current_option, self.options)
 
     @override
     async def async_select_option(self, option: str) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, override
+from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components.sensor import (
     SensorEntity,
@@ -43,6 +43,7 @@ from .entity import (
     async_remove_developer_entities,
     async_track_smart_loads,
     async_track_stations,
+    value_key,
 )
 from .ev_sensors import async_setup_ev_sensors
 from .sensor_controller import controller_sensors
@@ -52,6 +53,7 @@ from .sensor_forecast import forecast_sensors
 if TYPE_CHECKING:
     from .data import SigenConfigEntry, StationRuntime
     from .sigen import SmartLoad, SmartLoadConsumption
+    from .view import StationView
 
 PARALLEL_UPDATES = 0
 
@@ -173,15 +175,12 @@ class SigenSensor(SigenEntity[SensorSource], SensorEntity):
             coordinator, station, description, also=(station.live, station.push, devices)
         )
 
-    @property
     @override
-    def available(self) -> bool:
+    def _available_in(self, view: StationView) -> bool:
         """Also unavailable while a push reading is stale, or a live one offline."""
         description = self.entity_description
-        view = self.view
         return (
-            super().available
-            and view is not None
+            super()._available_in(view)
             and (not description.push or self.station.push.telemetry_available)
             and not (description.live and view.offline)
         )
@@ -192,6 +191,17 @@ class SigenSensor(SigenEntity[SensorSource], SensorEntity):
         """The description's value of the station's current data."""
         view = self.view
         return None if view is None else plain_zero(self.entity_description.value_fn(view))
+
+    @override
+    def _shown_now(self) -> tuple[Any, ...]:
+        """Availability and the native value (the state and attributes follow from it).
+
+        One view for both; the same checks as :attr:`available` and :attr:`native_value`.
+        """
+        view = self.view
+        if view is None or not self._available_in(view):
+            return (False,)
+        return (True, *value_key(plain_zero(self.entity_description.value_fn(view))))
 
 
 class SigenSmartLoadSensor(SigenSmartLoadEntity, SensorEntity):

@@ -134,3 +134,48 @@ async def test_availability_changes_still_write(
     writes.stop()
     assert power in writes.changed
     assert hass.states.get(power).state != STATE_UNAVAILABLE  # type: ignore[union-attr]
+
+
+def _entity(hass: HomeAssistant, station: StationRuntime, domain: str, key: str) -> str:
+    entity_id = er.async_get(hass).async_get_entity_id(
+        domain, DOMAIN, f"{station.station_id}_{key}"
+    )
+    assert entity_id is not None
+    return entity_id
+
+
+async def test_system_message_writes_what_it_changed(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, sim_mqtt: Any
+) -> None:
+    """Each entity compares what it shows from its own inputs (a sensor its value, a
+    number its value and range, a binary sensor on/off): a rated power that changes
+    rewrites its sensor and the range of the number it bounds (an attribute only), and
+    a storm watch that starts or ends turns its binary sensor on or off; nothing else is written."""
+    station = await _flowing(hass, mqtt_entry, sim_mqtt)
+    assert station.system_id is not None
+    await sim_mqtt.publish_change(station.system_id)
+    await wait_for(hass, lambda: station.push.data.system is not None, "system data")
+    system = station.push.data.system
+    assert system is not None
+    telemetry = station.push.data.telemetry
+    assert telemetry is not None
+    station.push.async_push_telemetry(telemetry)
+    await hass.async_block_till_done()
+    rated = _entity(hass, station, "sensor", "battery_rated_charge_power")
+    number = _entity(hass, station, "number", "battery_max_charge_power")
+    storm = _entity(hass, station, "binary_sensor", "storm_watch")
+    storm_on = hass.states.get(storm).state == "on"  # type: ignore[union-attr]
+    old_max = hass.states.get(number).attributes["max"]  # type: ignore[union-attr]
+    new_rated = old_max + 7.0
+    writes = _Writes(hass, mqtt_entry)
+    station.push.async_push_system(
+        replace(system, battery_rated_charge_power=new_rated, storm_watch_status=not storm_on)
+    )
+    await hass.async_block_till_done()
+    writes.stop()
+    # The number's new range also updates its registry entry (its capabilities), and
+    # Home Assistant writes it again for that: the same entities, no other.
+    assert set(writes.written) == {rated, number, storm}
+    assert float(hass.states.get(rated).state) == new_rated  # type: ignore[union-attr]
+    assert hass.states.get(number).attributes["max"] == new_rated  # type: ignore[union-attr]
+    assert (hass.states.get(storm).state == "on") is not storm_on  # type: ignore[union-attr]
