@@ -93,7 +93,7 @@ async def async_setup_entry(
             if description.exists_fn(view)
         )
 
-    async_track_stations(entry, add_station)
+    await async_track_stations(entry, add_station)
 
 
 class SigenBinarySensor(SigenEntity[SigenPushCoordinator], BinarySensorEntity):

@@ -75,7 +75,7 @@ async def async_setup_entry(
         if station.schedule is not None:
             async_add_entities([SigenScheduleCalendar(station.schedule, station, SCHEDULE)])
 
-    async_track_stations(entry, add_station)
+    await async_track_stations(entry, add_station)
 
 
 def _number(value: float) -> str:

@@ -13,6 +13,8 @@ cost of a message. Polled updates still write every time.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, override
@@ -248,15 +250,17 @@ class SigenSmartLoadEntity(SigenEntity[SigenSmartLoadCoordinator]):
         return super().available and self.smart_load is not None
 
 
-@callback
-def async_track_stations(
+async def async_track_stations(
     entry: SigenConfigEntry, add_station: Callable[[StationRuntime], None]
 ) -> None:
     """Call ``add_station`` for every station now, and for stations that appear later.
 
-    A station that leaves the account loses its device (the account coordinator
-    removes it), and with it every entity of it on every platform; should it come
-    back, it is added again.
+    The stations there now are added one at a time, the event loop getting a turn
+    between them (issue 21): adding an installer's 50 stations (2,000 entities, most
+    of a second) back to back held up the MQTT handshake running beside it, and with
+    it the first telemetry. A station that leaves the account loses its device (the
+    account coordinator removes it), and with it every entity of it on every
+    platform; should it come back, it is added again.
     """
     account = entry.runtime_data.account
     known: set[str] = set()
@@ -269,8 +273,21 @@ def async_track_stations(
         known.clear()
         known.update(stations)
 
-    update()
     entry.async_on_unload(account.async_add_listener(update))
+    # One station of one platform per turn of the loop: the platforms set up side by
+    # side, and a turn that added a station on each would still be ~20 ms long.
+    turn = _ADDING.setdefault(account, asyncio.Lock())
+    for station_id in sorted(account.stations):
+        async with turn:
+            # An account update while waiting may have added or removed it.
+            if station_id not in known and (station := account.stations.get(station_id)):
+                known.add(station_id)
+                add_station(station)
+                await asyncio.sleep(0)  # the loop's turn: I/O (the MQTT handshake) goes on
+
+
+# The platforms' turns at adding a station, per entry (its account coordinator).
+_ADDING: weakref.WeakKeyDictionary[object, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 @callback

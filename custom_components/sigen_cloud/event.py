@@ -118,7 +118,7 @@ async def async_setup_entry(
         if with_mqtt or station.devices is not None:
             async_add_entities([SigenAlarmEvent(station, ALARM, with_mqtt=with_mqtt)])
 
-    async_track_stations(entry, add_station)
+    await async_track_stations(entry, add_station)
     async_track_tree_devices(hass, entry)
 
 

@@ -61,7 +61,7 @@ async def async_setup_entry(
             entities += [SigenManualDurationNumber(station), SigenManualPowerNumber(station)]
         async_add_entities(entities)
 
-    async_track_stations(entry, add_station)
+    await async_track_stations(entry, add_station)
     async_setup_ev_numbers(hass, entry, async_add_entities)
 
 

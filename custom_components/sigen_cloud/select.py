@@ -142,7 +142,7 @@ async def async_setup_entry(
             entities.append(SigenManualControlSelect(station, MANUAL_CONTROL))
         async_add_entities(entities)
 
-    async_track_stations(entry, add_station)
+    await async_track_stations(entry, add_station)
     async_setup_ev_selects(hass, entry, async_add_entities)
 
 

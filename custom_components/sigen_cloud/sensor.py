@@ -136,7 +136,7 @@ async def async_setup_entry(
         entities.extend(controller_sensors(station))
         async_add_entities(entities)
 
-    async_track_stations(entry, add_station)
+    await async_track_stations(entry, add_station)
     async_setup_ev_sensors(hass, entry, async_add_entities)
 
     @callback

@@ -117,7 +117,7 @@ async def async_setup_entry(
             if description.exists_fn(view)
         )
 
-    async_track_stations(entry, add_station)
+    await async_track_stations(entry, add_station)
     async_setup_ev_switches(hass, entry, async_add_entities)
 
     @callback

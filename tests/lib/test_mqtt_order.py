@@ -7,6 +7,7 @@ subscription yet). Real mosquitto, real TLS, the simulator's cloud side.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from typing import Any
 
@@ -28,6 +29,11 @@ class _RecordingClient(HardenedClient):
     def __init__(self, events: list[str], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._events = events
+
+    async def __aenter__(self) -> Any:
+        result = await super().__aenter__()
+        self._events.append("connack")
+        return result
 
     async def subscribe(self, *args: Any, **kwargs: Any) -> Any:
         self._events.append("subscribe")
@@ -94,8 +100,8 @@ async def test_subscribe_is_acknowledged_before_any_request(
         await wait_until(lambda: len(sim_mqtt.mqtt_received) >= 3, "the three requests")
     finally:
         await running.stop()
-    assert mqtt.events[:2] == ["subscribe", "suback"]
-    assert sorted(mqtt.events[2:5]) == [
+    assert mqtt.events[:3] == ["connack", "subscribe", "suback"]
+    assert sorted(mqtt.events[3:6]) == [
         "publish openapi/subscription/alarm",
         "publish openapi/subscription/change",
         "publish openapi/subscription/period",
@@ -126,3 +132,46 @@ async def test_first_push_after_connect_is_never_lost(
         )
     finally:
         await running.stop()
+
+
+async def test_onboarding_overlaps_the_connection_and_comes_before_the_subscription(
+    socket_enabled: None, sim_mqtt: Simulator
+) -> None:
+    """The onboarding request goes out while the broker connection opens (issue 21).
+
+    The connection is up while the onboarding is still held back; the subscription
+    waits for the onboarding, and then the data flows as always.
+    """
+    assert sim_mqtt.mqtt is not None
+    sim_mqtt.mqtt.initial_push_delay = 0.0
+    mqtt = _recording_mqtt(sim_mqtt)
+    northbound = mqtt.northbound
+    onboard = northbound.onboard
+    release = asyncio.Event()
+
+    async def held_onboard(system_ids: Any) -> Any:
+        mqtt.events.append("onboard")
+        await release.wait()
+        results = await onboard(system_ids)
+        mqtt.events.append("onboarded")
+        return results
+
+    northbound.onboard = held_onboard  # type: ignore[method-assign]
+    running = Listener(mqtt)
+    start = asyncio.create_task(running.start())  # connected once subscribed
+    try:
+        await wait_until(lambda: "connack" in mqtt.events, "the connection")
+        assert "onboard" in mqtt.events
+        assert "subscribe" not in mqtt.events  # not before the onboarding is done
+        release.set()
+        await start
+        systems = {station.system_id for station in sim_mqtt.stations}
+        await wait_until(
+            lambda: {t.system_id for t in running.telemetry} == systems, "the first telemetry"
+        )
+    finally:
+        release.set()
+        await start
+        await running.stop()
+    assert mqtt.events.index("onboarded") < mqtt.events.index("subscribe")
+    assert all(mqtt.onboarding[system_id].result for system_id in systems)

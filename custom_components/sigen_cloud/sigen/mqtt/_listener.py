@@ -112,33 +112,51 @@ class Listener:
             self._on_connection_change = None
 
     async def _session(self, handlers: Handlers) -> None:
-        """One connection: login, onboard, connect, subscribe, receive until it breaks."""
+        """One connection: login, onboard, connect, subscribe, receive until it breaks.
+
+        The onboarding (a northbound request) goes out while the broker connection
+        opens, and the subscription waits for both: one round trip less before the
+        first message (issue 21).
+        """
         self._session_connected = False
         config = self._settings.config
         password = self._password
         token = password.used = await password.token()
-        if config.auto_onboard:
-            await self._onboarding.run(password.northbound, config.system_ids)
-        await self._connector.tls_context()
-        waiting = config.auto_onboard and self._onboarding.waiting(config.system_ids)
-        deadlines = Deadlines.start(
-            asyncio.get_running_loop().time(),
-            password.refresh_delay(),
-            config.onboard_retry_interval if waiting else None,
+        onboarding = (
+            asyncio.create_task(self._onboarding.run(password.northbound, config.system_ids))
+            if config.auto_onboard
+            else None
         )
         if self.fallback_id is not None:
             identifier, clean = self.fallback_id, True
         else:
             identifier, clean = config.client_id, False
-        connection = self._connector.connection(token, identifier=identifier, clean_session=clean)
-        async with connection as client:
-            try:
-                refused = await subscribe(client, config.app_key, config.system_ids, token)
-                await self._went_up(client, refused)
-                await receive(client, self._dispatcher, handlers, deadlines)
-            finally:
-                self.client = None
+        try:
+            connection = self._connector.connection(
+                token, identifier=identifier, clean_session=clean
+            )
+            async with connection as client:
+                try:
+                    if onboarding is not None:
+                        await onboarding
+                    refused = await subscribe(client, config.app_key, config.system_ids, token)
+                    await self._went_up(client, refused)
+                    await receive(client, self._dispatcher, handlers, self._deadlines())
+                finally:
+                    self.client = None
+        finally:
+            _settle(onboarding)
         raise SigenMQTTError("the broker ended the connection")
+
+    def _deadlines(self) -> Deadlines:
+        """When the session that starts now ends by itself (the onboarding is done)."""
+        config = self._settings.config
+        waiting = config.auto_onboard and self._onboarding.waiting(config.system_ids)
+        return Deadlines.start(
+            asyncio.get_running_loop().time(),
+            self._password.refresh_delay(),
+            config.onboard_retry_interval if waiting else None,
+        )
 
     async def _went_up(self, client: aiomqtt.Client, refused: list[str]) -> None:
         """Subscribed: log what changed and report the connection."""
@@ -235,3 +253,26 @@ class Listener:
         callback = self._on_connection_change
         if callback is not None:
             await call(callback, connected, "connection change")
+
+
+def _settle(onboarding: asyncio.Task[None] | None) -> None:
+    """End the session's onboarding: a refused app key it met is raised.
+
+    It is raised as it was when the onboarding ran before the connection (the listener
+    stops on it, or backs off for a locked account); an onboarding still running (the
+    connection failed first) is cancelled, and the next session onboards again.
+    """
+    if onboarding is None:
+        return
+    if not onboarding.done():
+        onboarding.cancel()
+        onboarding.add_done_callback(_retrieve)
+        return
+    if not onboarding.cancelled() and isinstance(err := onboarding.exception(), SigenAuthError):
+        raise err
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Take a cancelled onboarding's outcome, so that it is not reported as lost."""
+    if not task.cancelled():
+        task.exception()
