@@ -43,7 +43,6 @@ from .entity import (
     async_remove_developer_entities,
     async_track_smart_loads,
     async_track_stations,
-    value_key,
 )
 from .ev_sensors import async_setup_ev_sensors
 from .sensor_controller import controller_sensors
@@ -201,7 +200,8 @@ class SigenSensor(SigenEntity[SensorSource], SensorEntity):
         view = self.view
         if view is None or not self._available_in(view):
             return (False,)
-        return (True, *value_key(plain_zero(self.entity_description.value_fn(view))))
+        value = plain_zero(self.entity_description.value_fn(view))
+        return (True, value.__class__, value)  # as entity.value_key, without the call
 
 
 class SigenSmartLoadSensor(SigenSmartLoadEntity, SensorEntity):

@@ -151,12 +151,16 @@ class StationView(OfStation):
 
     @property
     def telemetry_is_fresher(self) -> bool:
-        """Whether the MQTT telemetry is newer than the last energy-flow poll."""
-        if self.telemetry is None:
+        """Whether the MQTT telemetry is newer than the last energy-flow poll.
+
+        Read straight from the parts: it runs for most entities on every pushed message.
+        """
+        push, live = self.push, self.live
+        if push.telemetry is None:
             return False
-        if self.energy_flow is None or self.last_poll is None:
+        if live is None or live.energy_flow is None or live.polled_at is None:
             return True
-        return self.last_telemetry is not None and self.last_telemetry >= self.last_poll
+        return push.last_telemetry is not None and push.last_telemetry >= live.polled_at
 
     @property
     def offline(self) -> bool:
@@ -166,7 +170,7 @@ class StationView(OfStation):
         station's measurements are then unknown, not 0, and not the last pushed values
         either (they are older than the cloud's word).
         """
-        flow = self.energy_flow
+        flow = None if self.live is None else self.live.energy_flow
         return flow is not None and flow.is_offline and not self.telemetry_is_fresher
 
     def from_flow[V](self, read: Callable[[EnergyFlow], V | None]) -> V | None:
@@ -183,11 +187,13 @@ class StationView(OfStation):
 
     def freshest(self, read: PowerFn) -> float | None:
         """A power from the freshest of telemetry and energy flow."""
-        if self.telemetry is not None and self.telemetry_is_fresher:
-            value = read(self.telemetry)
+        telemetry = self.push.telemetry
+        if telemetry is not None and self.telemetry_is_fresher:
+            value = read(telemetry)
             if value is not None:
                 return value
-        return None if self.energy_flow is None else read(self.energy_flow)
+        flow = None if self.live is None else self.live.energy_flow
+        return None if flow is None else read(flow)
 
     def power_sample(self, read: PowerFn) -> tuple[datetime | None, float | None]:
         """The freshest sample of a power: its time and value (kW)."""
