@@ -53,6 +53,9 @@ TELEMETRY_STALE_AFTER: Final = timedelta(minutes=15)
 STALE_CHECK_INTERVAL: Final = timedelta(minutes=1)
 # The northbound mode query may be called once per 5 minutes per system.
 NB_MODE_MIN_INTERVAL: Final = timedelta(minutes=5)
+# A read this recent answers an action that asks for a whole setting again (the TOU
+# schedule, peak shaving): the cloud asks for about one request per endpoint per 5 min.
+READ_REUSE_WINDOW: Final = timedelta(minutes=5)
 # The battery and grid settings and the manual control (issue 17): every 10 minutes,
 # and each part right after a write through us.
 CONTROLS_INTERVAL: Final = timedelta(minutes=10)

@@ -15,7 +15,6 @@ anything is sent; an error names the field and the allowed range.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any, Final
 
 import probatio as vol
@@ -24,6 +23,7 @@ from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
+from .const import READ_REUSE_WINDOW
 from .coordinator import SigenControlsCoordinator
 from .coordinator.control_writes import peak_shaving
 from .data import StationRuntime
@@ -46,8 +46,6 @@ SOC_RANGE: Final = (0, 100)
 
 SERVICE_GET_PEAK_SHAVING: Final = "get_peak_shaving"
 SERVICE_SET_PEAK_SHAVING: Final = "set_peak_shaving"
-#: How old a read of the controls coordinator ``get_peak_shaving`` returns may be.
-RECENT_READ: Final = timedelta(minutes=5)
 
 
 def _soc(value: Any) -> int:
@@ -128,7 +126,7 @@ def recent_read(controls: SigenControlsCoordinator) -> PeakShaving | None:
     shaving = None if controls.data is None else controls.data.peak_shaving
     if shaving is None or shaving.read_at is None:
         return None
-    return shaving if dt_util.utcnow() - shaving.read_at < RECENT_READ else None
+    return shaving if dt_util.utcnow() - shaving.read_at < READ_REUSE_WINDOW else None
 
 
 def async_setup_peak_shaving_services(hass: HomeAssistant) -> None:

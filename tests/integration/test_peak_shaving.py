@@ -283,6 +283,6 @@ async def test_get_reuses_a_recent_read(
     reads = sim.count("peak/shaving", "GET")
     first = await call(hass, entry, "get_peak_shaving")
     assert sim.count("peak/shaving", "GET") == reads
-    with patch.object(services_peak_shaving, "RECENT_READ", timedelta(0)):
+    with patch.object(services_peak_shaving, "READ_REUSE_WINDOW", timedelta(0)):
         assert await call(hass, entry, "get_peak_shaving") == first
     assert sim.count("peak/shaving", "GET") == reads + 1

@@ -11,13 +11,13 @@ what the cloud holds, not what was asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 
-from ..const import CONTROLS_INTERVAL, DOMAIN, LOGGER
+from ..const import CONTROLS_INTERVAL, DOMAIN, LOGGER, READ_REUSE_WINDOW
 from ..sigen import SigenError
 from ._station import StationWriteCoordinator
 from .controls import not_reported
@@ -26,9 +26,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from ..sigen import SchedulePeriod
-
-#: How long a read (or a write's read-back) answers ``sigen_cloud.get_schedule``.
-FRESH_FOR: Final = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +83,13 @@ class SigenScheduleCoordinator(StationWriteCoordinator[ScheduleData]):
         return ScheduleData(tuple(periods))
 
     async def async_get_schedule(self) -> tuple[SchedulePeriod, ...]:
-        """The schedule: the one known when read within :data:`FRESH_FOR`, else read now.
+        """The schedule: the one read within ``READ_REUSE_WINDOW`` (5 min), else read now.
 
         The cloud asks for about one request per endpoint per 5 minutes (§7.0), so an
         automation asking every minute is answered from the last read or write.
         """
         read_at, data = self._read_at, self.data
-        fresh = read_at is not None and dt_util.utcnow() - read_at < FRESH_FOR
+        fresh = read_at is not None and dt_util.utcnow() - read_at < READ_REUSE_WINDOW
         if fresh and data is not None and data.periods is not None:
             return data.periods
         async with self._write_lock:
