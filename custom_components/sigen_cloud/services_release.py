@@ -42,7 +42,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, LOGGER, NB_MODE_MIN_INTERVAL
+from .const import DOMAIN, LOGGER
 from .models import StationSettings
 from .sensor_controller import REMOTE_STATES, ems_mode, remote_mode
 from .sigen import NBMode, SigenAPIError, SigenAuthError, SigenError, SigenRateLimitError
@@ -156,29 +156,13 @@ class Release:
         known = [m for m in (remote_mode(view), ems_mode(view), *read.values()) if m is not None]
         return next((m for m in known if m in REMOTE_STATES), known[0] if known else None)
 
-    def _may_query(self) -> bool:
-        """Whether the northbound mode may be queried now (§2.3: once per 5 min per system).
-
-        The gate is the settings coordinator's (when it last asked), so the release and
-        the regular poll together keep to the cloud's limit.
-        """
-        settings = self.station.settings
-        last = settings.nb_mode_checked_at
-        return (
-            settings.northbound is not None
-            and self.station.system_id is not None
-            and (last is None or dt_util.utcnow() - last >= NB_MODE_MIN_INTERVAL)
-        )
-
     async def _async_read_modes(self, *, query: bool = True) -> dict[str, int]:
         """The mode read now: the app's current mode, and the northbound query if allowed."""
         station, found = self.station, {}
         settings = station.settings
-        if query and self._may_query() and settings.northbound is not None and station.system_id:
-            settings.nb_mode_checked_at = dt_util.utcnow()
-            value = await settings.northbound.query_mode(station.system_id)  # None: not now
-            if value is not None:
-                found["query_mode"] = value
+        # The settings coordinator's gate: once per 5 minutes per system (None: not now).
+        if query and (value := await settings.async_query_nb_mode()) is not None:
+            found["query_mode"] = value
         if station.info is not None:
             try:
                 current = await settings.client.get_current_mode(station_id=station.station_id)

@@ -126,9 +126,12 @@ class SigenSettingsCoordinator(SigenCoordinator[StationSettings]):
         self._modes_due = False
         return tuple(modes), with_label(current, modes)
 
-    async def _async_nb_mode(self) -> tuple[NBMode | None, datetime | None]:
-        """The northbound mode if it may be asked for now, else the last one learned."""
-        known = self.data or StationSettings()
+    async def async_query_nb_mode(self, *, at_once: bool = False) -> int | None:
+        """Ask the cloud for the northbound mode if its limit allows it now, else ``None``.
+
+        The cloud answers the query once per 5 minutes per system (§2.3): the one gate
+        for the regular poll and ``release_control`` alike, so together they keep to it.
+        """
         system_id = self.station.system_id
         now = dt_util.utcnow()
         last = self.nb_mode_checked_at
@@ -137,15 +140,20 @@ class SigenSettingsCoordinator(SigenCoordinator[StationSettings]):
             or not system_id
             or (last is not None and now - last < NB_MODE_MIN_INTERVAL)
         ):
-            return known.nb_mode, known.nb_mode_at
+            return None
         self.nb_mode_checked_at = now
-        value = await self.northbound.query_mode(system_id, at_once=self.waited_for)
+        return await self.northbound.query_mode(system_id, at_once=at_once)
+
+    async def _async_nb_mode(self) -> tuple[NBMode | None, datetime | None]:
+        """The northbound mode if it may be asked for now, else the last one learned."""
+        known = self.data or StationSettings()
+        value = await self.async_query_nb_mode(at_once=self.waited_for)
         if value is None:
             return known.nb_mode, known.nb_mode_at
         mode = _nb_mode(value)
         if mode is None:
             LOGGER.debug("Northbound mode %s is none of %s", value, [m.name for m in NBMode])
-        return mode, now
+        return mode, self.nb_mode_checked_at
 
     async def async_set_operational_mode(self, mode: OperationalMode) -> None:
         """Switch the app's operational mode; shown at once in both mode selects."""
